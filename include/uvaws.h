@@ -1,0 +1,11 @@
+/* uvaws: an asynchronous AWS API client for programs that run a libuv loop.
+ * Include this one header; it includes every public part. */
+#ifndef UVAWS_H
+#define UVAWS_H
+
+#include "uvaws/common.h"
+#include "uvaws/error.h"
+#include "uvaws/sigv4.h"
+#include "uvaws/version.h"
+
+#endif

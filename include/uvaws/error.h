@@ -1,0 +1,89 @@
+/* Error codes and error objects.
+ *
+ * As in libuv, functions return 0 or a negative code; uvaws_strerror() and
+ * uvaws_err_name() describe a code. A failed request carries a uvaws_error_t
+ * with everything known about the failure: the code, the HTTP status, the AWS
+ * error type, message and request id, and a detail (curl's text, a file and
+ * line ...). No secret ever appears in an error.
+ */
+#ifndef UVAWS_ERROR_H
+#define UVAWS_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UVAWS_ERRNO_MAP(XX)                                                      \
+  XX(EINVAL, -3001, "invalid argument")                                          \
+  XX(ENOMEM, -3002, "out of memory")                                             \
+  XX(EMETHOD, -3003, "HTTP method is not a token")                               \
+  XX(EHEADERNAME, -3004, "header name is not an HTTP token")                     \
+  XX(EHEADERVALUE, -3005, "header value contains CR, LF or NUL")                 \
+  XX(EPATH, -3006, "path is empty, relative or contains CR, LF or NUL")          \
+  XX(EQUERY, -3007, "query parameter contains CR, LF or NUL")                    \
+  XX(ETIME, -3008, "timestamp out of range")                                     \
+  XX(ENOHOST, -3009, "request has no Host")                                      \
+  XX(EEXPIRES, -3010, "expiry out of range (1 s to 7 days)")                     \
+  XX(ECRYPTO, -3011, "cryptographic library failure")                            \
+  XX(ECANCELED, -3020, "request cancelled")                                      \
+  XX(ECLOSED, -3021, "client is closing or closed")                              \
+  XX(ETIMEDOUT, -3022, "request timed out")                                      \
+  XX(ENETWORK, -3023, "network failure")                                         \
+  XX(ETLS, -3024, "TLS failure")                                                 \
+  XX(ETOOBIG, -3025, "response larger than the limit")                           \
+  XX(EQUEUEFULL, -3026, "request queue is full")                                 \
+  XX(EAWS, -3027, "AWS returned an error")                                       \
+  XX(EPROTOCOL, -3028, "malformed response")                                     \
+  XX(EBUSY, -3029, "operation not allowed from inside a loop callback")          \
+  XX(ENOCONFIG, -3040, "configuration file not found")                           \
+  XX(ECONFIG, -3041, "configuration file does not parse")                        \
+  XX(ENOPROFILE, -3042, "profile not found")                                     \
+  XX(ENOCREDS, -3043, "no credentials found")                                    \
+  XX(ENOREGION, -3044, "no region configured")                                   \
+  XX(EENDPOINT, -3045, "invalid endpoint URL")                                   \
+  XX(ECREDS, -3046, "credential provider failed")                                \
+  XX(EOPERATION, -3060, "unknown operation")                                     \
+  XX(EPARAM, -3061, "parameter cannot be serialized by this protocol")          \
+  XX(EINTERNAL, -3099, "internal error")
+
+typedef enum {
+#define XX(name, value, text) UVAWS_##name = value,
+  UVAWS_ERRNO_MAP(XX)
+#undef XX
+} uvaws_errno_t;
+
+/* A short English description of `code`; never NULL. */
+const char *uvaws_strerror(int code);
+
+/* The symbolic name of `code` ("UVAWS_ETIMEDOUT"); never NULL. */
+const char *uvaws_err_name(int code);
+
+/* Everything known about one failure. Strings are owned by the error and may be
+ * NULL when unknown. */
+typedef struct uvaws_error_s {
+  int code;          /* UVAWS_E*, 0 when there is no error */
+  long http_status;  /* 0 when no HTTP answer arrived */
+  char *aws_type;    /* "ResourceNotFoundException", prefix# and :suffix removed */
+  char *message;     /* AWS message, or uvaws's own explanation */
+  char *request_id;  /* x-amzn-RequestId, x-amz-request-id or from the body */
+  char *detail;      /* curl's error text, a file and line, the sources tried ... */
+} uvaws_error_t;
+
+/* Frees the strings of `err` and zeroes it. Safe on a zeroed error and on NULL. */
+void uvaws_error_clear(uvaws_error_t *err);
+
+/* Fills `err` (cleared first) with `code` and a printf-style detail. Returns `code`.
+ * `err` may be NULL, then only `code` is returned. */
+int uvaws_error_set(uvaws_error_t *err, int code, const char *detail_fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Deep-copies `src` into `dst` (dst is cleared first). Returns 0 or UVAWS_ENOMEM. */
+int uvaws_error_copy(uvaws_error_t *dst, const uvaws_error_t *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

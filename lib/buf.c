@@ -1,0 +1,41 @@
+#include "buf.h"
+
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+
+int buf_grow(buf_t *b, size_t extra) {
+  if (b->failed)
+    return -1;
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < need)
+    cap *= 2;
+  char *p = malloc(cap);
+  if (p == NULL) {
+    b->failed = 1;
+    return -1;
+  }
+  /* Copy-and-cleanse rather than realloc so that no stale copy of a secret
+   * stays behind in freed memory. */
+  if (b->data != NULL) {
+    memcpy(p, b->data, b->len);
+    OPENSSL_cleanse(b->data, b->cap);
+    free(b->data);
+  }
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+void buf_free(buf_t *b) {
+  if (b->data != NULL) {
+    OPENSSL_cleanse(b->data, b->cap);
+    free(b->data);
+  }
+  b->data = NULL;
+  b->len = b->cap = 0;
+  b->failed = 0;
+}

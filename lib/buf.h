@@ -1,0 +1,55 @@
+/* A growable byte buffer for building strings on the hot path.
+ *
+ * Appends never fail visibly: an allocation failure sets `failed` and later
+ * appends do nothing, so a builder checks once at the end instead of after
+ * every piece. The memory is kept between uses (len reset to 0), which is why
+ * signing a request allocates nothing once the buffers have grown.
+ */
+#ifndef UVAWS_BUF_H
+#define UVAWS_BUF_H
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct {
+  char *data;
+  size_t len;
+  size_t cap;
+  int failed;
+} buf_t;
+
+/* Makes room for `extra` more bytes plus a NUL; 0 or -1. */
+int buf_grow(buf_t *b, size_t extra);
+/* Frees the memory after zeroing it (buffers may have held secrets). */
+void buf_free(buf_t *b);
+
+static inline void buf_reset(buf_t *b) {
+  b->len = 0;
+  b->failed = 0;
+}
+
+static inline void buf_add(buf_t *b, const void *p, size_t n) {
+  if (b->cap - b->len <= n && buf_grow(b, n) != 0)
+    return;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+static inline void buf_addc(buf_t *b, char c) {
+  if (b->cap - b->len <= 1 && buf_grow(b, 1) != 0)
+    return;
+  b->data[b->len++] = c;
+}
+
+static inline void buf_adds(buf_t *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+/* NUL-terminates without counting the NUL; returns the data or NULL if any
+ * append failed. */
+static inline const char *buf_str(buf_t *b) {
+  if (b->failed || (b->cap - b->len < 1 && buf_grow(b, 1) != 0))
+    return NULL;
+  b->data[b->len] = '\0';
+  return b->data;
+}
+
+#endif

@@ -1,0 +1,585 @@
+/* SigV4 signing: header mode and presigned URLs.
+ *
+ * One pass builds the canonical request into a reused buffer; headers and
+ * query parameters are sorted as index arrays, never copied into new strings,
+ * so that a warm signer allocates nothing per signature.
+ */
+#include "uvaws/sigv4.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "sigv4_canon.h"
+#include "sigv4_crypto.h"
+#include "uvaws/error.h"
+
+#define ALGORITHM "AWS4-HMAC-SHA256"
+#define MAX_TIMESTAMP INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+typedef struct {
+  const char *name; /* as given; compared and written lower-cased */
+  size_t name_len;
+  const char *value;
+  size_t order; /* keeps duplicates in their given order */
+} hdr_t;
+
+typedef struct {
+  size_t name_off, name_len; /* encoded, in scratch */
+  size_t value_off, value_len;
+} qp_t;
+
+struct uvaws_signer_s {
+  sigv4_crypto_t crypto;
+  buf_t canon;   /* canonical request */
+  buf_t sts;     /* string to sign */
+  buf_t out;     /* Authorization value or presigned URL */
+  buf_t scope;   /* date/region/service/aws4_request */
+  buf_t signed_headers;
+  buf_t scratch; /* encoded query names and values, normalized path */
+  hdr_t *hdrs;
+  size_t hdr_cap;
+  qp_t *qps;
+  size_t qp_cap;
+  char amz_date[17];
+  char date[9];
+  char payload_hex[129];
+  char signature[65];
+  char expires[16];
+};
+
+int uvaws_signer_new(uvaws_signer_t **out) {
+  if (out == NULL)
+    return UVAWS_EINVAL;
+  *out = NULL;
+  uvaws_signer_t *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return UVAWS_ENOMEM;
+  if (sigv4_crypto_init(&s->crypto) != 0) {
+    free(s);
+    return UVAWS_ECRYPTO;
+  }
+  *out = s;
+  return 0;
+}
+
+void uvaws_signer_free(uvaws_signer_t *s) {
+  if (s == NULL)
+    return;
+  sigv4_crypto_free(&s->crypto);
+  buf_free(&s->canon);
+  buf_free(&s->sts);
+  buf_free(&s->out);
+  buf_free(&s->scope);
+  buf_free(&s->signed_headers);
+  buf_free(&s->scratch);
+  free(s->hdrs);
+  free(s->qps);
+  free(s);
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+static int nonempty(const char *s) { return s != NULL && s[0] != '\0'; }
+
+/* Scope parts go verbatim into "Credential=AKID/date/region/service/...". */
+static int is_scope_part(const char *s) {
+  if (!nonempty(s))
+    return 0;
+  for (; *s != '\0'; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '-' || c == '_' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+static int is_payload_hash(const char *s) {
+  if (!nonempty(s) || strlen(s) > 128)
+    return 0;
+  for (; *s != '\0'; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+static int validate(const uvaws_sigv4_input_t *in) {
+  if (!is_scope_part(in->access_key) || !nonempty(in->secret_key) || !is_scope_part(in->region) ||
+      !is_scope_part(in->service))
+    return UVAWS_EINVAL;
+  if (in->session_token != NULL && !canon_is_field_value(in->session_token))
+    return UVAWS_EINVAL;
+  if (!canon_is_token(in->method))
+    return in->method == NULL || in->method[0] == '\0' ? UVAWS_EINVAL : UVAWS_EMETHOD;
+  if (in->path == NULL || in->path[0] != '/' || !canon_is_field_value(in->path) ||
+      strpbrk(in->path, "?#\t") != NULL)
+    return UVAWS_EPATH;
+  if ((in->query_count > 0 && in->query == NULL) || (in->header_count > 0 && in->headers == NULL) ||
+      (in->body_len > 0 && in->body == NULL))
+    return UVAWS_EINVAL;
+  if (in->payload_hash != NULL && !is_payload_hash(in->payload_hash))
+    return UVAWS_EINVAL;
+  if (in->timestamp < 0 || in->timestamp > MAX_TIMESTAMP)
+    return UVAWS_ETIME;
+  for (size_t i = 0; i < in->query_count; i++) {
+    if (in->query[i].name == NULL)
+      return UVAWS_EINVAL;
+    if (!canon_is_field_value(in->query[i].name) ||
+        (in->query[i].value != NULL && !canon_is_field_value(in->query[i].value)))
+      return UVAWS_EQUERY;
+  }
+  int host = 0;
+  for (size_t i = 0; i < in->header_count; i++) {
+    const uvaws_kv_t *h = &in->headers[i];
+    if (!canon_is_token(h->name))
+      return h->name == NULL ? UVAWS_EINVAL : UVAWS_EHEADERNAME;
+    if (h->value == NULL)
+      return UVAWS_EINVAL;
+    if (!canon_is_field_value(h->value))
+      return UVAWS_EHEADERVALUE;
+    if (canon_ieq(h->name, strlen(h->name), "host") && h->value[strspn(h->value, " \t")] != '\0')
+      host = 1;
+  }
+  return host ? 0 : UVAWS_ENOHOST;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+static void put_digits(char *p, int v, int width) {
+  for (int i = width - 1; i >= 0; i--, v /= 10)
+    p[i] = (char)('0' + v % 10);
+}
+
+/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm): exact for
+ * every date we accept, and free of gmtime's locks and time-zone state. */
+static void format_time(int64_t t, char amz_date[17], char date[9]) {
+  int64_t days = t / 86400, secs = t % 86400;
+  int64_t z = days + 719468;
+  int64_t era = z / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  int y = (int)(yoe + era * 400 + (m <= 2));
+  put_digits(amz_date, y, 4);
+  put_digits(amz_date + 4, m, 2);
+  put_digits(amz_date + 6, d, 2);
+  amz_date[8] = 'T';
+  put_digits(amz_date + 9, (int)(secs / 3600), 2);
+  put_digits(amz_date + 11, (int)(secs / 60 % 60), 2);
+  put_digits(amz_date + 13, (int)(secs % 60), 2);
+  amz_date[15] = 'Z';
+  amz_date[16] = '\0';
+  memcpy(date, amz_date, 8);
+  date[8] = '\0';
+}
+
+/* ---- headers ------------------------------------------------------------- */
+
+static int lower_cmp(const char *a, size_t an, const char *b, size_t bn) {
+  size_t n = an < bn ? an : bn;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x >= 'A' && x <= 'Z')
+      x += 32;
+    if (y >= 'A' && y <= 'Z')
+      y += 32;
+    if (x != y)
+      return x < y ? -1 : 1;
+  }
+  return an < bn ? -1 : an > bn;
+}
+
+static int hdr_cmp(const void *pa, const void *pb) {
+  const hdr_t *a = pa, *b = pb;
+  int c = lower_cmp(a->name, a->name_len, b->name, b->name_len);
+  return c != 0 ? c : (a->order > b->order) - (a->order < b->order);
+}
+
+/* Headers the signer writes itself, or that proxies rewrite: never signed from
+ * the input. */
+static int skipped_header(const char *name, size_t n, unsigned flags, int query_mode) {
+  return canon_ieq(name, n, "authorization") || canon_ieq(name, n, "x-amz-date") ||
+         canon_ieq(name, n, "x-amz-security-token") || canon_ieq(name, n, "user-agent") ||
+         canon_ieq(name, n, "expect") || canon_ieq(name, n, "x-amzn-trace-id") ||
+         (!query_mode && (flags & UVAWS_SIGV4_CONTENT_SHA256) &&
+          canon_ieq(name, n, "x-amz-content-sha256"));
+}
+
+static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, const char *value) {
+  if (*n == s->hdr_cap) {
+    size_t cap = s->hdr_cap ? 2 * s->hdr_cap : 16;
+    hdr_t *p = realloc(s->hdrs, cap * sizeof *p);
+    if (p == NULL)
+      return -1;
+    s->hdrs = p;
+    s->hdr_cap = cap;
+  }
+  s->hdrs[*n] = (hdr_t){name, strlen(name), value, *n};
+  (*n)++;
+  return 0;
+}
+
+static void add_lower(buf_t *b, const char *s, size_t n) {
+  if (b->cap - b->len <= n && buf_grow(b, n) != 0)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    b->data[b->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+  }
+}
+
+/* Collects and sorts the headers to sign; returns their count or -1. */
+static long collect_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode) {
+  size_t n = 0;
+  for (size_t i = 0; i < in->header_count; i++) {
+    const uvaws_kv_t *h = &in->headers[i];
+    if (!skipped_header(h->name, strlen(h->name), in->flags, query_mode) &&
+        push_hdr(s, &n, h->name, h->value) != 0)
+      return -1;
+  }
+  if (!query_mode) {
+    if (push_hdr(s, &n, "x-amz-date", s->amz_date) != 0)
+      return -1;
+    if (nonempty(in->session_token) && !(in->flags & UVAWS_SIGV4_TOKEN_UNSIGNED) &&
+        push_hdr(s, &n, "x-amz-security-token", in->session_token) != 0)
+      return -1;
+    if ((in->flags & UVAWS_SIGV4_CONTENT_SHA256) &&
+        push_hdr(s, &n, "x-amz-content-sha256", s->payload_hex) != 0)
+      return -1;
+  }
+  /* Insertion sort: stable, and fastest for the handful of headers requests carry. */
+  for (size_t i = 1; i < n; i++) {
+    hdr_t h = s->hdrs[i];
+    size_t j = i;
+    while (j > 0 && hdr_cmp(&s->hdrs[j - 1], &h) > 0) {
+      s->hdrs[j] = s->hdrs[j - 1];
+      j--;
+    }
+    s->hdrs[j] = h;
+  }
+  buf_reset(&s->signed_headers);
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && lower_cmp(s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, s->hdrs[i].name,
+                           s->hdrs[i].name_len) == 0)
+      continue;
+    if (s->signed_headers.len > 0)
+      buf_addc(&s->signed_headers, ';');
+    add_lower(&s->signed_headers, s->hdrs[i].name, s->hdrs[i].name_len);
+  }
+  return buf_str(&s->signed_headers) ? (long)n : -1;
+}
+
+static void write_canonical_headers(uvaws_signer_t *s, size_t n) {
+  buf_t *b = &s->canon;
+  for (size_t i = 0; i < n; i++) {
+    const hdr_t *h = &s->hdrs[i];
+    int continues = i > 0 && lower_cmp(s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, h->name,
+                                       h->name_len) == 0;
+    if (continues) {
+      b->len--; /* the '\n' of the previous value: duplicates join with ',' */
+      buf_addc(b, ',');
+    } else {
+      add_lower(b, h->name, h->name_len);
+      buf_addc(b, ':');
+    }
+    canon_trimall(b, h->value);
+    buf_addc(b, '\n');
+  }
+}
+
+/* ---- query --------------------------------------------------------------- */
+
+static const char *const auth_params[] = {
+    "X-Amz-Algorithm", "X-Amz-Credential",     "X-Amz-Date",      "X-Amz-Expires",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature",
+};
+
+static int is_auth_param(const char *name) {
+  for (size_t i = 0; i < sizeof auth_params / sizeof *auth_params; i++)
+    if (strcmp(name, auth_params[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static int push_qp(uvaws_signer_t *s, size_t *n, const char *name, const char *value) {
+  if (*n == s->qp_cap) {
+    size_t cap = s->qp_cap ? 2 * s->qp_cap : 16;
+    qp_t *p = realloc(s->qps, cap * sizeof *p);
+    if (p == NULL)
+      return -1;
+    s->qps = p;
+    s->qp_cap = cap;
+  }
+  qp_t *q = &s->qps[(*n)++];
+  buf_t *b = &s->scratch;
+  q->name_off = b->len;
+  canon_encode(b, name, strlen(name), 0);
+  q->name_len = b->len - q->name_off;
+  q->value_off = b->len;
+  if (value != NULL)
+    canon_encode(b, value, strlen(value), 0);
+  q->value_len = b->len - q->value_off;
+  return b->failed ? -1 : 0;
+}
+
+static int span_cmp(const char *a, size_t an, const char *b, size_t bn) {
+  int c = memcmp(a, b, an < bn ? an : bn);
+  return c != 0 ? c : (an > bn) - (an < bn);
+}
+
+static int qp_cmp(const char *base, const qp_t *a, const qp_t *b) {
+  int c = span_cmp(base + a->name_off, a->name_len, base + b->name_off, b->name_len);
+  return c != 0 ? c
+                : span_cmp(base + a->value_off, a->value_len, base + b->value_off, b->value_len);
+}
+
+/* Encodes, sorts and writes the canonical query string (with the auth
+ * parameters in query mode). */
+static int write_canonical_query(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode) {
+  size_t n = 0;
+  for (size_t i = 0; i < in->query_count; i++) {
+    const uvaws_kv_t *q = &in->query[i];
+    if (query_mode && is_auth_param(q->name))
+      continue;
+    if (push_qp(s, &n, q->name, q->value) != 0)
+      return -1;
+  }
+  if (query_mode) {
+    const char *credential = buf_str(&s->out); /* "AKID/scope", built by the caller */
+    if (credential == NULL || push_qp(s, &n, "X-Amz-Algorithm", ALGORITHM) != 0 ||
+        push_qp(s, &n, "X-Amz-Credential", credential) != 0 ||
+        push_qp(s, &n, "X-Amz-Date", s->amz_date) != 0 ||
+        push_qp(s, &n, "X-Amz-Expires", s->expires) != 0 ||
+        push_qp(s, &n, "X-Amz-SignedHeaders", s->signed_headers.data) != 0)
+      return -1;
+    if (nonempty(in->session_token) && !(in->flags & UVAWS_SIGV4_TOKEN_UNSIGNED) &&
+        push_qp(s, &n, "X-Amz-Security-Token", in->session_token) != 0)
+      return -1;
+  }
+  const char *base = s->scratch.data;
+  for (size_t i = 1; i < n; i++) {
+    qp_t q = s->qps[i];
+    size_t j = i;
+    while (j > 0 && qp_cmp(base, &s->qps[j - 1], &q) > 0) {
+      s->qps[j] = s->qps[j - 1];
+      j--;
+    }
+    s->qps[j] = q;
+  }
+  buf_t *b = &s->canon;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0)
+      buf_addc(b, '&');
+    buf_add(b, base + s->qps[i].name_off, s->qps[i].name_len);
+    buf_addc(b, '=');
+    buf_add(b, base + s->qps[i].value_off, s->qps[i].value_len);
+  }
+  return 0;
+}
+
+/* ---- the signature ------------------------------------------------------- */
+
+static void write_canonical_path(uvaws_signer_t *s, const uvaws_sigv4_input_t *in) {
+  const char *path = in->path;
+  size_t len = strlen(path);
+  if (!(in->flags & UVAWS_SIGV4_NO_NORMALIZE)) {
+    size_t off = s->scratch.len;
+    canon_normalize_path(&s->scratch, path);
+    if (s->scratch.failed)
+      return;
+    path = s->scratch.data + off;
+    len = s->scratch.len - off;
+  }
+  if (in->flags & UVAWS_SIGV4_NO_DOUBLE_ENCODE)
+    buf_add(&s->canon, path, len);
+  else
+    canon_encode(&s->canon, path, len, 1);
+}
+
+static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode,
+                uvaws_sigv4_output_t *out) {
+  int rc = validate(in);
+  if (rc != 0)
+    return rc;
+  format_time(in->timestamp, s->amz_date, s->date);
+
+  const char *payload = in->payload_hash;
+  if (payload == NULL) {
+    unsigned char digest[32];
+    if (sigv4_sha256(&s->crypto, in->body ? in->body : "", in->body_len, digest) != 0)
+      return UVAWS_ECRYPTO;
+    sigv4_hex(digest, 32, s->payload_hex);
+    payload = s->payload_hex;
+  } else if (!query_mode && (in->flags & UVAWS_SIGV4_CONTENT_SHA256)) {
+    snprintf(s->payload_hex, sizeof s->payload_hex, "%s", payload);
+    payload = s->payload_hex;
+  }
+
+  buf_reset(&s->scope);
+  buf_add(&s->scope, s->date, 8);
+  buf_addc(&s->scope, '/');
+  buf_adds(&s->scope, in->region);
+  buf_addc(&s->scope, '/');
+  buf_adds(&s->scope, in->service);
+  buf_adds(&s->scope, "/aws4_request");
+  if (buf_str(&s->scope) == NULL)
+    return UVAWS_ENOMEM;
+
+  long nh = collect_headers(s, in, query_mode);
+  if (nh < 0)
+    return UVAWS_ENOMEM;
+
+  buf_reset(&s->canon);
+  buf_reset(&s->scratch);
+  buf_reset(&s->out);
+  if (query_mode) { /* the credential parameter, borrowed buffer until the URL is built */
+    buf_adds(&s->out, in->access_key);
+    buf_addc(&s->out, '/');
+    buf_add(&s->out, s->scope.data, s->scope.len);
+  }
+  buf_adds(&s->canon, in->method);
+  buf_addc(&s->canon, '\n');
+  write_canonical_path(s, in);
+  buf_addc(&s->canon, '\n');
+  if (write_canonical_query(s, in, query_mode) != 0)
+    return UVAWS_ENOMEM;
+  buf_addc(&s->canon, '\n');
+  write_canonical_headers(s, (size_t)nh);
+  buf_addc(&s->canon, '\n');
+  buf_add(&s->canon, s->signed_headers.data, s->signed_headers.len);
+  buf_addc(&s->canon, '\n');
+  buf_adds(&s->canon, payload);
+  if (buf_str(&s->canon) == NULL)
+    return UVAWS_ENOMEM;
+
+  unsigned char digest[32];
+  char canon_hex[65];
+  if (sigv4_sha256(&s->crypto, s->canon.data, s->canon.len, digest) != 0)
+    return UVAWS_ECRYPTO;
+  sigv4_hex(digest, 32, canon_hex);
+  buf_reset(&s->sts);
+  buf_adds(&s->sts, ALGORITHM "\n");
+  buf_add(&s->sts, s->amz_date, 16);
+  buf_addc(&s->sts, '\n');
+  buf_add(&s->sts, s->scope.data, s->scope.len);
+  buf_addc(&s->sts, '\n');
+  buf_add(&s->sts, canon_hex, 64);
+  if (buf_str(&s->sts) == NULL)
+    return UVAWS_ENOMEM;
+
+  EVP_MAC_CTX *key = sigv4_signing_key(&s->crypto, in->secret_key, s->date, in->region, in->service);
+  if (key == NULL || sigv4_hmac_keyed(key, s->sts.data, s->sts.len, digest) != 0)
+    return UVAWS_ECRYPTO;
+  sigv4_hex(digest, 32, s->signature);
+
+  memset(out, 0, sizeof *out);
+  out->signature = s->signature;
+  out->signed_headers = s->signed_headers.data;
+  out->canonical_request = s->canon.data;
+  out->string_to_sign = s->sts.data;
+  return 0;
+}
+
+int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+                             uvaws_sigv4_output_t *out) {
+  if (s == NULL || in == NULL || out == NULL)
+    return UVAWS_EINVAL;
+  int rc = sign(s, in, 0, out);
+  if (rc != 0)
+    return rc;
+  buf_t *b = &s->out;
+  buf_adds(b, ALGORITHM " Credential=");
+  buf_adds(b, in->access_key);
+  buf_addc(b, '/');
+  buf_add(b, s->scope.data, s->scope.len);
+  buf_adds(b, ", SignedHeaders=");
+  buf_add(b, s->signed_headers.data, s->signed_headers.len);
+  buf_adds(b, ", Signature=");
+  buf_add(b, s->signature, 64);
+  if (buf_str(b) == NULL)
+    return UVAWS_ENOMEM;
+  size_t n = 0;
+  out->headers[n++] = (uvaws_kv_t){"X-Amz-Date", s->amz_date};
+  if (nonempty(in->session_token))
+    out->headers[n++] = (uvaws_kv_t){"X-Amz-Security-Token", in->session_token};
+  if (in->flags & UVAWS_SIGV4_CONTENT_SHA256)
+    out->headers[n++] = (uvaws_kv_t){"x-amz-content-sha256", s->payload_hex};
+  out->headers[n++] = (uvaws_kv_t){"Authorization", b->data};
+  out->header_count = n;
+  return 0;
+}
+
+static void add_param(buf_t *b, const char *name, const char *value) {
+  if (b->len > 0 && b->data[b->len - 1] != '?')
+    buf_addc(b, '&');
+  canon_encode(b, name, strlen(name), 0);
+  buf_addc(b, '=');
+  if (value != NULL)
+    canon_encode(b, value, strlen(value), 0);
+}
+
+int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsigned expires_s,
+                        uvaws_sigv4_output_t *out) {
+  if (s == NULL || in == NULL || out == NULL)
+    return UVAWS_EINVAL;
+  if (expires_s == 0 || expires_s > UVAWS_SIGV4_MAX_EXPIRES)
+    return UVAWS_EEXPIRES;
+  if (in->scheme != NULL && strcmp(in->scheme, "https") != 0 && strcmp(in->scheme, "http") != 0)
+    return UVAWS_EINVAL;
+  snprintf(s->expires, sizeof s->expires, "%u", expires_s);
+  int rc = sign(s, in, 1, out);
+  if (rc != 0)
+    return rc;
+
+  const char *host = NULL;
+  for (size_t i = 0; i < in->header_count && host == NULL; i++)
+    if (canon_ieq(in->headers[i].name, strlen(in->headers[i].name), "host"))
+      host = in->headers[i].value;
+  host += strspn(host, " \t");
+  size_t host_len = strlen(host);
+  while (host_len > 0 && (host[host_len - 1] == ' ' || host[host_len - 1] == '\t'))
+    host_len--;
+
+  /* s->out held the credential; the scratch buffer is free now. */
+  buf_t *b = &s->scratch;
+  buf_reset(b);
+  buf_adds(b, in->scheme ? in->scheme : "https");
+  buf_adds(b, "://");
+  buf_add(b, host, host_len);
+  buf_adds(b, in->path);
+  buf_addc(b, '?');
+  for (size_t i = 0; i < in->query_count; i++)
+    if (!is_auth_param(in->query[i].name))
+      add_param(b, in->query[i].name, in->query[i].value);
+  add_param(b, "X-Amz-Algorithm", ALGORITHM);
+  add_param(b, "X-Amz-Credential", buf_str(&s->out));
+  add_param(b, "X-Amz-Date", s->amz_date);
+  add_param(b, "X-Amz-SignedHeaders", s->signed_headers.data);
+  add_param(b, "X-Amz-Expires", s->expires);
+  if (nonempty(in->session_token))
+    add_param(b, "X-Amz-Security-Token", in->session_token);
+  add_param(b, "X-Amz-Signature", s->signature);
+  buf_reset(&s->out);
+  buf_add(&s->out, b->data, b->len);
+  if (b->failed || buf_str(&s->out) == NULL)
+    return UVAWS_ENOMEM;
+  out->url = s->out.data;
+  return 0;
+}
+
+char *uvaws_uri_encode_path(const char *path) {
+  if (path == NULL)
+    return NULL;
+  size_t n = strlen(path);
+  char *dst = malloc(3 * n + 1);
+  if (dst != NULL)
+    uvaws_uri_encode(path, n, 1, dst);
+  return dst;
+}

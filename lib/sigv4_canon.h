@@ -1,0 +1,31 @@
+/* The string rules of SigV4 canonicalization: RFC 3986 encoding, path
+ * normalization, header value trimming, and the character classes that input
+ * validation checks. Pure functions, no allocation beyond the buffer given. */
+#ifndef UVAWS_SIGV4_CANON_H
+#define UVAWS_SIGV4_CANON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Appends the percent-encoding of `n` bytes of `s` (see uvaws_uri_encode). */
+void canon_encode(buf_t *b, const char *s, size_t n, int keep_slash);
+
+/* Appends `path` with dot segments resolved and empty segments dropped, as the
+ * AWS SDKs normalize (a trailing slash survives only if a segment remains). */
+void canon_normalize_path(buf_t *b, const char *path);
+
+/* Appends a header value with leading and trailing blanks removed and inner
+ * runs of blanks folded to one space. */
+void canon_trimall(buf_t *b, const char *v);
+
+/* 1 if `s` is a non-empty HTTP token (RFC 9110 tchar). */
+int canon_is_token(const char *s);
+
+/* 1 if `s` holds no control character but horizontal tab (so no CR, LF). */
+int canon_is_field_value(const char *s);
+
+/* ASCII case-insensitive equality of a counted string and a C string. */
+int canon_ieq(const char *a, size_t alen, const char *b);
+
+#endif
