@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Counts every test case across meson test logs and fuzz runs.
+
+A cmocka executable counts its cases (from its "[  PASSED  ] N test(s)" and
+"[  FAILED  ] N test(s)" lines); any other meson test counts as one. A fuzz
+target counts as one, from the "fuzz: NAME ok|FAILED" lines of scripts/fuzz.sh.
+Prints one line "N passed, N failed, N skipped" and exits 1 if anything failed.
+"""
+import json
+import re
+import sys
+
+passed = failed = skipped = 0
+args = sys.argv[1:]
+fuzz_log = None
+if "--fuzz-log" in args:
+    i = args.index("--fuzz-log")
+    fuzz_log = args[i + 1]
+    del args[i:i + 2]
+
+PASS_RE = re.compile(r"^\[  PASSED  \] (\d+) test", re.M)
+FAIL_RE = re.compile(r"^\[  FAILED  \] (\d+) test", re.M)
+SKIP_RE = re.compile(r"^\[  SKIPPED \] (\d+) test", re.M)
+
+for path in args:
+    try:
+        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+    except OSError:
+        print(f"count_tests: no log {path}", file=sys.stderr)
+        failed += 1
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        t = json.loads(line)
+        out = t.get("stdout") or ""
+        result = t.get("result")
+        p = sum(int(n) for n in PASS_RE.findall(out))
+        f = sum(int(n) for n in FAIL_RE.findall(out))
+        s = sum(int(n) for n in SKIP_RE.findall(out))
+        if p or f or s:
+            passed += p
+            skipped += s
+            # A crash after some cases passed leaves no FAILED line: count it.
+            failed += f if (f or result == "OK") else 1
+        elif result == "OK":
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+
+if fuzz_log:
+    for line in open(fuzz_log, encoding="utf-8", errors="replace"):
+        m = re.match(r"^fuzz: (\S+) (ok|FAILED)", line)
+        if m:
+            if m.group(2) == "ok":
+                passed += 1
+            else:
+                failed += 1
+
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)

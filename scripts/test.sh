@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every uvaws test: installs what is missing, then builds and runs the
+# suite twice (plain, and under AddressSanitizer + UndefinedBehaviorSanitizer),
+# runs each fuzz target briefly on its seed corpus, and ends with one line
+# "N passed, N failed, N skipped" counting every test case.
+#
+#   scripts/test.sh [--valgrind] [--no-asan] [--no-fuzz] [--fuzz-seconds N]
+#   environment: UVAWS_SOAK_SIZE (larger soak), UVAWS_SIGV4_SUITE (suite path)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+valgrind=0 asan=1 fuzz=1 fuzz_seconds=${UVAWS_FUZZ_SECONDS:-5}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --valgrind) valgrind=1 ;;
+    --no-asan) asan=0 ;;
+    --no-fuzz) fuzz=0 ;;
+    --fuzz-seconds) fuzz_seconds=$2; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+scripts/setup.sh build test
+scripts/npm-peers.sh test/peers
+
+results=()
+run_suite() { # name, build dir, meson setup args...
+  local name=$1 dir=$2; shift 2
+  if [ ! -d "$dir" ]; then
+    meson setup "$dir" -Dwerror=true "$@" >/dev/null
+  fi
+  echo "== $name: build"
+  ninja -C "$dir" >/dev/null
+  echo "== $name: test"
+  local rc=0
+  meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" || rc=$?
+  results+=("$dir/meson-logs/testlog.json")
+  return 0
+}
+
+extra_test_args=()
+run_suite plain build
+if [ "$asan" = 1 ]; then
+  # detect_leaks: leaks are failures; abort_on_error keeps the report in the log.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite asan build-asan -Db_sanitize=address,undefined -Db_lundef=false
+fi
+if [ "$valgrind" = 1 ]; then
+  extra_test_args=(--suite unit --wrapper 'valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q')
+  run_suite valgrind build
+  extra_test_args=()
+fi
+
+fuzz_log=
+if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
+  echo "== fuzz: ${fuzz_seconds}s per target"
+  fuzz_log=$(mktemp)
+  scripts/fuzz.sh "$fuzz_seconds" | tee "$fuzz_log" || true
+fi
+
+/usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--fuzz-log "$fuzz_log"}
