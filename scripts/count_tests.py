@@ -33,7 +33,7 @@ for path in args:
         if not line.strip():
             continue
         t = json.loads(line)
-        out = t.get("stdout") or ""
+        out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
         result = t.get("result")
         p = sum(int(n) for n in PASS_RE.findall(out))
         f = sum(int(n) for n in FAIL_RE.findall(out))

@@ -1,0 +1,145 @@
+/* The asynchronous client: one per AWS service, bound to the caller's loop.
+ *
+ * A client owns a libcurl multi handle that the caller's uv_loop_t drives:
+ * sockets through uv_poll_t, curl's timer through one uv_timer_t. At most
+ * `max_clients` requests are in flight; the rest wait in FIFO order. Each
+ * request is signed when it is dispatched, not when it is queued, so one that
+ * waited (or is retried) carries credentials and a time valid at send time.
+ *
+ * Every accepted request completes exactly once, through its callback, never
+ * from inside the call that submitted it. A call that returns an error calls
+ * no callback. Like libuv, a client is used from its loop's thread only.
+ */
+#ifndef UVAWS_CLIENT_H
+#define UVAWS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "common.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct uvaws_client_s uvaws_client_t;
+typedef struct uvaws_job_s uvaws_job_t;
+
+typedef enum {
+  UVAWS_LOG_ERROR = 0,
+  UVAWS_LOG_WARN = 1,
+  UVAWS_LOG_INFO = 2,
+  UVAWS_LOG_DEBUG = 3,
+} uvaws_log_level_t;
+
+/* Receives one log line (no trailing newline). Never receives a secret. */
+typedef void (*uvaws_log_cb)(uvaws_log_level_t level, const char *message, void *arg);
+
+/* Seconds since the Unix epoch; replaces the wall clock (tests, simulations). */
+typedef int64_t (*uvaws_clock_fn)(void *arg);
+
+/* Zero-initialize, then set what you need: 0 and NULL mean "the default". */
+typedef struct {
+  const char *service;  /* signing name: "dynamodb", "sqs", "ses", "s3" (required) */
+  const char *region;   /* "us-east-1" (required for now) */
+  const char *endpoint; /* "https://host[:port][/base/path]"; NULL: the public AWS
+                           endpoint https://SERVICE.REGION.amazonaws.com */
+  /* Static credentials (access key and secret, token optional). */
+  const char *access_key;
+  const char *secret_key;
+  const char *session_token;
+  unsigned max_clients;       /* requests in flight at once; default 100 */
+  size_t max_queue;           /* requests waiting beyond max_clients; 0: unbounded */
+  long connect_timeout_ms;    /* default 10000 */
+  long request_timeout_ms;    /* one attempt, connect to last byte; 0: no limit */
+  size_t max_response_bytes;  /* larger bodies fail with UVAWS_ETOOBIG; default 64 MiB */
+  const char *user_agent_suffix; /* appended to "uvaws/VERSION" */
+  const char *ca_file;        /* PEM bundle to trust instead of the system's */
+  int tls_no_verify;          /* 1 turns TLS verification off: for tests only */
+  unsigned sign_flags;        /* UVAWS_SIGV4_* (UVAWS_SIGV4_S3 for S3) */
+  uvaws_log_cb log_cb;
+  void *log_arg;
+  uvaws_log_level_t log_level; /* highest level passed to log_cb; default WARN */
+  uvaws_clock_fn clock;       /* NULL: the system's wall clock */
+  void *clock_arg;
+} uvaws_client_options_t;
+
+/* One HTTP request. Copied by uvaws_fetch: nothing needs to outlive the call,
+ * except `body` when `body_free` is set (then uvaws owns it: no copy). */
+typedef struct {
+  const char *method;     /* "GET", "POST" ... */
+  const char *path;       /* plain, not encoded: "/my table/item 1"; must start with '/' */
+  const uvaws_kv_t *query; /* plain names and values */
+  size_t query_count;
+  const uvaws_kv_t *headers;
+  size_t header_count;
+  const void *body;
+  size_t body_len;
+  void (*body_free)(void *body); /* non-NULL: take `body` without copying, free it so */
+  long timeout_ms;               /* 0: the client's request_timeout_ms */
+} uvaws_request_t;
+
+/* The outcome of a request, valid during the callback only (a future keeps
+ * its copy until released). `body` is NUL-terminated for convenience. */
+typedef struct {
+  long status; /* HTTP status; 0 when no answer arrived */
+  const uvaws_kv_t *headers;
+  size_t header_count;
+  const char *body;
+  size_t body_len;
+  const uvaws_error_t *error; /* NULL on success (2xx) */
+  unsigned attempts;          /* how many times it was sent */
+  double elapsed_ms;          /* from submission to completion */
+} uvaws_response_t;
+
+typedef void (*uvaws_response_cb)(const uvaws_response_t *res, void *arg);
+typedef void (*uvaws_close_cb)(uvaws_client_t *client, void *arg);
+
+/* Creates a client on `loop` (never owned). On failure returns a UVAWS_E*
+ * code and, when `err` is not NULL, fills it (free with uvaws_error_clear). */
+int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
+                     uvaws_error_t *err);
+
+/* Closes the client: queued and in-flight requests complete with
+ * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and the
+ * client is freed. Safe inside a response callback. A second call does nothing. */
+void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
+
+/* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
+ * error with no callback: UVAWS_EINVAL (NULL client, request or callback; NULL or
+ * empty method), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
+ * UVAWS_EHEADERNAME, UVAWS_EHEADERVALUE, UVAWS_EQUERY, UVAWS_ECLOSED (client
+ * closing), UVAWS_EQUEUEFULL, UVAWS_ENOMEM. `job_out` (may be NULL) receives
+ * a handle for uvaws_cancel, valid until the callback returns. */
+int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
+                void *arg, uvaws_job_t **job_out);
+
+/* Cancels a request that has not completed: its callback gets UVAWS_ECANCELED
+ * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
+ * whose completion is already on its way. */
+int uvaws_cancel(uvaws_job_t *job);
+
+/* The loop a client runs on. */
+uv_loop_t *uvaws_client_loop(const uvaws_client_t *client);
+
+/* Counts, for monitoring and tests. */
+typedef struct {
+  size_t queued;       /* waiting for a slot */
+  size_t in_flight;    /* on the wire */
+  uint64_t submitted;  /* accepted by uvaws_fetch */
+  uint64_t completed;  /* callbacks called */
+  uint64_t attempts;   /* requests put on the wire, retries included */
+} uvaws_client_stats_t;
+
+int uvaws_client_stats(const uvaws_client_t *client, uvaws_client_stats_t *out);
+
+/* Finds a response header by name, case-insensitively; NULL if absent. */
+const char *uvaws_response_header(const uvaws_response_t *res, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
