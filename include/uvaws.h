@@ -3,8 +3,10 @@
 #ifndef UVAWS_H
 #define UVAWS_H
 
+#include "uvaws/client.h"
 #include "uvaws/common.h"
 #include "uvaws/error.h"
+#include "uvaws/future.h"
 #include "uvaws/sigv4.h"
 #include "uvaws/version.h"
 

@@ -29,10 +29,10 @@ typedef struct uvaws_client_s uvaws_client_t;
 typedef struct uvaws_job_s uvaws_job_t;
 
 typedef enum {
-  UVAWS_LOG_ERROR = 0,
-  UVAWS_LOG_WARN = 1,
-  UVAWS_LOG_INFO = 2,
-  UVAWS_LOG_DEBUG = 3,
+  UVAWS_LOG_ERROR = 1,
+  UVAWS_LOG_WARN = 2,
+  UVAWS_LOG_INFO = 3,
+  UVAWS_LOG_DEBUG = 4,
 } uvaws_log_level_t;
 
 /* Receives one log line (no trailing newline). Never receives a secret. */
@@ -62,7 +62,7 @@ typedef struct {
   unsigned sign_flags;        /* UVAWS_SIGV4_* (UVAWS_SIGV4_S3 for S3) */
   uvaws_log_cb log_cb;
   void *log_arg;
-  uvaws_log_level_t log_level; /* highest level passed to log_cb; default WARN */
+  uvaws_log_level_t log_level; /* highest level passed to log_cb; 0: WARN */
   uvaws_clock_fn clock;       /* NULL: the system's wall clock */
   void *clock_arg;
 } uvaws_client_options_t;
@@ -132,6 +132,7 @@ typedef struct {
   uint64_t submitted;  /* accepted by uvaws_fetch */
   uint64_t completed;  /* callbacks called */
   uint64_t attempts;   /* requests put on the wire, retries included */
+  uint64_t connections; /* TCP connections opened (keep-alive and HTTP/2 reuse them) */
 } uvaws_client_stats_t;
 
 int uvaws_client_stats(const uvaws_client_t *client, uvaws_client_stats_t *out);

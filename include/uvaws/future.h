@@ -2,7 +2,8 @@
  * (then) or by running the loop until it is there (wait).
  *
  * A future owns a copy of its response until released. Every future must be
- * released exactly once; releasing one that is still pending cancels it.
+ * released exactly once; releasing one that is still pending cancels it,
+ * unless an `all` future still waits on it.
  */
 #ifndef UVAWS_FUTURE_H
 #define UVAWS_FUTURE_H
@@ -48,7 +49,8 @@ const uvaws_response_t *uvaws_future_response(const uvaws_future_t *f);
  * UVAWS_ECANCELED). Returns 0 or UVAWS_EINVAL when it is already done. */
 int uvaws_future_cancel(uvaws_future_t *f);
 
-/* Releases the future; a pending one is cancelled first. NULL is a no-op. */
+/* Releases the future; a pending one is cancelled first unless an `all`
+ * future waits on it. NULL is a no-op. */
 void uvaws_future_release(uvaws_future_t *f);
 
 #ifdef __cplusplus

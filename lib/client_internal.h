@@ -1,0 +1,22 @@
+/* What the client shares with the modules built on it (futures, later the
+ * operation layer): deferred calls and the callback-depth guard. */
+#ifndef UVAWS_CLIENT_INTERNAL_H
+#define UVAWS_CLIENT_INTERNAL_H
+
+#include "uvaws/client.h"
+
+/* A call the client makes from the loop, soon, never from inside the caller:
+ * how uvaws keeps "never call back from inside the call that started it". */
+typedef struct defer_s {
+  struct defer_s *next;
+  void (*fn)(struct defer_s *d);
+} defer_t;
+
+void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d));
+
+/* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
+void client_enter_callback(uvaws_client_t *c);
+void client_leave_callback(uvaws_client_t *c);
+int client_in_callback(const uvaws_client_t *c);
+
+#endif

@@ -1,0 +1,292 @@
+/* Futures: a request's response kept until released, delivered by `then`
+ * (always from the loop) or by `wait` (which runs the loop).
+ *
+ * Lifetime: a future is counted by its user (until release), by every `all`
+ * future that waits on it, by a pending deferred `then`, and by its request
+ * while that is in flight. It is freed when the count drops to zero, so
+ * releasing in any order, or before the answer arrives, is safe. */
+#include "uvaws/future.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+
+typedef struct waiter_s {
+  struct waiter_s *next;
+  uvaws_future_t *all;
+} waiter_t;
+
+struct uvaws_future_s {
+  defer_t defer; /* a deferred `then` */
+  uvaws_client_t *client;
+  uvaws_job_t *job; /* while the request is pending */
+  unsigned refs;
+  int done;
+  int user_released;
+  uvaws_response_cb then_cb;
+  void *then_arg;
+  int then_set;
+  waiter_t *waiters; /* `all` futures to tell when done */
+  /* the response, copied */
+  uvaws_response_t res;
+  uvaws_kv_t *headers;
+  char *header_text;
+  char *body;
+  uvaws_error_t error;
+  /* an `all` future */
+  uvaws_future_t **members;
+  size_t member_count, remaining;
+};
+
+static void future_unref(uvaws_future_t *f);
+
+static void free_response(uvaws_future_t *f) {
+  free(f->headers);
+  free(f->header_text);
+  free(f->body);
+  uvaws_error_clear(&f->error);
+}
+
+static void future_unref(uvaws_future_t *f) {
+  if (--f->refs > 0)
+    return;
+  for (size_t i = 0; i < f->member_count; i++) {
+    uvaws_future_t *m = f->members[i];
+    for (waiter_t **w = &m->waiters; *w != NULL; w = &(*w)->next)
+      if ((*w)->all == f) {
+        waiter_t *gone = *w;
+        *w = gone->next;
+        free(gone);
+        break;
+      }
+    future_unref(m);
+  }
+  free(f->members);
+  while (f->waiters) {
+    waiter_t *w = f->waiters;
+    f->waiters = w->next;
+    free(w);
+  }
+  free_response(f);
+  free(f);
+}
+
+static void run_then(defer_t *d) {
+  uvaws_future_t *f = (uvaws_future_t *)d;
+  client_enter_callback(f->client);
+  f->then_cb(&f->res, f->then_arg);
+  client_leave_callback(f->client);
+  future_unref(f);
+}
+
+static void schedule_then(uvaws_future_t *f) {
+  f->refs++;
+  client_defer(f->client, &f->defer, run_then);
+}
+
+static void mark_done(uvaws_future_t *f);
+
+static void member_done(uvaws_future_t *all) {
+  if (--all->remaining > 0)
+    return;
+  /* The first failure in array order speaks for the whole. */
+  for (size_t i = 0; i < all->member_count; i++) {
+    const uvaws_response_t *r = &all->members[i]->res;
+    if (r->error != NULL) {
+      if (uvaws_error_copy(&all->error, r->error) == 0)
+        all->res.error = &all->error;
+      all->res.status = r->status;
+      break;
+    }
+  }
+  mark_done(all);
+}
+
+static void mark_done(uvaws_future_t *f) {
+  f->done = 1;
+  for (waiter_t *w = f->waiters; w != NULL; w = w->next)
+    member_done(w->all);
+  if (f->then_set)
+    schedule_then(f);
+}
+
+static int copy_response(uvaws_future_t *f, const uvaws_response_t *r) {
+  f->res = *r;
+  f->res.headers = NULL;
+  f->res.header_count = 0;
+  f->res.error = NULL;
+  size_t text = 0;
+  for (size_t i = 0; i < r->header_count; i++)
+    text += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
+  f->body = malloc(r->body_len + 1);
+  f->headers = r->header_count ? malloc(r->header_count * sizeof *f->headers) : NULL;
+  f->header_text = text ? malloc(text) : NULL;
+  if (f->body == NULL || (r->header_count && (f->headers == NULL || f->header_text == NULL)))
+    return -1;
+  memcpy(f->body, r->body, r->body_len);
+  f->body[r->body_len] = '\0';
+  f->res.body = f->body;
+  char *p = f->header_text;
+  for (size_t i = 0; i < r->header_count; i++) {
+    size_t n = strlen(r->headers[i].name) + 1, v = strlen(r->headers[i].value) + 1;
+    f->headers[i].name = memcpy(p, r->headers[i].name, n);
+    f->headers[i].value = memcpy(p + n, r->headers[i].value, v);
+    p += n + v;
+  }
+  f->res.headers = f->headers;
+  f->res.header_count = r->header_count;
+  if (r->error != NULL) {
+    if (uvaws_error_copy(&f->error, r->error) != 0)
+      return -1;
+    f->res.error = &f->error;
+  }
+  return 0;
+}
+
+static void on_response(const uvaws_response_t *res, void *arg) {
+  uvaws_future_t *f = arg;
+  f->job = NULL;
+  if (copy_response(f, res) != 0) {
+    free_response(f);
+    f->headers = NULL;
+    f->header_text = NULL;
+    f->body = NULL;
+    memset(&f->res, 0, sizeof f->res);
+    f->res.body = "";
+    uvaws_error_set(&f->error, UVAWS_ENOMEM, "copying the response into the future");
+    f->res.error = &f->error;
+  }
+  mark_done(f);
+  future_unref(f); /* the request's reference */
+}
+
+uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t *req,
+                                   int *err_out) {
+  int rc = UVAWS_EINVAL;
+  uvaws_future_t *f = NULL;
+  if (client != NULL && req != NULL) {
+    f = calloc(1, sizeof *f);
+    rc = UVAWS_ENOMEM;
+    if (f != NULL) {
+      f->client = client;
+      f->refs = 2; /* the user's and the request's */
+      rc = uvaws_fetch(client, req, on_response, f, &f->job);
+      if (rc != 0) {
+        free(f);
+        f = NULL;
+      }
+    }
+  }
+  if (err_out)
+    *err_out = rc;
+  return f;
+}
+
+int uvaws_future_then(uvaws_future_t *f, uvaws_response_cb cb, void *arg) {
+  if (f == NULL || cb == NULL || f->user_released)
+    return UVAWS_EINVAL;
+  if (f->then_set)
+    return UVAWS_EBUSY;
+  f->then_set = 1;
+  f->then_cb = cb;
+  f->then_arg = arg;
+  if (f->done)
+    schedule_then(f);
+  return 0;
+}
+
+int uvaws_future_wait(uvaws_future_t *f, const uvaws_response_t **res) {
+  if (res)
+    *res = NULL;
+  if (f == NULL || res == NULL || f->user_released)
+    return UVAWS_EINVAL;
+  if (client_in_callback(f->client))
+    return UVAWS_EBUSY;
+  uv_loop_t *loop = uvaws_client_loop(f->client);
+  while (!f->done) {
+    /* A pending future always has a pending request, which keeps the loop
+     * alive: uv_run returning 0 with the future pending would be a bug. */
+    if (uv_run(loop, UV_RUN_ONCE) == 0 && !f->done)
+      return UVAWS_EINTERNAL;
+  }
+  *res = &f->res;
+  return 0;
+}
+
+uvaws_future_t *uvaws_future_all(uvaws_future_t *const *fs, size_t n) {
+  if (fs == NULL || n == 0)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (fs[i] == NULL || fs[i]->user_released || fs[i]->client != fs[0]->client)
+      return NULL;
+  uvaws_future_t *all = calloc(1, sizeof *all);
+  waiter_t **ws = calloc(n, sizeof *ws);
+  if (all == NULL || ws == NULL || (all->members = malloc(n * sizeof *all->members)) == NULL) {
+    free(all);
+    free(ws);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((ws[i] = malloc(sizeof **ws)) == NULL) {
+      for (size_t k = 0; k < i; k++)
+        free(ws[k]);
+      free(ws);
+      free(all->members);
+      free(all);
+      return NULL;
+    }
+  }
+  all->client = fs[0]->client;
+  all->refs = 1;
+  all->member_count = n;
+  all->remaining = n;
+  all->res.body = "";
+  for (size_t i = 0; i < n; i++) {
+    all->members[i] = fs[i];
+    fs[i]->refs++;
+    if (fs[i]->done) {
+      all->remaining--;
+      free(ws[i]);
+    } else {
+      ws[i]->all = all;
+      ws[i]->next = fs[i]->waiters;
+      fs[i]->waiters = ws[i];
+    }
+  }
+  free(ws);
+  if (all->remaining == 0) {
+    all->remaining = 1;
+    member_done(all);
+  }
+  return all;
+}
+
+int uvaws_future_done(const uvaws_future_t *f) { return f != NULL && f->done; }
+
+const uvaws_response_t *uvaws_future_response(const uvaws_future_t *f) {
+  return f != NULL && f->done ? &f->res : NULL;
+}
+
+int uvaws_future_cancel(uvaws_future_t *f) {
+  if (f == NULL || f->done)
+    return UVAWS_EINVAL;
+  if (f->job != NULL)
+    return uvaws_cancel(f->job);
+  int rc = UVAWS_EINVAL; /* an `all`: cancel every pending member */
+  for (size_t i = 0; i < f->member_count; i++)
+    if (!f->members[i]->done && uvaws_future_cancel(f->members[i]) == 0)
+      rc = 0;
+  return rc;
+}
+
+void uvaws_future_release(uvaws_future_t *f) {
+  if (f == NULL || f->user_released)
+    return;
+  f->user_released = 1;
+  /* Nobody else wants the answer: stop the request. An `all` still waiting
+   * on this future keeps it going. */
+  if (!f->done && f->waiters == NULL)
+    uvaws_future_cancel(f);
+  future_unref(f);
+}

@@ -1,0 +1,91 @@
+/* The libcurl multi socket API driven by a libuv loop.
+ *
+ * Differences from curl's multi-uv.c example, each for speed:
+ * - a uv_poll_t per socket number is created once and kept: when curl stops
+ *   watching one of its connection sockets (CURL_POLL_REMOVE, as it does after
+ *   every transfer on a kept-alive connection) the poll is left running and is
+ *   stopped only if the socket wakes up while curl is not interested, so a
+ *   reused connection costs no epoll_ctl at all. Curl's open/close socket
+ *   callbacks tell us when a connection socket really goes away, so a poll is
+ *   always stopped before its descriptor is closed and its number reused.
+ * - easy handles (with their buffers) are pooled and reused.
+ * - request header lists are built in a reused buffer, not with
+ *   curl_slist_append's two allocations per header.
+ */
+#ifndef UVAWS_TRANSPORT_H
+#define UVAWS_TRANSPORT_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "uvaws/common.h"
+
+typedef struct transport_s transport_t;
+typedef struct conn_s conn_t;
+
+/* Called from the loop when a transfer ends (not when it is aborted). */
+typedef void (*transport_done_cb)(conn_t *conn, CURLcode result, void *owner);
+
+typedef struct {
+  long connect_timeout_ms;
+  size_t max_connections; /* kept alive in the connection cache */
+  const char *ca_file;
+  int tls_no_verify;
+  const char *user_agent;
+} transport_options_t;
+
+struct conn_s {
+  CURL *easy;
+  transport_t *t;
+  conn_t *next_free;
+  void *job; /* the owner's request, while in flight */
+  char errbuf[CURL_ERROR_SIZE];
+  /* request */
+  buf_t url;
+  buf_t header_text; /* "Name: value\0Name: value\0" */
+  struct curl_slist *header_nodes;
+  size_t header_nodes_cap;
+  /* response */
+  buf_t resp_head; /* raw header lines of the last response */
+  buf_t body;
+  uvaws_kv_t *resp_headers; /* parsed by conn_parse_headers, into resp_head */
+  size_t resp_header_count, resp_headers_cap;
+  size_t max_body;
+  int too_big;
+};
+
+int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_done_cb done,
+                  void *owner, transport_t **out);
+
+/* A pooled easy handle ready for conn_prepare, or NULL when out of memory. */
+conn_t *transport_conn_get(transport_t *t);
+/* Returns a conn that is not in flight to the pool. */
+void transport_conn_put(transport_t *t, conn_t *c);
+
+/* Starts collecting request headers. */
+void conn_headers_reset(conn_t *c);
+void conn_header_add(conn_t *c, const char *name, const char *value);
+/* Sets method, URL (already in c->url), headers, body and timeout, then hands
+ * the transfer to curl. The body must stay valid until the transfer ends. */
+int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
+                    long timeout_ms, size_t max_body);
+/* Takes an in-flight transfer away from curl; no done callback follows. */
+void transport_abort(conn_t *c);
+
+/* Parses the response header lines into c->resp_headers (in place). */
+int conn_parse_headers(conn_t *c);
+
+/* Sockets opened for connections so far (keep-alive and HTTP/2 keep it low). */
+unsigned long transport_connections(const transport_t *t);
+
+/* Some conn with a transfer in flight, or NULL. */
+conn_t *transport_busy_conn(transport_t *t);
+
+/* Ends every transfer (no callbacks), closes connections and handles, then
+ * calls `cb` from the loop and frees the transport. */
+void transport_close(transport_t *t, void (*cb)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,675 @@
+/* The async client against the project's test server (started by
+ * test/harness/peers.py): the max_clients cap, FIFO dispatch, exactly-once
+ * completion at volume, cancel and close, timeouts, the response limit,
+ * futures, signing at dispatch, TLS, and bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static const char *server;     /* http://127.0.0.1:PORT */
+static const char *server_tls; /* https://127.0.0.1:PORT */
+static const char *ca_file;
+
+/* ---- plumbing -------------------------------------------------------------- */
+
+typedef struct {
+  uv_loop_t loop;
+  uvaws_client_t *client;
+  int closed;
+} fixture_t;
+
+static void on_closed(uvaws_client_t *c, void *arg) {
+  (void)c;
+  ((fixture_t *)arg)->closed++;
+}
+
+static void fixture_open(fixture_t *fx, const uvaws_client_options_t *o) {
+  memset(fx, 0, sizeof *fx);
+  assert_int_equal(uv_loop_init(&fx->loop), 0);
+  uvaws_error_t err;
+  int rc = uvaws_client_new(&fx->loop, o, &fx->client, &err);
+  if (rc != 0)
+    print_error("client_new: %s (%s)\n", uvaws_strerror(rc), err.detail ? err.detail : "");
+  uvaws_error_clear(&err);
+  assert_int_equal(rc, 0);
+}
+
+/* Closes the client, runs the loop dry and checks every handle was closed. */
+static void fixture_close(fixture_t *fx) {
+  if (fx->client) {
+    uvaws_client_close(fx->client, on_closed, fx);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(fx->closed, 1);
+  }
+  assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
+/* One completion record per request: each callback must come exactly once. */
+typedef struct {
+  int calls;
+  int code; /* 0 or the error code */
+  long status;
+  unsigned attempts;
+  char *body;
+} outcome_t;
+
+static int in_submit; /* set around uvaws_fetch: no callback may come from inside */
+
+static void record(const uvaws_response_t *r, void *arg) {
+  outcome_t *o = arg;
+  assert_false(in_submit);
+  o->calls++;
+  o->code = r->error ? r->error->code : 0;
+  o->status = r->status;
+  o->attempts = r->attempts;
+  free(o->body);
+  o->body = strndup(r->body, r->body_len);
+}
+
+static int submit(uvaws_client_t *c, const uvaws_request_t *req, outcome_t *o, uvaws_job_t **job) {
+  in_submit = 1;
+  int rc = uvaws_fetch(c, req, record, o, job);
+  in_submit = 0;
+  return rc;
+}
+
+static void free_outcomes(outcome_t *o, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(o[i].body);
+}
+
+static void reset_server(void) { cJSON_Delete(control(server, "POST", "/_reset", NULL)); }
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_roundtrip(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  const char *body = "{\"TableName\":\"users\"}";
+  uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
+                    {"X-Amz-Target", "DynamoDB_20120810.DescribeTable"}};
+  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+                         .body = body, .body_len = strlen(body)};
+  outcome_t out = {0};
+  assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
+  assert_int_equal(out.calls, 0); /* nothing from inside the call */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out.calls, 1);
+  assert_int_equal(out.code, 0);
+  assert_int_equal(out.status, 200);
+  assert_int_equal(out.attempts, 1);
+
+  /* What the server saw: signed, with our headers and no Expect/Accept noise. */
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+  cJSON *hd = cJSON_GetObjectItem(e, "headers");
+  const char *auth = cJSON_GetStringValue(cJSON_GetObjectItem(e, "authorization"));
+  assert_non_null(auth);
+  assert_non_null(strstr(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+  assert_non_null(strstr(auth, "SignedHeaders=content-type;host;x-amz-date;x-amz-target"));
+  assert_null(cJSON_GetObjectItem(hd, "expect"));
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "body")), body);
+  assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(hd, "user-agent")), "uvaws/"));
+  cJSON_Delete(log);
+  free_outcomes(&out, 1);
+  fixture_close(&fx);
+}
+
+static void test_path_and_query_encoding(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.endpoint = NULL;
+  char ep[300];
+  snprintf(ep, sizeof ep, "%s/base/", server); /* a base path, trailing slash ignored */
+  o.endpoint = ep;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_kv_t q[] = {{"name", "a b&c=d/é"}, {"empty", ""}};
+  uvaws_request_t req = {.method = "GET", .path = "/my table/ключ", .query = q, .query_count = 2};
+  outcome_t out = {0};
+  assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out.code, 0);
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "target")),
+                      "/base/my%20table/%D0%BA%D0%BB%D1%8E%D1%87"
+                      "?name=a%20b%26c%3Dd%2F%C3%A9&empty=");
+  cJSON_Delete(log);
+  free_outcomes(&out, 1);
+  fixture_close(&fx);
+}
+
+static void test_max_clients_cap(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 8;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 200 };
+  static outcome_t out[N];
+  memset(out, 0, sizeof out);
+  uvaws_kv_t h[] = {{"x-test-delay-ms", "20"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.in_flight, 8);
+  assert_int_equal(st.queued, N - 8);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(out[i].calls, 1);
+    assert_int_equal(out[i].code, 0);
+  }
+  assert_int_equal((int)control_number(server, "/_stats", "peak_concurrency"), 8);
+  uvaws_client_stats(fx.client, &st);
+  assert_true(st.connections <= 8); /* kept alive and reused */
+  free_outcomes(out, N);
+  fixture_close(&fx);
+}
+
+static void test_fifo_dispatch(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 50 };
+  outcome_t out[N] = {0};
+  char ids[N][16];
+  for (int i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "fifo-%d", i);
+    uvaws_kv_t h[] = {{"x-test-id", ids[i]}};
+    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  }
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  cJSON *log = control(server, "GET", "/_log?last=50", NULL);
+  cJSON *reqs = cJSON_GetObjectItem(log, "requests");
+  assert_int_equal(cJSON_GetArraySize(reqs), N);
+  for (int i = 0; i < N; i++) {
+    cJSON *e = cJSON_GetArrayItem(reqs, i);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "x_test_id")), ids[i]);
+    assert_int_equal(out[i].calls, 1);
+  }
+  cJSON_Delete(log);
+  free_outcomes(out, N);
+  fixture_close(&fx);
+}
+
+static void count_once(const uvaws_response_t *r, void *arg) {
+  int *calls = arg;
+  calls[0]++;
+  if (r->error == NULL && r->status == 200)
+    calls[1]++;
+}
+
+static void test_ten_thousand(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 64;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 10000 };
+  int(*calls)[2] = calloc(N, sizeof *calls);
+  const char *body = "{\"TableName\":\"users\",\"Key\":{\"id\":{\"S\":\"user-000042\"}}}";
+  uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
+                    {"X-Amz-Target", "DynamoDB_20120810.GetItem"}};
+  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+                         .body = body, .body_len = strlen(body)};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(uvaws_fetch(fx.client, &req, count_once, calls[i], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  int ok = 0;
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(calls[i][0], 1);
+    ok += calls[i][1];
+  }
+  assert_int_equal(ok, N);
+  assert_int_equal((int)control_number(server, "/_stats", "requests"), N);
+  assert_true(control_number(server, "/_stats", "peak_concurrency") <= 64);
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.completed, N);
+  assert_true(st.connections <= 64);
+  free(calls);
+  fixture_close(&fx);
+}
+
+static void test_cancel(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 2;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 10 };
+  outcome_t out[N] = {0};
+  uvaws_job_t *jobs[N];
+  uvaws_kv_t h[] = {{"x-test-delay-ms", "200"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(submit(fx.client, &req, &out[i], &jobs[i]), 0);
+  /* jobs[0] is in flight, jobs[5] queued */
+  assert_int_equal(uvaws_cancel(jobs[0]), 0);
+  assert_int_equal(uvaws_cancel(jobs[5]), 0);
+  assert_int_equal(uvaws_cancel(jobs[5]), UVAWS_EINVAL); /* already on its way */
+  assert_int_equal(uvaws_cancel(NULL), UVAWS_EINVAL);
+  assert_int_equal(out[0].calls, 0); /* cancellation is delivered from the loop */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(out[i].calls, 1);
+    assert_int_equal(out[i].code, (i == 0 || i == 5) ? UVAWS_ECANCELED : 0);
+  }
+  free_outcomes(out, N);
+  fixture_close(&fx);
+}
+
+static void close_soon(uv_timer_t *t) {
+  fixture_t *fx = t->data;
+  uvaws_client_close(fx->client, on_closed, fx);
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_close_with_pending(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 4;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 20 };
+  outcome_t out[N] = {0};
+  uvaws_kv_t h[] = {{"x-test-delay-ms", "2000"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  uv_timer_t t;
+  uv_timer_init(&fx.loop, &t);
+  t.data = &fx;
+  uv_timer_start(&t, close_soon, 50, 0);
+  uint64_t t0 = uv_hrtime();
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_true((uv_hrtime() - t0) / 1000000 < 1500); /* did not wait for the answers */
+  assert_int_equal(fx.closed, 1);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(out[i].calls, 1);
+    assert_int_equal(out[i].code, UVAWS_ECANCELED);
+  }
+  free_outcomes(out, N);
+  fx.client = NULL;
+  fixture_close(&fx);
+}
+
+typedef struct {
+  fixture_t *fx;
+  int calls;
+  int fetch_after_close;
+} close_in_cb_t;
+
+static void close_from_callback(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  close_in_cb_t *s = arg;
+  s->calls++;
+  uvaws_client_close(s->fx->client, on_closed, s->fx);
+  uvaws_client_close(s->fx->client, on_closed, s->fx); /* a second call does nothing */
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  s->fetch_after_close = uvaws_fetch(s->fx->client, &req, close_from_callback, s, NULL);
+}
+
+static void test_close_inside_callback(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  close_in_cb_t s = {&fx, 0, 0};
+  outcome_t later[3] = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(fx.client, &req, close_from_callback, &s, NULL), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(submit(fx.client, &req, &later[i], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(s.calls, 1);
+  assert_int_equal(s.fetch_after_close, UVAWS_ECLOSED);
+  assert_int_equal(fx.closed, 1);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(later[i].calls, 1);
+    assert_int_equal(later[i].code, UVAWS_ECANCELED);
+  }
+  free_outcomes(later, 3);
+  fx.client = NULL;
+  fixture_close(&fx);
+}
+
+static void test_timeouts(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  o.request_timeout_ms = 200;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  outcome_t out[3] = {0};
+  uvaws_kv_t slow[] = {{"x-test-delay-ms", "3000"}};
+  uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
+  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  uvaws_request_t r3 = {.method = "GET", .path = "/", .headers = slow, .header_count = 1,
+                        .timeout_ms = 50}; /* per-request timeout wins */
+  assert_int_equal(submit(fx.client, &r1, &out[0], NULL), 0);
+  assert_int_equal(submit(fx.client, &r2, &out[1], NULL), 0);
+  assert_int_equal(submit(fx.client, &r3, &out[2], NULL), 0);
+  uint64_t t0 = uv_hrtime();
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_true((uv_hrtime() - t0) / 1000000 < 2000);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(out[i].calls, 1);
+    assert_int_equal(out[i].code, UVAWS_ETIMEDOUT);
+  }
+  free_outcomes(out, 3);
+  fixture_close(&fx);
+}
+
+static void test_response_limit(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  o.max_response_bytes = 1000;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  outcome_t out[2] = {0};
+  uvaws_kv_t big[] = {{"x-test-body-size", "50000"}};
+  uvaws_kv_t fits[] = {{"x-test-body-size", "1000"}};
+  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = big, .header_count = 1};
+  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = fits, .header_count = 1};
+  assert_int_equal(submit(fx.client, &r1, &out[0], NULL), 0);
+  assert_int_equal(submit(fx.client, &r2, &out[1], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out[0].code, UVAWS_ETOOBIG);
+  assert_int_equal(out[1].code, 0);
+  assert_int_equal(strlen(out[1].body), 1000);
+  free_outcomes(out, 2);
+  fixture_close(&fx);
+}
+
+typedef struct {
+  int calls, code;
+  long status;
+  char type[128], message[128], request_id[128];
+} error_seen_t;
+
+static void copy_error(const uvaws_response_t *r, void *arg) {
+  error_seen_t *s = arg;
+  s->calls++;
+  s->status = r->status;
+  if (r->error) {
+    s->code = r->error->code;
+    snprintf(s->type, sizeof s->type, "%s", r->error->aws_type ? r->error->aws_type : "");
+    snprintf(s->message, sizeof s->message, "%s", r->error->message ? r->error->message : "");
+    snprintf(s->request_id, sizeof s->request_id, "%s",
+             r->error->request_id ? r->error->request_id : "");
+  }
+}
+
+static void test_aws_error_parsed(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_kv_t h[] = {
+      {"x-test-status", "400"},
+      {"x-test-content-type", "application/x-amz-json-1.0"},
+      {"x-test-body", "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","
+                      "\"message\":\"Requested resource not found\"}"}};
+  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 3};
+  error_seen_t seen = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(seen.calls, 1);
+  assert_int_equal(seen.code, UVAWS_EAWS);
+  assert_int_equal(seen.status, 400);
+  assert_string_equal(seen.type, "ResourceNotFoundException");
+  assert_string_equal(seen.message, "Requested resource not found");
+  assert_true(strlen(seen.request_id) > 0); /* from x-amzn-RequestId */
+  fixture_close(&fx);
+}
+
+static void test_network_error(void **state) {
+  (void)state;
+  /* A port nothing listens on: bind one, read its number, close it. */
+  uv_loop_t l;
+  uv_loop_init(&l);
+  uv_tcp_t tcp;
+  uv_tcp_init(&l, &tcp);
+  struct sockaddr_in addr;
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  uv_tcp_bind(&tcp, (const struct sockaddr *)&addr, 0);
+  int len = sizeof addr;
+  uv_tcp_getsockname(&tcp, (struct sockaddr *)&addr, &len);
+  uv_close((uv_handle_t *)&tcp, NULL);
+  uv_run(&l, UV_RUN_DEFAULT);
+  uv_loop_close(&l);
+  char ep[64];
+  snprintf(ep, sizeof ep, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+  uvaws_client_options_t o = test_options(ep);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  error_seen_t seen = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(seen.calls, 1);
+  assert_int_equal(seen.code, UVAWS_ENETWORK);
+  assert_int_equal(seen.status, 0);
+  fixture_close(&fx);
+}
+
+static void test_tls(void **state) {
+  (void)state;
+  if (server_tls == NULL || ca_file == NULL)
+    skip();
+  /* Trusted through the CA file option. */
+  uvaws_client_options_t o = test_options(server_tls);
+  o.ca_file = ca_file;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  error_seen_t seen = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(seen.code, 0);
+  assert_int_equal(seen.status, 200);
+  fixture_close(&fx);
+  /* Refused without it: verification is on by default. */
+  o.ca_file = NULL;
+  fixture_open(&fx, &o);
+  memset(&seen, 0, sizeof seen);
+  assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(seen.calls, 1);
+  assert_int_equal(seen.code, UVAWS_ETLS);
+  fixture_close(&fx);
+}
+
+/* A clock the test moves by hand. */
+static int64_t fake_now;
+static int64_t fake_clock(void *arg) {
+  (void)arg;
+  return fake_now;
+}
+
+static void step_clock(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  (void)arg;
+  fake_now += 3600; /* an hour passes while the second request waits */
+}
+
+static void test_signed_at_dispatch(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  o.clock = fake_clock;
+  fake_now = 1700000000; /* 2023-11-14T22:13:20Z */
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_kv_t h1[] = {{"x-test-id", "first"}};
+  uvaws_kv_t h2[] = {{"x-test-id", "second"}};
+  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = h1, .header_count = 1};
+  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = h2, .header_count = 1};
+  outcome_t out = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &r1, step_clock, NULL, NULL), 0);
+  assert_int_equal(submit(fx.client, &r2, &out, NULL), 0); /* queued behind the first */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  cJSON *log = control(server, "GET", "/_log?last=2", NULL);
+  cJSON *reqs = cJSON_GetObjectItem(log, "requests");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "x_amz_date")),
+                      "20231114T221320Z");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "x_amz_date")),
+                      "20231114T231320Z");
+  cJSON_Delete(log);
+  free_outcomes(&out, 1);
+  fixture_close(&fx);
+}
+
+static void never_called(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  (void)arg;
+  fail_msg("a refused request must not call back");
+}
+
+static void test_bad_input(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  o.max_queue = 1;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_client_t *c = fx.client;
+  uvaws_request_t ok = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(NULL, &ok, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, NULL, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &ok, NULL, NULL, NULL), UVAWS_EINVAL);
+  uvaws_request_t r = ok;
+  r.method = NULL;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  r.method = "";
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  r.method = "GE T";
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EMETHOD);
+  r = ok;
+  r.path = "relative";
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  r.path = "/a\r\nX-Injected: 1";
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  r.path = NULL;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  r = ok;
+  uvaws_kv_t bad_name[] = {{"Bad Name", "v"}};
+  r.headers = bad_name;
+  r.header_count = 1;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EHEADERNAME);
+  uvaws_kv_t bad_value[] = {{"X-Ok", "v\r\nX-Injected: 1"}};
+  r.headers = bad_value;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
+  uvaws_kv_t null_value[] = {{"X-Ok", NULL}};
+  r.headers = null_value;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  r.headers = NULL; /* count without array */
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  r = ok;
+  uvaws_kv_t bad_query[] = {{"a", "b\nc"}};
+  r.query = bad_query;
+  r.query_count = 1;
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EQUERY);
+  r = ok;
+  r.body_len = 10; /* no body */
+  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+
+  /* The queue bound: one in flight, one queued, the third refused. */
+  outcome_t out[2] = {0};
+  assert_int_equal(submit(c, &ok, &out[0], NULL), 0);
+  assert_int_equal(submit(c, &ok, &out[1], NULL), 0);
+  assert_int_equal(uvaws_fetch(c, &ok, never_called, NULL, NULL), UVAWS_EQUEUEFULL);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out[0].calls + out[1].calls, 2);
+  free_outcomes(out, 2);
+  fixture_close(&fx);
+}
+
+static void test_client_options(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_t *c = (uvaws_client_t *)&loop;
+  uvaws_error_t err;
+  uvaws_client_options_t o = test_options(server);
+  assert_int_equal(uvaws_client_new(NULL, &o, &c, &err), UVAWS_EINVAL);
+  assert_null(c);
+  uvaws_error_clear(&err);
+  assert_int_equal(uvaws_client_new(&loop, NULL, &c, &err), UVAWS_EINVAL);
+  uvaws_error_clear(&err);
+  o.service = NULL;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), UVAWS_EINVAL);
+  uvaws_error_clear(&err);
+  o = test_options(server);
+  o.region = "us east";
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), UVAWS_ENOREGION);
+  uvaws_error_clear(&err);
+  o = test_options(server);
+  o.secret_key = NULL;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), UVAWS_ENOCREDS);
+  assert_null(strstr(err.detail, "wJalr")); /* never the secret */
+  uvaws_error_clear(&err);
+  const char *bad_endpoints[] = {"not a url", "ftp://127.0.0.1/", "http://127.0.0.1/?q=1",
+                                 "http://user@127.0.0.1/", "http://127.0.0.1/#frag"};
+  for (size_t i = 0; i < sizeof bad_endpoints / sizeof *bad_endpoints; i++) {
+    o = test_options(bad_endpoints[i]);
+    assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), UVAWS_EENDPOINT);
+    assert_non_null(err.detail);
+    uvaws_error_clear(&err);
+  }
+  o = test_options(server);
+  o.session_token = "tok\r\nen";
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), UVAWS_EINVAL);
+  uvaws_error_clear(&err);
+  uvaws_client_close(NULL, NULL, NULL); /* no-op */
+  assert_int_equal(uvaws_client_stats(NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void) {
+  server = need_env("UVAWS_TEST_SERVER");
+  server_tls = getenv("UVAWS_TEST_SERVER_TLS");
+  ca_file = getenv("UVAWS_TEST_CA_FILE");
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_path_and_query_encoding),
+      cmocka_unit_test(test_max_clients_cap),
+      cmocka_unit_test(test_fifo_dispatch),
+      cmocka_unit_test(test_ten_thousand),
+      cmocka_unit_test(test_cancel),
+      cmocka_unit_test(test_close_with_pending),
+      cmocka_unit_test(test_close_inside_callback),
+      cmocka_unit_test(test_timeouts),
+      cmocka_unit_test(test_response_limit),
+      cmocka_unit_test(test_aws_error_parsed),
+      cmocka_unit_test(test_network_error),
+      cmocka_unit_test(test_tls),
+      cmocka_unit_test(test_signed_at_dispatch),
+      cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_client_options),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
