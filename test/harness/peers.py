@@ -333,7 +333,7 @@ def run(args):
             say("%s exited" % ", ".join(dead))
             code = 1
         else:
-            child = subprocess.Popen(cmd, env=full)
+            child = subprocess.Popen(cmd, env=full, preexec_fn=die_with_parent)
             rc = child.wait()
             child = None
             code = 128 - rc if rc < 0 else rc

@@ -511,14 +511,15 @@ async def handle(c, r):
         attempt = ST.attempts[tid]
     else:
         attempt = 1
-    ST.log.append({
+    rec = {
         "seq": seq, "conn": c.id, "conn_req": c.nreq, "tls": c.tls, "time": time.time(),
         "method": r.method, "path": r.path, "query": r.query, "target": r.target,
         "headers": r.hdict, "body_len": len(r.body),
         "body": r.body[:LOG_BODY].decode("utf-8", "replace"),
         "body_sha256": hashlib.sha256(r.body).hexdigest(),
         "x_test_id": tid, "attempt": attempt,
-        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")})
+        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")}
+    ST.log.append(rec)
     ST.current += 1
     ST.peak = max(ST.peak, ST.current)
     try:
@@ -547,9 +548,7 @@ async def handle(c, r):
         if r.path == "/creds":
             return await container(c, r, base)
         if r.header("x-test-echo", "0") not in ("", "0"):
-            return await send(c, 200, jbody(ST.log[-1] if ST.log and ST.log[-1]["seq"] == seq
-                                             else {"seq": seq}), "application/json", base,
-                              r.keep_alive)
+            return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
         status = r.int_header("x-test-status", 200)
         if not 100 <= status <= 999:
             raise BadRequest(400, "x-test-status out of range")
@@ -560,6 +559,8 @@ async def handle(c, r):
              ("Content-Length", str(len(body)))] + base
         w = c.writer
         w.write(head_bytes(status, h, r.keep_alive))
+        if r.method == "HEAD":
+            body = b""
         for i in range(0, len(body), 1 << 16):
             w.write(body[i:i + (1 << 16)])
             await w.drain()
