@@ -7,7 +7,7 @@
 set -euo pipefail
 
 want=(build-essential meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev
-      libssl-dev libcjson-dev libexpat1-dev openssl ca-certificates)
+      libssl-dev libcjson-dev libexpat1-dev openssl ca-certificates python3)
 for set in "$@"; do
   case "$set" in
     build) ;;
