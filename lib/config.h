@@ -1,0 +1,74 @@
+/* Resolving profile, region, endpoint and the profile's settings the way the
+ * AWS CLI does, from explicit options, the environment, and the two shared
+ * files. Synchronous: it reads small local files once, at client creation.
+ * Credentials that need I/O (process, container, instance metadata, STS) are
+ * resolved later, asynchronously, by the credentials module from what this
+ * module found. */
+#ifndef UVAWS_CONFIG_H
+#define UVAWS_CONFIG_H
+
+#include "uvaws/error.h"
+
+typedef struct {
+  /* explicit options (NULL: not given) */
+  const char *profile;
+  const char *region;
+  const char *endpoint;
+  const char *access_key, *secret_key, *session_token;
+  /* the service, for endpoint resolution */
+  const char *service_id;      /* "DynamoDB", "SES", "SESv2": AWS_ENDPOINT_URL_<ID> */
+  const char *endpoint_prefix; /* "dynamodb", "email": https://PREFIX.REGION.DNS */
+} config_input_t;
+
+/* Where the static credentials came from (for messages and refresh rules). */
+typedef enum {
+  CREDS_FROM_NONE = 0,
+  CREDS_FROM_OPTIONS,
+  CREDS_FROM_ENV,
+  CREDS_FROM_CREDENTIALS_FILE,
+  CREDS_FROM_CONFIG_FILE,
+} creds_source_t;
+
+typedef struct {
+  char *profile;          /* resolved name ("default" when nothing says otherwise) */
+  int profile_explicit;   /* named by option, AWS_PROFILE or AWS_DEFAULT_PROFILE */
+  char *config_file;      /* paths actually used (after ~ expansion) */
+  char *credentials_file;
+  char *region;           /* NULL: not found yet (instance metadata may tell) */
+  char *endpoint;         /* NULL only when there is no region to build it from */
+  int endpoint_explicit;  /* from option, env or profile (not built) */
+  /* static credentials, first source in CLI order that has both key and secret */
+  char *access_key, *secret_key, *session_token;
+  creds_source_t creds_source;
+  /* profile settings the asynchronous providers need (NULL when absent) */
+  char *credential_process;
+  char *role_arn, *source_profile, *credential_source, *role_session_name, *external_id;
+  char *web_identity_token_file;
+  int duration_seconds;   /* 0: absent */
+  /* retry settings: option, then env (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then profile */
+  char *retry_mode;       /* NULL: absent */
+  int max_attempts;       /* 0: absent */
+  /* source profile's static credentials when role_arn + source_profile chain */
+  char *source_access_key, *source_secret_key, *source_session_token;
+} config_t;
+
+/* Resolves everything above. Errors (err->detail says what was tried, where):
+ *  UVAWS_ENOCONFIG  AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE names a
+ *                   file that does not exist (the default paths may be absent)
+ *  UVAWS_ECONFIG    a file does not parse ("PATH:LINE: ...")
+ *  UVAWS_ENOPROFILE the profile was named explicitly and is in neither file
+ *  UVAWS_EENDPOINT  an endpoint from option/env/profile is not an http(s) URL
+ * Missing region or credentials are NOT errors here: later sources may supply
+ * them; the caller decides. Secrets never appear in err. */
+int config_resolve(const config_input_t *in, config_t *out, uvaws_error_t *err);
+
+/* Frees and cleanses (secrets) the strings of `cfg`; zeroes it. */
+void config_free(config_t *cfg);
+
+/* The DNS suffix of the partition a region belongs to: "amazonaws.com",
+ * "amazonaws.com.cn" for cn-*, "amazonaws.com" for us-gov-* too (its own
+ * partition, same suffix), "c2s.ic.gov" for us-iso-*, "sc2s.sgov.gov" for
+ * us-isob-*. */
+const char *config_dns_suffix(const char *region);
+
+#endif
