@@ -1,0 +1,689 @@
+#!/usr/bin/python3
+"""uvaws's own HTTP/1.1 test server: records, counts and misbehaves on request.
+
+Standard library only (asyncio). One server serves every test: each request
+says through x-test-* headers how it wants to be answered, and tests read the
+server's view back through the control paths /_stats, /_log, /_reset and
+/_config. It also fakes EC2 instance metadata (IMDSv1/v2) and the container
+credentials endpoint. test/README.md documents all of it.
+
+    testserver.py [--port 0] [--tls [--tls-port 0] [--cert F --key F --ca F]]
+                  [--ready-file PATH]
+
+Listens on 127.0.0.1 only. When both listeners are up it prints one line per
+listener and writes --ready-file (JSON: http_port, https_port, ca_file, pid)
+atomically, which is what test/harness/peers.py waits for.
+"""
+
+import argparse
+import asyncio
+import collections
+import email.utils
+import hashlib
+import http
+import itertools
+import json
+import os
+import resource
+import secrets
+import signal
+import socket
+import ssl
+import struct
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+HOST = "127.0.0.1"
+MAX_HEAD = 64 * 1024          # request line + headers
+MAX_BODY = 256 * 1024 * 1024  # larger request bodies get 413
+LOG_BODY = 4096               # bytes of each request body kept in /_log
+LOG_MAX = 200000              # requests kept in /_log
+JSON10 = "application/x-amz-json-1.0"
+
+DEFAULT_CONFIG = {
+    "imds_v1": False,            # allow credential GETs without a session token
+    "imds_token_status": 200,    # status for PUT /latest/api/token (403/404/405 = v2 off)
+    "imds_expiry_s": 3600,       # Expiration of IMDS credentials, seconds from now
+    "imds_delay_ms": 0,          # delay every IMDS answer
+    "imds_role": "uvaws-test-role",
+    "imds_region": "us-east-1",
+    "imds_creds_status": 200,    # status for GET .../security-credentials/ROLE
+    "container_token": "uvaws-test-container-token",  # null: no Authorization check
+    "container_expiry_s": 3600,
+    "container_status": 200,
+    "container_delay_ms": 0,
+    "date_offset_s": 0,          # shift the Date header of every response
+}
+
+DDB = "com.amazonaws.dynamodb.v20120810#"
+
+# name: (status, content type, body or None for a default message, extra headers)
+CANNED = {
+    "status-500": (500, "application/json", None),
+    "status-503": (503, "application/json", None),
+    "status-429": (429, "application/json", None),
+    "throttle-json": (400, JSON10, {"__type": DDB + "ThrottlingException",
+                                    "message": "Rate exceeded"}),
+    "throttle-xml": (400, "text/xml", "xml:Sender:Throttling:Rate exceeded"),
+    "transient-json": (500, JSON10, {"__type": DDB + "InternalServerError",
+                                     "message": "Internal server error"}),
+    "request-timeout-json": (400, JSON10, {"__type": "RequestTimeoutException",
+                                           "message": "Request timed out"}),
+    "expired-token": (400, JSON10, {
+        "__type": "com.amazon.coral.service#ExpiredTokenException",
+        "message": "The security token included in the request is expired"}),
+    "skew": (400, JSON10, {
+        "__type": "RequestTimeTooSkewed",
+        "message": "The difference between the request time and the current "
+                   "time is too large."}),
+    "skew-xml": (400, "text/xml", "xml:Sender:RequestTimeTooSkewed:The difference "
+                 "between the request time and the current time is too large."),
+    "signature-expired": (400, JSON10, {
+        "__type": "com.amazon.coral.service#InvalidSignatureException",
+        "message": "Signature expired: the request time is now earlier than "
+                   "(current time - 5 min.)"}),
+}
+RAW_FAULTS = {"close-before", "reset", "close-mid-headers", "close-mid-body",
+              "wrong-content-length", "drip", "garbage", "stall"}
+SKEW_FAULTS = {"skew", "skew-xml", "signature-expired"}
+FAULTS = RAW_FAULTS | set(CANNED)
+
+
+class BadRequest(Exception):
+    def __init__(self, status, msg):
+        super().__init__(msg)
+        self.status = status
+
+
+def http_date(offset_s=0):
+    return email.utils.formatdate(time.time() + offset_s, usegmt=True)
+
+
+def iso8601(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def reason(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Status"
+
+
+def sized_body(n):
+    """An n-byte body that is valid JSON when n >= 8: {"p":"xxxx"}."""
+    if n < 8:
+        return b"x" * n
+    return b'{"p":"' + b"x" * (n - 8) + b'"}'
+
+
+class Request:
+    __slots__ = ("method", "target", "path", "query", "version", "headers",
+                 "hdict", "body", "keep_alive")
+
+    def header(self, name, default=None):
+        return self.hdict.get(name, default)
+
+    def int_header(self, name, default=0):
+        v = self.hdict.get(name)
+        if v is None:
+            return default
+        try:
+            return int(v.strip())
+        except ValueError:
+            raise BadRequest(400, "header %s is not an integer: %r" % (name, v))
+
+
+class State:
+    def __init__(self):
+        self.current = 0
+        self.open_connections = 0
+        self.seq = 0
+        self.conn_ids = itertools.count(1)
+        self.tokens = {}
+        self.reset()
+
+    def reset(self):
+        self.config = dict(DEFAULT_CONFIG)
+        self.epoch = getattr(self, "epoch", 0) + 1
+        self.requests = 0
+        self.peak = self.current
+        self.connections = 0
+        self.tls_connections = 0
+        self.faults = 0
+        self.attempts = collections.Counter()
+        self.log = collections.deque(maxlen=LOG_MAX)
+        self.imds_token_requests = 0
+        self.imds_creds = 0
+        self.container_creds = 0
+        self.tokens.clear()
+
+    def stats(self):
+        return {"requests": self.requests, "peak_concurrency": self.peak,
+                "current": self.current, "connections": self.connections,
+                "open_connections": self.open_connections,
+                "tls_connections": self.tls_connections,
+                "faults": self.faults,
+                "creds_fetches": self.imds_creds + self.container_creds,
+                "imds_creds_fetches": self.imds_creds,
+                "container_creds_fetches": self.container_creds,
+                "imds_token_requests": self.imds_token_requests,
+                "log_size": len(self.log)}
+
+
+ST = State()
+
+
+# ---------------------------------------------------------------- parsing
+
+async def read_request(reader, writer):
+    """Read one request; None on a clean EOF between requests."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as e:
+        if not e.partial.strip():
+            return None
+        raise BadRequest(400, "connection closed inside the request head")
+    except asyncio.LimitOverrunError:
+        raise BadRequest(431, "request head larger than %d bytes" % MAX_HEAD)
+    lines = head.decode("latin-1").lstrip("\r\n").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(400, "malformed request line %r" % lines[0][:200])
+    r = Request()
+    r.method, r.target, r.version = parts
+    if not r.method.isalpha():
+        raise BadRequest(400, "malformed method")
+    r.headers = []
+    r.hdict = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise BadRequest(400, "malformed header line %r" % line[:200])
+        name = name.lower()
+        value = value.strip()
+        r.headers.append((name, value))
+        r.hdict[name] = r.hdict[name] + ", " + value if name in r.hdict else value
+    u = urllib.parse.urlsplit(r.target)
+    r.path = u.path or "/"
+    r.query = u.query
+    conn = [t.strip().lower() for t in r.hdict.get("connection", "").split(",")]
+    r.keep_alive = ("close" not in conn) if r.version == "HTTP/1.1" else ("keep-alive" in conn)
+
+    if r.hdict.get("expect", "").lower() == "100-continue" and r.version == "HTTP/1.1":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    te = r.hdict.get("transfer-encoding", "").lower()
+    if "chunked" in te:
+        chunks, total = [], 0
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise BadRequest(400, "malformed chunk size")
+            if size == 0:
+                while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                    pass  # trailers
+                break
+            total += size
+            if total > MAX_BODY:
+                raise BadRequest(413, "request body too large")
+            chunks.append(await reader.readexactly(size))
+            if await reader.readexactly(2) != b"\r\n":
+                raise BadRequest(400, "malformed chunk")
+        r.body = b"".join(chunks)
+    elif te:
+        raise BadRequest(501, "unsupported transfer-encoding %r" % te)
+    else:
+        cl = r.hdict.get("content-length", "0").strip()
+        if not cl.isdigit():
+            raise BadRequest(400, "bad content-length %r" % cl)
+        n = int(cl)
+        if n > MAX_BODY:
+            raise BadRequest(413, "request body too large")
+        r.body = await reader.readexactly(n) if n else b""
+    return r
+
+
+# ---------------------------------------------------------------- responses
+
+class Conn:
+    def __init__(self, reader, writer, tls):
+        self.reader, self.writer, self.tls = reader, writer, tls
+        self.id = next(ST.conn_ids)
+        self.nreq = 0
+        self.epoch = 0       # ST.epoch when this connection was last counted
+        self.abort = False   # close with RST instead of FIN
+
+
+def head_bytes(status, headers, keep_alive):
+    out = ["HTTP/1.1 %d %s" % (status, reason(status))]
+    out += ["%s: %s" % kv for kv in headers]
+    if not keep_alive:
+        out.append("Connection: close")
+    return ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+
+
+async def send(c, status, body=b"", ctype="application/json", headers=(),
+               keep_alive=True, date_offset=None):
+    if isinstance(body, str):
+        body = body.encode()
+    off = ST.config["date_offset_s"] if date_offset is None else date_offset
+    h = [("Date", http_date(off)), ("Content-Type", ctype),
+         ("Content-Length", str(len(body)))]
+    h.extend(headers)
+    c.writer.write(head_bytes(status, h, keep_alive) + body)
+    await c.writer.drain()
+    return keep_alive
+
+
+def jbody(obj):
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def xml_error(spec, rid):
+    _, typ, code, msg = spec.split(":", 3)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/">'
+            "<Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>"
+            "<RequestId>%s</RequestId></ErrorResponse>" % (typ, code, msg, rid)).encode()
+
+
+async def stall(c):
+    """Never answer: hold the connection until the client gives up."""
+    while await c.reader.read(65536):
+        pass
+    return False
+
+
+async def do_fault(c, r, name, base):
+    ST.faults += 1
+    w = c.writer
+    if name == "close-before":
+        return False
+    if name == "reset":
+        c.abort = True
+        return False
+    if name == "stall":
+        return await stall(c)
+    if name == "garbage":
+        w.write(b"\x00\xffGARBAGE this is not HTTP at all\r\n\x01\x02\r\n\r\n")
+        await w.drain()
+        return False
+    if name == "close-mid-headers":
+        # curl takes a head cut by EOF as a complete close-delimited response,
+        # so declare a length first: the cut then surfaces as an error
+        w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 50\r\nx-amzn-Requ")
+        await w.drain()
+        return False
+    body = body_for(r)
+    h = [("Date", http_date(ST.config["date_offset_s"])),
+         ("Content-Type", r.header("x-test-content-type", "application/json"))] + base
+    if name == "close-mid-body":
+        body = sized_body(max(len(body), 200))
+        w.write(head_bytes(200, h + [("Content-Length", str(len(body)))], True)
+                + body[:len(body) // 2])
+        await w.drain()
+        return False
+    if name == "wrong-content-length":
+        w.write(head_bytes(200, h + [("Content-Length", str(len(body) + 100))], True) + body)
+        await w.drain()
+        return False
+    if name == "drip":
+        interval = r.int_header("x-test-drip-ms", 50) / 1000.0
+        w.write(head_bytes(200, h + [("Content-Length", str(len(body)))], r.keep_alive))
+        await w.drain()
+        for i in range(len(body)):
+            await asyncio.sleep(interval)
+            w.write(body[i:i + 1])
+            await w.drain()
+        return r.keep_alive
+    status, ctype, spec = CANNED[name]
+    rid = dict(base)["x-amzn-RequestId"]
+    if spec is None:
+        data = jbody({"message": "injected fault %s" % name})
+    elif isinstance(spec, str):
+        data = xml_error(spec, rid)
+    else:
+        data = jbody(spec)
+    off = r.int_header("x-test-skew-s", 900) if name in SKEW_FAULTS else None
+    return await send(c, status, data, ctype, base, r.keep_alive, off)
+
+
+def body_for(r):
+    if "x-test-body" in r.hdict:
+        return r.hdict["x-test-body"].encode("latin-1")
+    if "x-test-body-size" in r.hdict:
+        n = r.int_header("x-test-body-size")
+        if n < 0 or n > MAX_BODY:
+            raise BadRequest(400, "x-test-body-size out of range")
+        return sized_body(n)
+    return b"{}"
+
+
+# ---------------------------------------------------------------- fake credential endpoints
+
+def creds(prefix, n, expiry_s):
+    now = time.time()
+    return {"AccessKeyId": "ASIA%s%08d" % (prefix, n),
+            "SecretAccessKey": "%s-secret-%d" % (prefix.lower(), n),
+            "Token": "%s-session-token-%d" % (prefix.lower(), n),
+            "Expiration": iso8601(now + expiry_s),
+            "LastUpdated": iso8601(now)}
+
+
+async def imds(c, r, base):
+    cfg = ST.config
+    if cfg["imds_delay_ms"]:
+        await asyncio.sleep(cfg["imds_delay_ms"] / 1000.0)
+    text = "text/plain"
+    if r.path == "/latest/api/token":
+        if r.method != "PUT":
+            return await send(c, 405, "", text, base, r.keep_alive)
+        ST.imds_token_requests += 1
+        ttl = r.header("x-aws-ec2-metadata-token-ttl-seconds")
+        if ttl is None or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+            return await send(c, 400, "", text, base, r.keep_alive)
+        if cfg["imds_token_status"] != 200:
+            return await send(c, cfg["imds_token_status"], "", text, base, r.keep_alive)
+        token = "imds-token-" + secrets.token_hex(16)
+        ST.tokens[token] = time.time() + int(ttl)
+        return await send(c, 200, token, text,
+                          base + [("X-aws-ec2-metadata-token-ttl-seconds", ttl)], r.keep_alive)
+    if r.method != "GET":
+        return await send(c, 405, "", text, base, r.keep_alive)
+    token = r.header("x-aws-ec2-metadata-token")
+    if token is not None:
+        if ST.tokens.get(token, 0) < time.time():
+            return await send(c, 401, "", text, base, r.keep_alive)
+    elif not cfg["imds_v1"]:
+        return await send(c, 401, "", text, base, r.keep_alive)
+    prefix = "/latest/meta-data/iam/security-credentials/"
+    if r.path == prefix:
+        return await send(c, 200, cfg["imds_role"], text, base, r.keep_alive)
+    if r.path.startswith(prefix):
+        if r.path[len(prefix):] != cfg["imds_role"]:
+            return await send(c, 404, "", text, base, r.keep_alive)
+        if cfg["imds_creds_status"] != 200:
+            return await send(c, cfg["imds_creds_status"], "", text, base, r.keep_alive)
+        ST.imds_creds += 1
+        body = dict(Code="Success", Type="AWS-HMAC",
+                    **creds("IMDS", ST.imds_creds, cfg["imds_expiry_s"]))
+        return await send(c, 200, jbody(body), text, base, r.keep_alive)
+    if r.path == "/latest/dynamic/instance-identity/document":
+        doc = {"region": cfg["imds_region"], "availabilityZone": cfg["imds_region"] + "a",
+               "instanceId": "i-0123456789abcdef0", "accountId": "123456789012",
+               "architecture": "x86_64", "imageId": "ami-0123456789abcdef0",
+               "instanceType": "t3.micro", "privateIp": "127.0.0.1",
+               "pendingTime": iso8601(time.time() - 3600), "version": "2017-09-30"}
+        return await send(c, 200, jbody(doc), "application/json", base, r.keep_alive)
+    if r.path == "/latest/meta-data/placement/region":
+        return await send(c, 200, cfg["imds_region"], text, base, r.keep_alive)
+    return await send(c, 404, "", text, base, r.keep_alive)
+
+
+async def container(c, r, base):
+    cfg = ST.config
+    if cfg["container_delay_ms"]:
+        await asyncio.sleep(cfg["container_delay_ms"] / 1000.0)
+    want = cfg["container_token"]
+    if want is not None and r.header("authorization") != want:
+        return await send(c, 401, jbody({"message": "bad or missing Authorization"}),
+                          "application/json", base, r.keep_alive)
+    if cfg["container_status"] != 200:
+        return await send(c, cfg["container_status"], jbody({"message": "injected"}),
+                          "application/json", base, r.keep_alive)
+    ST.container_creds += 1
+    body = dict(creds("CONT", ST.container_creds, cfg["container_expiry_s"]),
+                AccountId="123456789012")
+    return await send(c, 200, jbody(body), "application/json", base, r.keep_alive)
+
+
+# ---------------------------------------------------------------- control paths
+
+async def control(c, r):
+    q = urllib.parse.parse_qs(r.query)
+    p = r.path
+    if p == "/_stats" and r.method == "GET":
+        return await send(c, 200, jbody(ST.stats()), keep_alive=r.keep_alive)
+    if p == "/_reset" and r.method == "POST":
+        ST.reset()
+        return await send(c, 200, b'{"ok":true}', keep_alive=r.keep_alive)
+    if p == "/_log" and r.method == "GET":
+        items = list(ST.log)
+        if "id" in q:
+            items = [e for e in items if e["x_test_id"] == q["id"][0]]
+        if "last" in q:
+            try:
+                n = int(q["last"][0])
+            except ValueError:
+                raise BadRequest(400, "last must be an integer")
+            items = items[-n:] if n > 0 else []
+        return await send(c, 200, jbody({"total": ST.requests, "requests": items}),
+                          keep_alive=r.keep_alive)
+    if p == "/_config":
+        if r.method == "POST":
+            try:
+                upd = json.loads(r.body or b"{}")
+            except ValueError:
+                raise BadRequest(400, "/_config wants a JSON object")
+            if not isinstance(upd, dict):
+                raise BadRequest(400, "/_config wants a JSON object")
+            bad = [k for k in upd if k not in DEFAULT_CONFIG]
+            if bad:
+                raise BadRequest(400, "unknown config keys %s" % bad)
+            ST.config.update(upd)
+        elif r.method != "GET":
+            raise BadRequest(405, "GET or POST /_config")
+        return await send(c, 200, jbody(ST.config), keep_alive=r.keep_alive)
+    raise BadRequest(404, "no control path %s %s" % (r.method, p))
+
+
+# ---------------------------------------------------------------- request pipeline
+
+async def handle(c, r):
+    """Answer one request; return whether the connection stays open."""
+    if r.path.startswith("/_"):
+        return await control(c, r)
+    c.nreq += 1
+    if c.epoch != ST.epoch:
+        # counted at its first non-control request (since the last reset), so
+        # connections made only to read /_stats or to probe the port don't count
+        c.epoch = ST.epoch
+        ST.connections += 1
+        if c.tls:
+            ST.tls_connections += 1
+    ST.requests += 1
+    ST.seq += 1
+    seq = ST.seq
+    tid = r.header("x-test-id")
+    if tid is not None:
+        ST.attempts[tid] += 1
+        attempt = ST.attempts[tid]
+    else:
+        attempt = 1
+    rec = {
+        "seq": seq, "conn": c.id, "conn_req": c.nreq, "tls": c.tls, "time": time.time(),
+        "method": r.method, "path": r.path, "query": r.query, "target": r.target,
+        "headers": r.hdict, "body_len": len(r.body),
+        "body": r.body[:LOG_BODY].decode("utf-8", "replace"),
+        "body_sha256": hashlib.sha256(r.body).hexdigest(),
+        "x_test_id": tid, "attempt": attempt,
+        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")}
+    ST.log.append(rec)
+    ST.current += 1
+    ST.peak = max(ST.peak, ST.current)
+    try:
+        base = [("x-amzn-RequestId", str(uuid.uuid4())), ("x-test-seq", str(seq)),
+                ("x-test-attempt", str(attempt)), ("x-test-conn", str(c.id))]
+        for name, value in r.headers:
+            if name == "x-test-response-header":
+                k, sep, v = value.partition(":")
+                if sep and k.strip():
+                    base.append((k.strip(), v.strip()))
+        if r.header("x-test-stall", "0") not in ("", "0"):
+            return await stall(c)
+        delay = r.int_header("x-test-delay-ms")
+        if delay > 0:
+            await asyncio.sleep(delay / 1000.0)
+        fault = r.header("x-test-fault")
+        if fault is not None:
+            fault = fault.strip().lower()
+            if fault not in FAULTS:
+                raise BadRequest(400, "unknown x-test-fault %r" % fault)
+            times = r.int_header("x-test-fault-times", -1)
+            if times < 0 or attempt <= times:
+                return await do_fault(c, r, fault, base)
+        if r.path.startswith("/latest/"):
+            return await imds(c, r, base)
+        if r.path == "/creds":
+            return await container(c, r, base)
+        if r.header("x-test-echo", "0") not in ("", "0"):
+            return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
+        status = r.int_header("x-test-status", 200)
+        if not 100 <= status <= 999:
+            raise BadRequest(400, "x-test-status out of range")
+        body = body_for(r)
+        ctype = r.header("x-test-content-type", "application/json")
+        off = ST.config["date_offset_s"]
+        h = [("Date", http_date(off)), ("Content-Type", ctype),
+             ("Content-Length", str(len(body)))] + base
+        w = c.writer
+        w.write(head_bytes(status, h, r.keep_alive))
+        if r.method == "HEAD":
+            body = b""
+        for i in range(0, len(body), 1 << 16):
+            w.write(body[i:i + (1 << 16)])
+            await w.drain()
+        await w.drain()
+        return r.keep_alive
+    finally:
+        ST.current -= 1
+
+
+async def on_connection(reader, writer, tls):
+    c = Conn(reader, writer, tls)
+    ST.open_connections += 1
+    try:
+        while True:
+            try:
+                r = await read_request(reader, writer)
+                if r is None:
+                    break
+                if not await handle(c, r):
+                    break
+            except BadRequest as e:
+                # the rest of the stream can't be trusted: answer and close
+                await send(c, e.status, jbody({"message": str(e)}), keep_alive=False)
+                break
+    except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+            ssl.SSLError, TimeoutError, OSError):
+        pass
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        traceback.print_exc()
+    finally:
+        ST.open_connections -= 1
+        try:
+            if c.abort:
+                sock = writer.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+            else:
+                writer.close()
+        except Exception:
+            pass
+
+
+def quiet_exceptions(loop, ctx):
+    exc = ctx.get("exception")
+    if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
+        return
+    loop.default_exception_handler(ctx)
+
+
+async def main(args):
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_exceptions)
+    stop = asyncio.Event()
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(s, stop.set)
+
+    servers = []
+    srv = await asyncio.start_server(lambda r, w: on_connection(r, w, False), HOST, args.port,
+                                     limit=MAX_HEAD, backlog=4096, reuse_address=True)
+    servers.append(srv)
+    info = {"pid": os.getpid(), "http_port": srv.sockets[0].getsockname()[1],
+            "https_port": None, "ca_file": None}
+    if args.tls:
+        if not args.cert:
+            from certs import make_certs
+            d = args.cert_dir or tempfile.mkdtemp(prefix="uvaws-testserver-certs-")
+            paths = make_certs(d)
+            args.cert, args.key, args.ca = paths["cert"], paths["key"], paths["ca"]
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.cert, args.key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        tsrv = await asyncio.start_server(lambda r, w: on_connection(r, w, True), HOST,
+                                          args.tls_port, ssl=ctx, limit=MAX_HEAD,
+                                          backlog=4096, reuse_address=True,
+                                          ssl_handshake_timeout=30)
+        servers.append(tsrv)
+        info["https_port"] = tsrv.sockets[0].getsockname()[1]
+        info["ca_file"] = os.path.abspath(args.ca) if args.ca else None
+
+    print("testserver listening http://%s:%d" % (HOST, info["http_port"]), flush=True)
+    if info["https_port"]:
+        print("testserver listening https://%s:%d ca=%s" % (HOST, info["https_port"],
+                                                         info["ca_file"]), flush=True)
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.replace(tmp, args.ready_file)
+
+    await stop.wait()
+    for s in servers:
+        s.close()
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0, help="HTTP port (0: any free one)")
+    ap.add_argument("--tls", action="store_true", help="also serve HTTPS")
+    ap.add_argument("--tls-port", type=int, default=0)
+    ap.add_argument("--cert", help="server certificate chain (PEM); made at start if absent")
+    ap.add_argument("--key", help="server private key (PEM)")
+    ap.add_argument("--ca", help="CA file clients should trust (reported in the ready file)")
+    ap.add_argument("--cert-dir", help="where to make certificates when --cert is absent")
+    ap.add_argument("--ready-file", help="write JSON with the ports here once listening")
+    a = ap.parse_args()
+    if bool(a.cert) != bool(a.key):
+        ap.error("--cert and --key go together")
+    raise_nofile()
+    try:
+        asyncio.run(main(a))
+    except KeyboardInterrupt:
+        pass
