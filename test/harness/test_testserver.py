@@ -502,8 +502,12 @@ class Load(unittest.TestCase):
 
 
 def peers(*args, cmd):
-    return subprocess.run([PY, os.path.join(HERE, "peers.py"), "run", *args, "--", PY, "-c", cmd],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    # a failing run keeps its log dir: keep those out of the real /tmp
+    with tempfile.TemporaryDirectory(prefix="uvaws-selftest-peers-") as tmp:
+        return subprocess.run([PY, os.path.join(HERE, "peers.py"), "run", *args, "--",
+                               PY, "-c", cmd], env=dict(os.environ, TMPDIR=tmp),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
 
 
 HAVE_NODE = os.path.isdir(os.path.join(ROOT, "test", "peers", "node_modules", "dynalite")) \
