@@ -21,6 +21,10 @@ if "--fuzz-log" in args:
 PASS_RE = re.compile(r"^\[  PASSED  \] (\d+) test", re.M)
 FAIL_RE = re.compile(r"^\[  FAILED  \] (\d+) test", re.M)
 SKIP_RE = re.compile(r"^\[  SKIPPED \] (\d+) test", re.M)
+# Python unittest: "Ran N tests" then "OK", "OK (skipped=S)" or "FAILED (failures=F, errors=E)"
+RAN_RE = re.compile(r"^Ran (\d+) tests? in", re.M)
+UT_SKIP_RE = re.compile(r"skipped=(\d+)")
+UT_FAIL_RE = re.compile(r"(?:failures|errors)=(\d+)")
 
 for path in args:
     try:
@@ -38,6 +42,18 @@ for path in args:
         p = sum(int(n) for n in PASS_RE.findall(out))
         f = sum(int(n) for n in FAIL_RE.findall(out))
         s = sum(int(n) for n in SKIP_RE.findall(out))
+        ran = RAN_RE.search(out)
+        if ran and not (p or f or s):
+            total = int(ran.group(1))
+            tail = out[ran.end():]
+            s = sum(int(n) for n in UT_SKIP_RE.findall(tail))
+            f = sum(int(n) for n in UT_FAIL_RE.findall(tail))
+            if result != "OK" and f == 0:
+                f = 1
+            passed += max(total - s - f, 0)
+            skipped += s
+            failed += f
+            continue
         if p or f or s:
             passed += p
             skipped += s
