@@ -265,7 +265,7 @@ static int from_xml(uvaws_error_t *err, const char *body, size_t len) {
   if (x == NULL)
     return -1;
   x->field = F_NONE;
-  x->parser = XML_ParserCreate("UTF-8");
+  x->parser = XML_ParserCreate(NULL);
   if (x->parser == NULL) {
     free(x);
     return -1;
