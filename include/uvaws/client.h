@@ -100,13 +100,13 @@ typedef void (*uvaws_close_cb)(uvaws_client_t *client, void *arg);
 
 /* Creates a client on `loop` (never owned). On failure returns a UVAWS_E*
  * code and, when `err` is not NULL, fills it (free with uvaws_error_clear). */
-int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
+UVAWS_EXTERN int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
                      uvaws_error_t *err);
 
 /* Closes the client: queued and in-flight requests complete with
  * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and the
  * client is freed. Safe inside a response callback. A second call does nothing. */
-void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
+UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
  * error with no callback: UVAWS_EINVAL (NULL client, request or callback; NULL or
@@ -114,16 +114,16 @@ void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
  * UVAWS_EHEADERNAME, UVAWS_EHEADERVALUE, UVAWS_EQUERY, UVAWS_ECLOSED (client
  * closing), UVAWS_EQUEUEFULL, UVAWS_ENOMEM. `job_out` (may be NULL) receives
  * a handle for uvaws_cancel, valid until the callback returns. */
-int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
+UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
                 void *arg, uvaws_job_t **job_out);
 
 /* Cancels a request that has not completed: its callback gets UVAWS_ECANCELED
  * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
  * whose completion is already on its way. */
-int uvaws_cancel(uvaws_job_t *job);
+UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
 
 /* The loop a client runs on. */
-uv_loop_t *uvaws_client_loop(const uvaws_client_t *client);
+UVAWS_EXTERN uv_loop_t *uvaws_client_loop(const uvaws_client_t *client);
 
 /* Counts, for monitoring and tests. */
 typedef struct {
@@ -135,10 +135,10 @@ typedef struct {
   uint64_t connections; /* TCP connections opened (keep-alive and HTTP/2 reuse them) */
 } uvaws_client_stats_t;
 
-int uvaws_client_stats(const uvaws_client_t *client, uvaws_client_stats_t *out);
+UVAWS_EXTERN int uvaws_client_stats(const uvaws_client_t *client, uvaws_client_stats_t *out);
 
 /* Finds a response header by name, case-insensitively; NULL if absent. */
-const char *uvaws_response_header(const uvaws_response_t *res, const char *name);
+UVAWS_EXTERN const char *uvaws_response_header(const uvaws_response_t *res, const char *name);
 
 #ifdef __cplusplus
 }

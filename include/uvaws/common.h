@@ -4,6 +4,13 @@
 
 #include <stddef.h>
 
+/* Marks the public API: the shared library exports these and nothing else. */
+#if defined(__GNUC__) || defined(__clang__)
+#define UVAWS_EXTERN __attribute__((visibility("default")))
+#else
+#define UVAWS_EXTERN
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -9,6 +9,8 @@
 #ifndef UVAWS_ERROR_H
 #define UVAWS_ERROR_H
 
+#include "common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,10 +55,10 @@ typedef enum {
 } uvaws_errno_t;
 
 /* A short English description of `code`; never NULL. */
-const char *uvaws_strerror(int code);
+UVAWS_EXTERN const char *uvaws_strerror(int code);
 
 /* The symbolic name of `code` ("UVAWS_ETIMEDOUT"); never NULL. */
-const char *uvaws_err_name(int code);
+UVAWS_EXTERN const char *uvaws_err_name(int code);
 
 /* Everything known about one failure. Strings are owned by the error and may be
  * NULL when unknown. */
@@ -70,18 +72,18 @@ typedef struct uvaws_error_s {
 } uvaws_error_t;
 
 /* Frees the strings of `err` and zeroes it. Safe on a zeroed error and on NULL. */
-void uvaws_error_clear(uvaws_error_t *err);
+UVAWS_EXTERN void uvaws_error_clear(uvaws_error_t *err);
 
 /* Fills `err` (cleared first) with `code` and a printf-style detail. Returns `code`.
  * `err` may be NULL, then only `code` is returned. */
-int uvaws_error_set(uvaws_error_t *err, int code, const char *detail_fmt, ...)
+UVAWS_EXTERN int uvaws_error_set(uvaws_error_t *err, int code, const char *detail_fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Deep-copies `src` into `dst` (dst is cleared first). Returns 0 or UVAWS_ENOMEM. */
-int uvaws_error_copy(uvaws_error_t *dst, const uvaws_error_t *src);
+UVAWS_EXTERN int uvaws_error_copy(uvaws_error_t *dst, const uvaws_error_t *src);
 
 #ifdef __cplusplus
 }

@@ -89,10 +89,10 @@ typedef struct {
 
 /* Creates a signer. Returns 0, UVAWS_EINVAL (out is NULL), UVAWS_ENOMEM or
  * UVAWS_ECRYPTO when OpenSSL lacks SHA-256 or HMAC. */
-int uvaws_signer_new(uvaws_signer_t **out);
+UVAWS_EXTERN int uvaws_signer_new(uvaws_signer_t **out);
 
 /* Frees a signer; cached keys and buffers are cleansed first. NULL is a no-op. */
-void uvaws_signer_free(uvaws_signer_t *s);
+UVAWS_EXTERN void uvaws_signer_free(uvaws_signer_t *s);
 
 /* Signs `in` for the Authorization header. Input is validated first; a bad
  * field returns UVAWS_EINVAL (NULL or empty required field), UVAWS_EMETHOD,
@@ -101,7 +101,7 @@ void uvaws_signer_free(uvaws_signer_t *s);
  * Authorization, X-Amz-Date and X-Amz-Security-Token in `in` are ignored: the
  * signer produces them. User-Agent, Expect and X-Amzn-Trace-Id are sent but not
  * signed, as the AWS SDKs do, because proxies rewrite them. */
-int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+UVAWS_EXTERN int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                              uvaws_sigv4_output_t *out);
 
 /* Builds a presigned URL valid for `expires_s` seconds (1 to 7 days):
@@ -109,18 +109,18 @@ int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
  * in out->url. The payload hash is the body's unless `payload_hash` is given
  * (S3 URLs use UVAWS_SIGV4_UNSIGNED_PAYLOAD). Same errors as above, plus
  * UVAWS_EEXPIRES. */
-int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+UVAWS_EXTERN int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                         unsigned expires_s, uvaws_sigv4_output_t *out);
 
 /* Percent-encodes `len` bytes of `src` as RFC 3986 wants for SigV4: unreserved
  * characters (A-Z a-z 0-9 - . _ ~) are kept, every other byte becomes %XX with
  * upper-case hex, and '/' is kept when `keep_slash` is set (paths). Writes at
  * most 3*len+1 bytes to `dst` (NUL-terminated) and returns the length. */
-size_t uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst);
+UVAWS_EXTERN size_t uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst);
 
 /* Encodes a plain path ("/my bucket/ключ") for the wire ("/my%20bucket/%D0%BA...").
  * Returns a malloc'd string (free()), or NULL when out of memory or `path` is NULL. */
-char *uvaws_uri_encode_path(const char *path);
+UVAWS_EXTERN char *uvaws_uri_encode_path(const char *path);
 
 #ifdef __cplusplus
 }
