@@ -62,8 +62,10 @@ typedef struct {
   size_t query_count;
   const uvaws_kv_t *headers;
   size_t header_count;
-  /* The body, hashed unless `payload_hash` is given: either
-   * UVAWS_SIGV4_UNSIGNED_PAYLOAD or 64 lower-case hex digits. */
+  /* The body, hashed unless `payload_hash` is given: 64 lower-case hex
+   * digits, UVAWS_SIGV4_UNSIGNED_PAYLOAD, or another payload marker S3 knows
+   * ("STREAMING-UNSIGNED-PAYLOAD-TRAILER"); anything but letters, digits and
+   * '-', or longer than 128 characters, is UVAWS_EINVAL. */
   const void *body;
   size_t body_len;
   const char *payload_hash;
