@@ -330,11 +330,27 @@ class Gen:
 
 class FixedClock(datetime.datetime):
     """Stands in for datetime.datetime inside botocore.auth."""
-    now = None
+    fixed = None
 
     @classmethod
     def utcnow(cls):
-        return cls.now
+        return cls.fixed
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.fixed if tz is None else cls.fixed.replace(tzinfo=tz)
+
+
+def clock_patches():
+    """botocore 1.29 (Debian) calls datetime.datetime.utcnow() in botocore.auth;
+    later versions call botocore.utils.get_current_datetime(), imported there."""
+    module = types.SimpleNamespace(**vars(datetime))
+    module.datetime = FixedClock
+    patches = [mock.patch.object(bauth, "datetime", module)]
+    if hasattr(bauth, "get_current_datetime"):
+        patches.append(mock.patch.object(bauth, "get_current_datetime",
+                                         lambda *args, **kwargs: FixedClock.fixed))
+    return patches
 
 
 def capturing(cls):
@@ -365,7 +381,7 @@ SIGNERS = {
 
 
 def botocore_sign(c):
-    FixedClock.now = EPOCH + datetime.timedelta(seconds=c["timestamp"])
+    FixedClock.fixed = EPOCH + datetime.timedelta(seconds=c["timestamp"])
     creds = Credentials(c["access_key"], c["secret_key"], c["session_token"])
     cls = SIGNERS[c["kind"]]
     if c["kind"] in PRESIGN:
@@ -488,8 +504,14 @@ def main(argv):
     oracle, seed, count = parse_args(argv)
     gen = Gen(seed)
     cases = [gen.case(i) for i in range(count)]
-    with mock.patch.object(bauth, "datetime", types.SimpleNamespace(datetime=FixedClock)):
+    patches = clock_patches()
+    for p in patches:
+        p.start()
+    try:
         expected = [botocore_sign(c) for c in cases]
+    finally:
+        for p in patches:
+            p.stop()
     r = random.Random(seed ^ 0x5EED)
     inputs = [uvaws_request(c, r) for c in cases]
     stdin = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in inputs)

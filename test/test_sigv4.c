@@ -237,6 +237,37 @@ static void test_host(void **state) {
   expect_ok(f);
 }
 
+/* A presigned URL carries Host verbatim, so only an authority is accepted. */
+static void test_presign_host(void **state) {
+  fixture_t *f = *state;
+  uvaws_sigv4_output_t out, pattern;
+  memset(&pattern, 0xA5, sizeof pattern);
+  const char *bad[] = {"evil.com/x", "evil.com?x=", "evil.com#", "user@evil.com", "a b.com",
+                       "h\xc3\xa9.com"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    memcpy(&out, &pattern, sizeof out);
+    f->headers[0].value = bad[i];
+    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
+    assert_memory_equal(&out, &pattern, sizeof out);
+    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0); /* just a header */
+  }
+  /* The first Host counts: a blank one cannot make a URL. */
+  uvaws_kv_t hs[] = {{"Host", " "}, {"host", "example.com"}};
+  f->in.headers = hs;
+  f->in.header_count = 2;
+  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
+  f->in.header_count = 1;
+  f->in.query_count = 0;
+  const char *good[] = {"[::1]:9000", "127.0.0.1:4566", "Bucket.S3.amazonaws.com", " h:80\t"};
+  const char *urls[] = {"https://[::1]:9000/?X-Amz-", "https://127.0.0.1:4566/?X-Amz-",
+                        "https://Bucket.S3.amazonaws.com/?X-Amz-", "https://h:80/?X-Amz-"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    hs[0].value = good[i];
+    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+    assert_prefix(out.url, urls[i]);
+  }
+}
+
 static void test_timestamp(void **state) {
   fixture_t *f = *state;
   f->in.timestamp = -1;
@@ -689,6 +720,7 @@ int main(void) {
       T(test_header_values),
       T(test_query),
       T(test_host),
+      T(test_presign_host),
       T(test_timestamp),
       T(test_expires),
       T(test_payload_hash),

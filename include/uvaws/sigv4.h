@@ -110,7 +110,8 @@ int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
  * scheme://host/path?query&X-Amz-Algorithm=...&X-Amz-Signature=...
  * in out->url. The payload hash is the body's unless `payload_hash` is given
  * (S3 URLs use UVAWS_SIGV4_UNSIGNED_PAYLOAD). Same errors as above, plus
- * UVAWS_EEXPIRES. */
+ * UVAWS_EEXPIRES, and UVAWS_EHEADERVALUE when the (first) Host value is not a
+ * URL authority: ASCII host name or address, [IPv6], optional :port. */
 int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                         unsigned expires_s, uvaws_sigv4_output_t *out);
 
