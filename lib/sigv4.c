@@ -147,6 +147,37 @@ static int validate(const uvaws_sigv4_input_t *in) {
   return host ? 0 : UVAWS_ENOHOST;
 }
 
+/* The first Host value of validated headers, blanks trimmed. */
+static const char *host_value(const uvaws_sigv4_input_t *in, size_t *len) {
+  const char *host = "";
+  for (size_t i = 0; i < in->header_count; i++)
+    if (canon_ieq(in->headers[i].name, strlen(in->headers[i].name), "host")) {
+      host = in->headers[i].value;
+      break;
+    }
+  host += strspn(host, " \t");
+  size_t n = strlen(host);
+  while (n > 0 && (host[n - 1] == ' ' || host[n - 1] == '\t'))
+    n--;
+  *len = n;
+  return host;
+}
+
+/* A presigned URL carries Host verbatim between "://" and the path, so it must
+ * be an RFC 3986 authority (name or address, [IPv6], :port): a '/', '?', '#',
+ * '@' or blank would make the URL point somewhere else than was signed. */
+static int is_authority(const char *s, size_t n) {
+  if (n == 0)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          strchr("-._~!$&'()*+,;=:[]%", c) != NULL))
+      return 0;
+  }
+  return 1;
+}
+
 /* ---- time ---------------------------------------------------------------- */
 
 static void put_digits(char *p, int v, int width) {
@@ -408,6 +439,12 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
   int rc = validate(in);
   if (rc != 0)
     return rc;
+  if (query_mode) {
+    size_t host_len = 0;
+    const char *host = host_value(in, &host_len);
+    if (!is_authority(host, host_len))
+      return UVAWS_EHEADERVALUE;
+  }
   format_time(in->timestamp, s->amz_date, s->date);
 
   const char *payload = in->payload_hash;
@@ -538,14 +575,8 @@ int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsign
   if (rc != 0)
     return rc;
 
-  const char *host = NULL;
-  for (size_t i = 0; i < in->header_count && host == NULL; i++)
-    if (canon_ieq(in->headers[i].name, strlen(in->headers[i].name), "host"))
-      host = in->headers[i].value;
-  host += strspn(host, " \t");
-  size_t host_len = strlen(host);
-  while (host_len > 0 && (host[host_len - 1] == ' ' || host[host_len - 1] == '\t'))
-    host_len--;
+  size_t host_len;
+  const char *host = host_value(in, &host_len);
 
   /* s->out held the credential; the scratch buffer is free now. */
   buf_t *b = &s->scratch;

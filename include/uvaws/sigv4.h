@@ -62,8 +62,10 @@ typedef struct {
   size_t query_count;
   const uvaws_kv_t *headers;
   size_t header_count;
-  /* The body, hashed unless `payload_hash` is given: either
-   * UVAWS_SIGV4_UNSIGNED_PAYLOAD or 64 lower-case hex digits. */
+  /* The body, hashed unless `payload_hash` is given: 64 lower-case hex
+   * digits, UVAWS_SIGV4_UNSIGNED_PAYLOAD, or another payload marker S3 knows
+   * ("STREAMING-UNSIGNED-PAYLOAD-TRAILER"); anything but letters, digits and
+   * '-', or longer than 128 characters, is UVAWS_EINVAL. */
   const void *body;
   size_t body_len;
   const char *payload_hash;
@@ -108,7 +110,8 @@ UVAWS_EXTERN int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_i
  * scheme://host/path?query&X-Amz-Algorithm=...&X-Amz-Signature=...
  * in out->url. The payload hash is the body's unless `payload_hash` is given
  * (S3 URLs use UVAWS_SIGV4_UNSIGNED_PAYLOAD). Same errors as above, plus
- * UVAWS_EEXPIRES. */
+ * UVAWS_EEXPIRES, and UVAWS_EHEADERVALUE when the (first) Host value is not a
+ * URL authority: ASCII host name or address, [IPv6], optional :port. */
 UVAWS_EXTERN int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                         unsigned expires_s, uvaws_sigv4_output_t *out);
 
