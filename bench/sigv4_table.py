@@ -66,7 +66,7 @@ def main(jsonl, check_file):
         else:
             mark = '✓' if r.get('signature') == expected.get(kind) else '✗'
         print(f"{r['label']:<34} {r['median_ns']:13.1f} {'(%.1f)' % r['min_ns']:>10} "
-              f"{r['median_ns'] / base:9.2f}  {mark}")
+              f"{r['median_ns'] / base:9.2f}  {mark}".rstrip())
     bad = [n for n, k in ROWS if k and not n.startswith('uvaws') and n in results
            and results[n].get('signature') != expected.get(k)]
     if bad:
