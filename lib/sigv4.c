@@ -6,6 +6,7 @@
  */
 #include "uvaws/sigv4.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@
 #define MAX_TIMESTAMP INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
 typedef struct {
-  const char *name; /* as given; compared and written lower-cased */
-  size_t name_len;
+  const char *name; /* lower-cased, in signer->names */
+  uint64_t key;     /* its first 8 bytes, big-endian, zero-padded: most compares end here */
+  size_t name_off, name_len;
   const char *value;
+  size_t value_len;
   size_t order; /* keeps duplicates in their given order */
 } hdr_t;
 
@@ -38,10 +41,14 @@ struct uvaws_signer_s {
   buf_t scope;   /* date/region/service/aws4_request */
   buf_t signed_headers;
   buf_t scratch; /* encoded query names and values, normalized path */
+  buf_t names;   /* lower-cased header names, each written once */
   hdr_t *hdrs;
   size_t hdr_cap;
+  size_t *lens; /* name and value lengths of the input headers, found by validate */
+  size_t lens_cap;
   qp_t *qps;
   size_t qp_cap;
+  int64_t time_done; /* the timestamp amz_date holds, -1 before the first */
   char amz_date[17];
   char date[9];
   char payload_hex[129];
@@ -60,6 +67,7 @@ int uvaws_signer_new(uvaws_signer_t **out) {
     free(s);
     return UVAWS_ECRYPTO;
   }
+  s->time_done = -1;
   *out = s;
   return 0;
 }
@@ -74,7 +82,9 @@ void uvaws_signer_free(uvaws_signer_t *s) {
   buf_free(&s->scope);
   buf_free(&s->signed_headers);
   buf_free(&s->scratch);
+  buf_free(&s->names);
   free(s->hdrs);
+  free(s->lens);
   free(s->qps);
   free(s);
 }
@@ -107,13 +117,15 @@ static int is_payload_hash(const char *s) {
   return 1;
 }
 
-static int validate(const uvaws_sigv4_input_t *in) {
+/* Also records the length of every header name and value in s->lens, so
+ * that no later pass measures them again. */
+static int validate(uvaws_signer_t *s, const uvaws_sigv4_input_t *in) {
   if (!is_scope_part(in->access_key) || !nonempty(in->secret_key) || !is_scope_part(in->region) ||
       !is_scope_part(in->service))
     return UVAWS_EINVAL;
   if (in->session_token != NULL && !canon_is_field_value(in->session_token))
     return UVAWS_EINVAL;
-  if (!canon_is_token(in->method))
+  if (canon_token_len(in->method) == 0)
     return in->method == NULL || in->method[0] == '\0' ? UVAWS_EINVAL : UVAWS_EMETHOD;
   if (in->path == NULL || in->path[0] != '/' || !canon_is_field_value(in->path) ||
       strpbrk(in->path, "?#\t") != NULL)
@@ -132,17 +144,30 @@ static int validate(const uvaws_sigv4_input_t *in) {
         (in->query[i].value != NULL && !canon_is_field_value(in->query[i].value)))
       return UVAWS_EQUERY;
   }
+  if (in->header_count > s->lens_cap / 2) {
+    if (in->header_count > SIZE_MAX / (2 * sizeof *s->lens))
+      return UVAWS_ENOMEM;
+    size_t *p = realloc(s->lens, 2 * in->header_count * sizeof *p);
+    if (p == NULL)
+      return UVAWS_ENOMEM;
+    s->lens = p;
+    s->lens_cap = 2 * in->header_count;
+  }
   int host = 0;
   for (size_t i = 0; i < in->header_count; i++) {
     const uvaws_kv_t *h = &in->headers[i];
-    if (!canon_is_token(h->name))
+    size_t n = canon_token_len(h->name);
+    if (n == 0)
       return h->name == NULL ? UVAWS_EINVAL : UVAWS_EHEADERNAME;
     if (h->value == NULL)
       return UVAWS_EINVAL;
-    if (!canon_is_field_value(h->value))
+    size_t vn = strlen(h->value);
+    if (!canon_is_field_value_n(h->value, vn))
       return UVAWS_EHEADERVALUE;
-    if (canon_ieq(h->name, strlen(h->name), "host") && h->value[strspn(h->value, " \t")] != '\0')
+    if (n == 4 && canon_ieq(h->name, n, "host") && h->value[strspn(h->value, " \t")] != '\0')
       host = 1;
+    s->lens[2 * i] = n;
+    s->lens[2 * i + 1] = vn;
   }
   return host ? 0 : UVAWS_ENOHOST;
 }
@@ -213,37 +238,97 @@ static void format_time(int64_t t, char amz_date[17], char date[9]) {
 
 /* ---- headers ------------------------------------------------------------- */
 
-static int lower_cmp(const char *a, size_t an, const char *b, size_t bn) {
-  size_t n = an < bn ? an : bn;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-    if (x >= 'A' && x <= 'Z')
-      x += 32;
-    if (y >= 'A' && y <= 'Z')
-      y += 32;
-    if (x != y)
-      return x < y ? -1 : 1;
-  }
-  return an < bn ? -1 : an > bn;
+/* Lower-cased names are compared bytewise, as the spec sorts them. Equal
+ * keys mean equal first 8 bytes, and (names holding no NUL) that both names
+ * are that long or the same shorter name. */
+static int name_cmp(const hdr_t *a, const hdr_t *b) {
+  if (a->key != b->key)
+    return a->key < b->key ? -1 : 1;
+  size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+  int c = n > 8 ? memcmp(a->name + 8, b->name + 8, n - 8) : 0;
+  return c != 0 ? c : (a->name_len > b->name_len) - (a->name_len < b->name_len);
 }
 
-static int hdr_cmp(const void *pa, const void *pb) {
-  const hdr_t *a = pa, *b = pb;
-  int c = lower_cmp(a->name, a->name_len, b->name, b->name_len);
+static int hdr_cmp(const hdr_t *a, const hdr_t *b) {
+  int c = name_cmp(a, b);
   return c != 0 ? c : (a->order > b->order) - (a->order < b->order);
 }
 
-/* Headers the signer writes itself, or that proxies rewrite: never signed from
- * the input. */
-static int skipped_header(const char *name, size_t n, unsigned flags, int query_mode) {
-  return canon_ieq(name, n, "authorization") || canon_ieq(name, n, "x-amz-date") ||
-         canon_ieq(name, n, "x-amz-security-token") || canon_ieq(name, n, "user-agent") ||
-         canon_ieq(name, n, "expect") || canon_ieq(name, n, "x-amzn-trace-id") ||
-         (!query_mode && (flags & UVAWS_SIGV4_CONTENT_SHA256) &&
-          canon_ieq(name, n, "x-amz-content-sha256"));
+static int same_name(const hdr_t *a, const hdr_t *b) {
+  return a->key == b->key && name_cmp(a, b) == 0;
 }
 
-static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, const char *value) {
+/* The first 8 bytes of a word in memory order, as a big-endian number. */
+static uint64_t load_be64(const char *p) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return __builtin_bswap64(x);
+#else
+  uint64_t k = 0;
+  for (int i = 0; i < 8; i++)
+    k = k << 8 | (unsigned char)p[i];
+  return k;
+#endif
+}
+
+/* Headers the signer writes itself, or that proxies rewrite: never signed from
+ * the input. `name` is lower-cased; the length settles most names at once. */
+static int skipped_header(const char *name, size_t n, unsigned flags, int query_mode) {
+  switch (n) {
+  case 6:
+    return memcmp(name, "expect", 6) == 0;
+  case 10:
+    return memcmp(name, "x-amz-date", 10) == 0 || memcmp(name, "user-agent", 10) == 0;
+  case 13:
+    return memcmp(name, "authorization", 13) == 0;
+  case 15:
+    return memcmp(name, "x-amzn-trace-id", 15) == 0;
+  case 20:
+    return memcmp(name, "x-amz-security-token", 20) == 0 ||
+           (!query_mode && (flags & UVAWS_SIGV4_CONTENT_SHA256) &&
+            memcmp(name, "x-amz-content-sha256", 20) == 0);
+  default:
+    return 0;
+  }
+}
+
+/* Lower-cases the ASCII letters of 8 bytes at once (names are tokens, so
+ * ASCII): a byte gets 0x20 when it lies in 'A'..'Z'. */
+static uint64_t lower8(uint64_t x) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  uint64_t low7 = x & ~highs;
+  uint64_t ge_a = low7 + ones * (0x80 - 'A');     /* high bit: byte >= 'A' */
+  uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1); /* high bit: byte > 'Z' */
+  uint64_t upper = (ge_a ^ gt_z) & ~x & highs;
+  return x | (upper >> 2);
+}
+
+/* The tail goes byte by byte: gathering it into a word would stall on the
+ * store-to-load forwarding of the partial copy. */
+static void add_lower(buf_t *b, const char *s, size_t n) {
+  if (b->cap - b->len <= n && buf_grow(b, n) != 0)
+    return;
+  char *o = b->data + b->len;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, s + i, 8);
+    x = lower8(x);
+    memcpy(o + i, &x, 8);
+  }
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  b->len += n;
+}
+
+/* Appends a header with its name lower-cased into s->names, unless it is one
+ * the signer skips; 0 or -1. The name pointers are set once all are in, since
+ * the buffer may move while it grows. */
+static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, size_t len, const char *value,
+                    size_t value_len, const uvaws_sigv4_input_t *in, int query_mode) {
   if (*n == s->hdr_cap) {
     size_t cap = s->hdr_cap ? 2 * s->hdr_cap : 16;
     hdr_t *p = realloc(s->hdrs, cap * sizeof *p);
@@ -252,39 +337,53 @@ static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, const char *
     s->hdrs = p;
     s->hdr_cap = cap;
   }
-  s->hdrs[*n] = (hdr_t){name, strlen(name), value, *n};
+  size_t off = s->names.len;
+  add_lower(&s->names, name, len);
+  if (s->names.failed)
+    return -1;
+  if (in != NULL && skipped_header(s->names.data + off, len, in->flags, query_mode)) {
+    s->names.len = off;
+    return 0;
+  }
+  /* The key comes from the input, not from the bytes just stored: reading
+   * those back would stall on store forwarding. */
+  uint64_t key = 0;
+  if (len >= 8) {
+    key = load_be64(name);
+  } else {
+    for (size_t i = 0; i < 8; i++)
+      key = key << 8 | (i < len ? (unsigned char)name[i] : 0);
+  }
+  key = lower8(key); /* bytewise, so the order of the bytes does not matter */
+  s->hdrs[*n] = (hdr_t){NULL, key, off, len, value, value_len, *n};
   (*n)++;
   return 0;
-}
-
-static void add_lower(buf_t *b, const char *s, size_t n) {
-  if (b->cap - b->len <= n && buf_grow(b, n) != 0)
-    return;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    b->data[b->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-  }
 }
 
 /* Collects and sorts the headers to sign; returns their count or -1. */
 static long collect_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode) {
   size_t n = 0;
+  buf_reset(&s->names);
   for (size_t i = 0; i < in->header_count; i++) {
     const uvaws_kv_t *h = &in->headers[i];
-    if (!skipped_header(h->name, strlen(h->name), in->flags, query_mode) &&
-        push_hdr(s, &n, h->name, h->value) != 0)
+    if (push_hdr(s, &n, h->name, s->lens[2 * i], h->value, s->lens[2 * i + 1], in, query_mode) !=
+        0)
       return -1;
   }
   if (!query_mode) {
-    if (push_hdr(s, &n, "x-amz-date", s->amz_date) != 0)
+    if (push_hdr(s, &n, "x-amz-date", 10, s->amz_date, 16, NULL, 0) != 0)
       return -1;
     if (nonempty(in->session_token) && !(in->flags & UVAWS_SIGV4_TOKEN_UNSIGNED) &&
-        push_hdr(s, &n, "x-amz-security-token", in->session_token) != 0)
+        push_hdr(s, &n, "x-amz-security-token", 20, in->session_token,
+                 strlen(in->session_token), NULL, 0) != 0)
       return -1;
     if ((in->flags & UVAWS_SIGV4_CONTENT_SHA256) &&
-        push_hdr(s, &n, "x-amz-content-sha256", s->payload_hex) != 0)
+        push_hdr(s, &n, "x-amz-content-sha256", 20, s->payload_hex, strlen(s->payload_hex),
+                 NULL, 0) != 0)
       return -1;
   }
+  for (size_t i = 0; i < n; i++)
+    s->hdrs[i].name = s->names.data + s->hdrs[i].name_off;
   /* Insertion sort: stable, and fastest for the handful of headers requests carry. */
   for (size_t i = 1; i < n; i++) {
     hdr_t h = s->hdrs[i];
@@ -297,12 +396,11 @@ static long collect_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, in
   }
   buf_reset(&s->signed_headers);
   for (size_t i = 0; i < n; i++) {
-    if (i > 0 && lower_cmp(s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, s->hdrs[i].name,
-                           s->hdrs[i].name_len) == 0)
+    if (i > 0 && same_name(&s->hdrs[i - 1], &s->hdrs[i]))
       continue;
     if (s->signed_headers.len > 0)
       buf_addc(&s->signed_headers, ';');
-    add_lower(&s->signed_headers, s->hdrs[i].name, s->hdrs[i].name_len);
+    buf_add(&s->signed_headers, s->hdrs[i].name, s->hdrs[i].name_len);
   }
   return buf_str(&s->signed_headers) ? (long)n : -1;
 }
@@ -311,16 +409,14 @@ static void write_canonical_headers(uvaws_signer_t *s, size_t n) {
   buf_t *b = &s->canon;
   for (size_t i = 0; i < n; i++) {
     const hdr_t *h = &s->hdrs[i];
-    int continues = i > 0 && lower_cmp(s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, h->name,
-                                       h->name_len) == 0;
-    if (continues) {
+    if (i > 0 && same_name(&s->hdrs[i - 1], h)) {
       b->len--; /* the '\n' of the previous value: duplicates join with ',' */
       buf_addc(b, ',');
     } else {
-      add_lower(b, h->name, h->name_len);
+      buf_add(b, h->name, h->name_len);
       buf_addc(b, ':');
     }
-    canon_trimall(b, h->value);
+    canon_trimall(b, h->value, h->value_len);
     buf_addc(b, '\n');
   }
 }
@@ -436,7 +532,7 @@ static void write_canonical_path(uvaws_signer_t *s, const uvaws_sigv4_input_t *i
 
 static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode,
                 uvaws_sigv4_output_t *out) {
-  int rc = validate(in);
+  int rc = validate(s, in);
   if (rc != 0)
     return rc;
   if (query_mode) {
@@ -445,7 +541,10 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
     if (!is_authority(host, host_len))
       return UVAWS_EHEADERVALUE;
   }
-  format_time(in->timestamp, s->amz_date, s->date);
+  if (in->timestamp != s->time_done) { /* a client signs many requests a second */
+    format_time(in->timestamp, s->amz_date, s->date);
+    s->time_done = in->timestamp;
+  }
 
   const char *payload = in->payload_hash;
   if (payload == NULL) {
@@ -511,8 +610,9 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
   if (buf_str(&s->sts) == NULL)
     return UVAWS_ENOMEM;
 
-  EVP_MAC_CTX *key = sigv4_signing_key(&s->crypto, in->secret_key, s->date, in->region, in->service);
-  if (key == NULL || sigv4_hmac_keyed(key, s->sts.data, s->sts.len, digest) != 0)
+  const sigv4_hmac_key_t *key =
+      sigv4_signing_key(&s->crypto, in->secret_key, s->date, in->region, in->service);
+  if (key == NULL || sigv4_hmac_keyed(&s->crypto, key, s->sts.data, s->sts.len, digest) != 0)
     return UVAWS_ECRYPTO;
   sigv4_hex(digest, 32, s->signature);
 
@@ -570,7 +670,13 @@ int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsign
     return UVAWS_EEXPIRES;
   if (in->scheme != NULL && strcmp(in->scheme, "https") != 0 && strcmp(in->scheme, "http") != 0)
     return UVAWS_EINVAL;
-  snprintf(s->expires, sizeof s->expires, "%u", expires_s);
+  /* Decimal by hand: snprintf cost more than a tenth of a presign. */
+  char digits[16], *d = digits + sizeof digits;
+  *--d = '\0';
+  do
+    *--d = (char)('0' + expires_s % 10);
+  while ((expires_s /= 10) > 0);
+  memcpy(s->expires, d, (size_t)(digits + sizeof digits - d));
   int rc = sign(s, in, 1, out);
   if (rc != 0)
     return rc;

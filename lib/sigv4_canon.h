@@ -15,15 +15,19 @@ void canon_encode(buf_t *b, const char *s, size_t n, int keep_slash);
  * AWS SDKs normalize (a trailing slash survives only if a segment remains). */
 void canon_normalize_path(buf_t *b, const char *path);
 
-/* Appends a header value with leading and trailing blanks removed and inner
- * runs of blanks folded to one space. */
-void canon_trimall(buf_t *b, const char *v);
+/* Appends the `n` bytes of header value `v` with leading and trailing blanks
+ * removed and inner runs of blanks folded to one space. */
+void canon_trimall(buf_t *b, const char *v, size_t n);
 
-/* 1 if `s` is a non-empty HTTP token (RFC 9110 tchar). */
-int canon_is_token(const char *s);
+/* The length of `s` if it is a non-empty HTTP token (RFC 9110 tchar), else 0
+ * (also for NULL). */
+size_t canon_token_len(const char *s);
+static inline int canon_is_token(const char *s) { return canon_token_len(s) > 0; }
 
 /* 1 if `s` holds no control character but horizontal tab (so no CR, LF). */
 int canon_is_field_value(const char *s);
+/* The same for the `n` bytes of `s` (no NUL among them). */
+int canon_is_field_value_n(const char *s, size_t n);
 
 /* ASCII case-insensitive equality of a counted string and a C string. */
 int canon_ieq(const char *a, size_t alen, const char *b);

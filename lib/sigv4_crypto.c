@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/params.h>
+
+#define BLOCK 64 /* SHA-256 block size, the HMAC pad length */
 
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
@@ -22,11 +22,20 @@ static void free_secret(char *s) {
   }
 }
 
-static void entry_clear(sigv4_key_entry_t *e) {
+/* Forgets the names of an entry but keeps its digest contexts for the next
+ * key (re-initializing them overwrites the old state). */
+static void entry_forget(sigv4_key_entry_t *e) {
   free_secret(e->secret);
   free(e->region);
   free(e->service);
-  EVP_MAC_CTX_free(e->mac); /* OpenSSL cleanses the key state */
+  e->secret = e->region = e->service = NULL;
+  e->date[0] = '\0';
+}
+
+static void entry_free(sigv4_key_entry_t *e) {
+  entry_forget(e);
+  EVP_MD_CTX_free(e->key.inner); /* OpenSSL cleanses the digest state */
+  EVP_MD_CTX_free(e->key.outer);
   memset(e, 0, sizeof *e);
 }
 
@@ -34,9 +43,8 @@ int sigv4_crypto_init(sigv4_crypto_t *c) {
   memset(c, 0, sizeof *c);
   c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   c->md = EVP_MD_CTX_new();
-  c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  c->derive = c->hmac ? EVP_MAC_CTX_new(c->hmac) : NULL;
-  if (c->sha256 == NULL || c->md == NULL || c->hmac == NULL || c->derive == NULL) {
+  c->mac = EVP_MD_CTX_new();
+  if (c->sha256 == NULL || c->md == NULL || c->mac == NULL) {
     sigv4_crypto_free(c);
     return -1;
   }
@@ -45,9 +53,8 @@ int sigv4_crypto_init(sigv4_crypto_t *c) {
 
 void sigv4_crypto_free(sigv4_crypto_t *c) {
   for (int i = 0; i < SIGV4_KEY_CACHE_SIZE; i++)
-    entry_clear(&c->keys[i]);
-  EVP_MAC_CTX_free(c->derive);
-  EVP_MAC_free(c->hmac);
+    entry_free(&c->keys[i]);
+  EVP_MD_CTX_free(c->mac);
   EVP_MD_CTX_free(c->md);
   EVP_MD_free(c->sha256);
   memset(c, 0, sizeof *c);
@@ -61,92 +68,111 @@ int sigv4_sha256(sigv4_crypto_t *c, const void *data, size_t len, unsigned char 
   return 0;
 }
 
-static int set_key(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen) {
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-      OSSL_PARAM_construct_end(),
-  };
-  return EVP_MAC_init(ctx, key, keylen, params) ? 0 : -1;
+/* Starts `ctx` as SHA-256 over the key block XOR `pad`. */
+static int start_pad(sigv4_crypto_t *c, EVP_MD_CTX *ctx, const unsigned char block[BLOCK],
+                     unsigned char pad) {
+  unsigned char p[BLOCK];
+  for (int i = 0; i < BLOCK; i++)
+    p[i] = block[i] ^ pad;
+  int ok = EVP_DigestInit_ex2(ctx, c->sha256, NULL) && EVP_DigestUpdate(ctx, p, BLOCK);
+  OPENSSL_cleanse(p, sizeof p);
+  return ok ? 0 : -1;
 }
 
-static int hmac_with(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen, const char *msg,
-                     unsigned char out[32]) {
-  size_t n = 0;
-  if (set_key(ctx, key, keylen) != 0 || !EVP_MAC_update(ctx, (const unsigned char *)msg, strlen(msg)) ||
-      !EVP_MAC_final(ctx, out, &n, 32))
+/* HMAC(block, msg) with a key already laid out as a zero-padded block. */
+static int hmac_block(sigv4_crypto_t *c, const unsigned char block[BLOCK], const char *msg,
+                      unsigned char out[32]) {
+  unsigned int n = 0;
+  if (start_pad(c, c->md, block, 0x36) != 0 || !EVP_DigestUpdate(c->md, msg, strlen(msg)) ||
+      !EVP_DigestFinal_ex(c->md, out, &n) || start_pad(c, c->md, block, 0x5c) != 0 ||
+      !EVP_DigestUpdate(c->md, out, 32) || !EVP_DigestFinal_ex(c->md, out, &n))
     return -1;
   return 0;
 }
 
-int sigv4_hmac_keyed(EVP_MAC_CTX *key, const void *data, size_t len, unsigned char out[32]) {
-  size_t n = 0;
-  /* A NULL key restarts the MAC with the key it already holds: no re-keying. */
-  if (!EVP_MAC_init(key, NULL, 0, NULL) || !EVP_MAC_update(key, data, len) ||
-      !EVP_MAC_final(key, out, &n, 32))
-    return -1;
-  return 0;
-}
-
-/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */
-static EVP_MAC_CTX *derive(sigv4_crypto_t *c, const char *secret, const char *date,
-                           const char *region, const char *service) {
-  size_t slen = strlen(secret);
-  unsigned char *k0 = malloc(slen + 4);
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"),
+ * left as the pad states of `key`. */
+static int derive(sigv4_crypto_t *c, const char *secret, const char *date, const char *region,
+                  const char *service, sigv4_hmac_key_t *key) {
+  unsigned char block[BLOCK] = {0};
   unsigned char k[32];
-  EVP_MAC_CTX *mac = NULL;
-  if (k0 == NULL)
-    return NULL;
-  memcpy(k0, "AWS4", 4);
-  memcpy(k0 + 4, secret, slen);
-  int ok = hmac_with(c->derive, k0, slen + 4, date, k) == 0 &&
-           hmac_with(c->derive, k, 32, region, k) == 0 &&
-           hmac_with(c->derive, k, 32, service, k) == 0 &&
-           hmac_with(c->derive, k, 32, "aws4_request", k) == 0;
-  if (ok) {
-    mac = EVP_MAC_CTX_new(c->hmac);
-    if (mac != NULL && set_key(mac, k, 32) != 0) {
-      EVP_MAC_CTX_free(mac);
-      mac = NULL;
-    }
+  size_t slen = strlen(secret);
+  int rc = -1;
+  if (slen + 4 <= BLOCK) {
+    memcpy(block, "AWS4", 4);
+    memcpy(block + 4, secret, slen);
+  } else { /* RFC 2104: a key longer than a block is hashed first */
+    unsigned int n = 0;
+    if (!EVP_DigestInit_ex2(c->md, c->sha256, NULL) || !EVP_DigestUpdate(c->md, "AWS4", 4) ||
+        !EVP_DigestUpdate(c->md, secret, slen) || !EVP_DigestFinal_ex(c->md, block, &n))
+      goto out;
   }
-  OPENSSL_cleanse(k0, slen + 4);
+  const char *steps[] = {date, region, service, "aws4_request"};
+  for (int i = 0; i < 4; i++) {
+    if (hmac_block(c, block, steps[i], k) != 0)
+      goto out;
+    memset(block, 0, sizeof block);
+    memcpy(block, k, 32);
+  }
+  rc = start_pad(c, key->inner, block, 0x36) == 0 && start_pad(c, key->outer, block, 0x5c) == 0
+           ? 0
+           : -1;
+out:
+  OPENSSL_cleanse(block, sizeof block);
   OPENSSL_cleanse(k, sizeof k);
-  free(k0);
-  return mac;
+  return rc;
 }
 
-EVP_MAC_CTX *sigv4_signing_key(sigv4_crypto_t *c, const char *secret, const char *date,
-                               const char *region, const char *service) {
+int sigv4_hmac_keyed(sigv4_crypto_t *c, const sigv4_hmac_key_t *key, const void *data, size_t len,
+                     unsigned char out[32]) {
+  unsigned int n = 0;
+  if (!EVP_MD_CTX_copy_ex(c->mac, key->inner) || !EVP_DigestUpdate(c->mac, data, len) ||
+      !EVP_DigestFinal_ex(c->mac, out, &n) || !EVP_MD_CTX_copy_ex(c->mac, key->outer) ||
+      !EVP_DigestUpdate(c->mac, out, 32) || !EVP_DigestFinal_ex(c->mac, out, &n))
+    return -1;
+  return 0;
+}
+
+const sigv4_hmac_key_t *sigv4_signing_key(sigv4_crypto_t *c, const char *secret, const char *date,
+                                          const char *region, const char *service) {
   for (int i = 0; i < SIGV4_KEY_CACHE_SIZE; i++) {
     sigv4_key_entry_t *e = &c->keys[i];
-    if (e->mac != NULL && memcmp(e->date, date, 9) == 0 && strcmp(e->secret, secret) == 0 &&
+    if (e->secret != NULL && memcmp(e->date, date, 9) == 0 && strcmp(e->secret, secret) == 0 &&
         strcmp(e->region, region) == 0 && strcmp(e->service, service) == 0)
-      return e->mac;
+      return &e->key;
   }
-  EVP_MAC_CTX *mac = derive(c, secret, date, region, service);
-  if (mac == NULL)
-    return NULL;
   sigv4_key_entry_t *e = &c->keys[c->next_victim];
   c->next_victim = (c->next_victim + 1) % SIGV4_KEY_CACHE_SIZE;
-  entry_clear(e);
+  entry_forget(e);
+  if (e->key.inner == NULL)
+    e->key.inner = EVP_MD_CTX_new();
+  if (e->key.outer == NULL)
+    e->key.outer = EVP_MD_CTX_new();
+  if (e->key.inner == NULL || e->key.outer == NULL ||
+      derive(c, secret, date, region, service, &e->key) != 0)
+    return NULL;
   e->secret = dup_str(secret);
   e->region = dup_str(region);
   e->service = dup_str(service);
   if (e->secret == NULL || e->region == NULL || e->service == NULL) {
-    entry_clear(e);
-    EVP_MAC_CTX_free(mac);
+    entry_forget(e);
     return NULL;
   }
   memcpy(e->date, date, 9);
-  e->mac = mac;
-  return mac;
+  return &e->key;
 }
 
+/* Two digits a byte from one table load: hex is three of every signature.
+ * The table is built by the compiler so that it is shared by threads safely. */
+#define HEXD(v) ((char)((v) < 10 ? '0' + (v) : 'a' + (v)-10))
+#define P1(x) {HEXD((x) >> 4), HEXD((x)&15)}
+#define P4(x) P1(x), P1((x) + 1), P1((x) + 2), P1((x) + 3)
+#define P16(x) P4(x), P4((x) + 4), P4((x) + 8), P4((x) + 12)
+#define P64(x) P16(x), P16((x) + 16), P16((x) + 32), P16((x) + 48)
+static const char hex_pairs[256][2] = {P64(0), P64(64), P64(128), P64(192)};
+
 void sigv4_hex(const unsigned char *in, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[in[i] >> 4];
-    out[2 * i + 1] = digits[in[i] & 15];
-  }
+  for (size_t i = 0; i < n; i++)
+    memcpy(out + 2 * i, hex_pairs[in[i]], 2);
   out[2 * n] = '\0';
 }

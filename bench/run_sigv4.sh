@@ -1,0 +1,54 @@
+#!/bin/sh
+# The SigV4 signing benchmark: uvaws (release build), the OpenSSL floor, and
+# the peers (npm aws4, npm @smithy/signature-v4, botocore) on the same
+# requests. Prints one table and writes it to bench/results/sigv4.txt, with
+# every measurement as JSON lines in bench/results/sigv4.jsonl.
+#
+#   bench/run_sigv4.sh [--runs N] [--no-peers]
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench="$root/bench"
+build="$root/build-bench"
+runs=7
+peers=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --no-peers) peers=0; shift ;;
+    *) echo "usage: $0 [--runs N] [--no-peers]" >&2; exit 2 ;;
+  esac
+done
+
+# A release build of its own, so that the development build keeps its
+# debug options and this one never inherits them.
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$root" -Dbuildtype=release -Dtests=false -Dbench=true >/dev/null
+fi
+ninja -C "$build" bench/bench_sigv4 >/dev/null
+
+if [ "$peers" = 1 ]; then
+  # npm ci only when the lock changed since the last install.
+  stamp="$bench/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$bench/package-lock.json" -nt "$stamp" ]; then
+    (cd "$bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
+
+mkdir -p "$bench/results"
+jsonl="$bench/results/sigv4.jsonl"
+: >"$jsonl"
+check="$bench/results/sigv4.check"
+"$build/bench/bench_sigv4" --check >"$check"
+
+echo "uvaws ..." >&2
+"$build/bench/bench_sigv4" --json --runs "$runs" >>"$jsonl"
+if [ "$peers" = 1 ]; then
+  echo "aws4 ..." >&2
+  node "$bench/peers/aws4.js" --json --runs "$runs" >>"$jsonl"
+  echo "@smithy/signature-v4 ..." >&2
+  node "$bench/peers/smithy.js" --json --runs "$runs" >>"$jsonl"
+  echo "botocore ..." >&2
+  /usr/bin/python3 "$bench/peers/botocore_peer.py" --json --runs "$runs" >>"$jsonl"
+fi
+
+/usr/bin/python3 "$bench/sigv4_table.py" "$jsonl" "$check" | tee "$bench/results/sigv4.txt"
