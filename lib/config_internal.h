@@ -1,0 +1,51 @@
+/* Shared between config.c (profile, region, credentials, retry), config_files.c
+ * (locating, loading and reading the two shared files) and config_endpoint.c. */
+#ifndef UVAWS_CONFIG_INTERNAL_H
+#define UVAWS_CONFIG_INTERNAL_H
+
+#include "config.h"
+#include "ini.h"
+
+typedef struct {
+  ini_t *cfg, *cred;                /* NULL when the file is absent */
+  const char *cfg_path, *cred_path; /* for messages; owned by config_t */
+} cfg_files_t;
+
+/* getenv, with an empty value treated as unset (as botocore does for the
+ * variables whose emptiness it tests, and the other SDKs do for all). */
+const char *cfg_env(const char *name);
+
+/* strdup into *dst (NULL src gives NULL); 0 or UVAWS_ENOMEM. */
+int cfg_dup(char **dst, const char *src);
+
+/* $VAR / ${VAR} then "~" expansion of a path, as botocore's expandvars +
+ * expanduser; malloc'd, NULL only without memory. */
+char *cfg_expand_path(const char *path);
+
+/* Loads AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE (or the default paths,
+ * which may be absent) into f and the path fields of out. */
+int cfg_load_files(cfg_files_t *f, config_t *out, uvaws_error_t *err);
+
+/* 1 if section name `sect` splits, as Python's shlex.split does, into exactly
+ * the two words `kind` and `name` ("profile  foo", 'profile "foo"'). */
+int cfg_section_is(const char *sect, const char *kind, const char *name);
+
+/* A key of profile `profile`, as botocore's merged profile map reads it: the
+ * credentials file's [profile] first, then the config file's [profile NAME]
+ * ([default] for default), later sections first. *where (may be NULL) gets
+ * the path of the file it came from. NULL when absent. */
+const char *cfg_profile_get(const cfg_files_t *f, const char *profile, const char *key,
+                            const char **where);
+
+/* The config file's sections only (static credentials from the config file). */
+const char *cfg_config_get(const cfg_files_t *f, const char *profile, const char *key);
+
+/* 1 if either file has the profile. */
+int cfg_profile_exists(const cfg_files_t *f, const char *profile);
+
+/* Fills out->endpoint and out->endpoint_explicit (needs out->profile and
+ * out->region resolved). */
+int cfg_resolve_endpoint(const config_input_t *in, const cfg_files_t *f, config_t *out,
+                         uvaws_error_t *err);
+
+#endif

@@ -1,0 +1,551 @@
+#include "ini.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+
+/* The shared files are tiny; a cap keeps a wrong path (a log, a device) from
+ * being slurped whole. */
+#define INI_MAX_FILE (1024 * 1024)
+
+typedef struct {
+  char *key, *value;
+} sub_t;
+
+typedef struct {
+  char *key; /* lower-case */
+  char *value;
+  sub_t *sub;
+  size_t nsub, capsub;
+} entry_t;
+
+typedef struct {
+  char *name;
+  entry_t *ent;
+  size_t n, cap;
+} section_t;
+
+/* Sections and keys are stored per occurrence and looked up from the end, so
+ * that "repeated section merges, last key wins" costs nothing while parsing
+ * (no quadratic de-duplication on a large file). */
+struct ini_s {
+  section_t *sec;
+  size_t n, cap;
+};
+
+typedef struct {
+  ini_t *ini;
+  section_t *sec;    /* current section, NULL before the first header */
+  entry_t *ent;      /* the key that indented lines continue, or NULL */
+  size_t ent_indent; /* indentation of that key's line */
+  int sub_mode;      /* its value was empty: indented lines are sub-keys */
+  size_t blanks;     /* blank lines since its last line (kept only if more follows) */
+  buf_t val;         /* its value while it may still grow */
+  const char *why;   /* what was wrong, for the caller's message */
+} parser_t;
+
+static void cleanse_free(char *s) {
+  if (s != NULL) {
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+  }
+}
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
+}
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+static int ascii_caseeq(const char *a, const char *b) {
+  while (*a && lower(*a) == lower(*b))
+    a++, b++;
+  return lower(*a) == lower(*b);
+}
+
+static char *dup_n(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d != NULL) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+/* Strict, as Python's decoder: no overlong forms, no surrogates, nothing past
+ * U+10FFFF. NUL is refused too: values become C strings. */
+static const char *check_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c == 0)
+      return "NUL byte";
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k;
+    unsigned cp, min;
+    if (c >= 0xC2 && c <= 0xDF)
+      k = 1, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+      k = 2, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+      k = 3, cp = c & 0x07, min = 0x10000;
+    else
+      return "invalid UTF-8";
+    if (n - i <= k)
+      return "invalid UTF-8";
+    for (size_t j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return "invalid UTF-8";
+      cp = cp << 6 | (s[i + j] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return "invalid UTF-8";
+    i += k + 1;
+  }
+  return NULL;
+}
+
+/* Where an inline comment starts in s[0..n): a '#' or ';' right after
+ * whitespace. `ws_before` says whether the char before s[0] was whitespace. */
+static size_t comment_at(const char *s, size_t n, int ws_before) {
+  for (size_t i = 0; i < n; i++) {
+    if ((s[i] == '#' || s[i] == ';') && (i > 0 ? is_space(s[i - 1]) : ws_before))
+      return i;
+  }
+  return n;
+}
+
+static void trim(const char **s, size_t *n) {
+  while (*n > 0 && is_space(**s))
+    (*s)++, (*n)--;
+  while (*n > 0 && is_space((*s)[*n - 1]))
+    (*n)--;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? *cap * 2 : 4;
+  void *p = realloc(*arr, nc * size);
+  if (p == NULL)
+    return -1;
+  *arr = p;
+  *cap = nc;
+  return 0;
+}
+
+static int finish_entry(parser_t *p) {
+  if (p->ent == NULL)
+    return 0;
+  const char *v = buf_str(&p->val);
+  if (v == NULL || (p->ent->value = dup_n(v, p->val.len)) == NULL)
+    return UVAWS_ENOMEM;
+  p->ent = NULL;
+  return 0;
+}
+
+static int add_section(parser_t *p, const char *name, size_t n) {
+  ini_t *ini = p->ini;
+  if (grow((void **)&ini->sec, &ini->cap, ini->n, sizeof *ini->sec) != 0)
+    return UVAWS_ENOMEM;
+  section_t *s = &ini->sec[ini->n];
+  memset(s, 0, sizeof *s);
+  if ((s->name = dup_n(name, n)) == NULL)
+    return UVAWS_ENOMEM;
+  ini->n++;
+  p->sec = s;
+  return 0;
+}
+
+static int add_entry(parser_t *p, const char *key, size_t kn, const char *val, size_t vn,
+                     size_t indent) {
+  section_t *s = p->sec;
+  if (grow((void **)&s->ent, &s->cap, s->n, sizeof *s->ent) != 0)
+    return UVAWS_ENOMEM;
+  entry_t *e = &s->ent[s->n];
+  memset(e, 0, sizeof *e);
+  if ((e->key = dup_n(key, kn)) == NULL)
+    return UVAWS_ENOMEM;
+  for (char *c = e->key; *c; c++)
+    *c = lower(*c);
+  s->n++;
+  p->ent = e;
+  p->ent_indent = indent;
+  p->sub_mode = vn == 0;
+  p->blanks = 0;
+  buf_reset(&p->val);
+  buf_add(&p->val, val, vn);
+  return p->val.failed ? UVAWS_ENOMEM : 0;
+}
+
+static int add_sub(parser_t *p, const char *t, size_t n) {
+  n = comment_at(t, n, 0);
+  const char *eq = memchr(t, '=', n);
+  if (eq == NULL) {
+    p->why = "expected 'name = value' in an indented sub-section";
+    return UVAWS_ECONFIG;
+  }
+  const char *k = t, *v = eq + 1;
+  size_t kn = (size_t)(eq - t), vn = n - kn - 1;
+  trim(&k, &kn);
+  trim(&v, &vn);
+  if (kn == 0) {
+    p->why = "empty name before '=' in a sub-section";
+    return UVAWS_ECONFIG;
+  }
+  entry_t *e = p->ent;
+  if (grow((void **)&e->sub, &e->capsub, e->nsub, sizeof *e->sub) != 0)
+    return UVAWS_ENOMEM;
+  sub_t *s = &e->sub[e->nsub];
+  s->key = dup_n(k, kn);
+  s->value = dup_n(v, vn);
+  e->nsub++; /* counted even half-built so that ini_free releases it */
+  return s->key == NULL || s->value == NULL ? UVAWS_ENOMEM : 0;
+}
+
+/* An indented line under a key: a sub-key, or more of the value. */
+static int continuation(parser_t *p, const char *t, size_t n) {
+  if (p->sub_mode)
+    return add_sub(p, t, n);
+  n = comment_at(t, n, 0);
+  trim(&t, &n);
+  for (size_t i = 0; i <= p->blanks; i++)
+    buf_addc(&p->val, '\n');
+  buf_add(&p->val, t, n);
+  p->blanks = 0;
+  return p->val.failed ? UVAWS_ENOMEM : 0;
+}
+
+/* A line that is not blank, a comment or a continuation. */
+static int statement(parser_t *p, const char *t, size_t n, size_t indent) {
+  int rc = finish_entry(p);
+  if (rc != 0)
+    return rc;
+  if (t[0] == '[') {
+    size_t hn = comment_at(t, n, 0);
+    const char *close = NULL;
+    for (size_t i = hn; i-- > 2;) {
+      if (t[i] == ']') {
+        close = t + i;
+        break;
+      }
+    }
+    if (close != NULL)
+      return add_section(p, t + 1, (size_t)(close - t - 1));
+    /* not a header: botocore then tries it as a key line, and so do we */
+  }
+  if (p->sec == NULL) {
+    p->why = "expected a [section] header before any key";
+    return UVAWS_ECONFIG;
+  }
+  size_t d = 0;
+  while (d < n && t[d] != '=' && t[d] != ':')
+    d++;
+  if (d == n) {
+    p->why = "expected 'key = value', a [section] header or a comment";
+    return UVAWS_ECONFIG;
+  }
+  const char *k = t, *v = t + d + 1;
+  size_t kn = d, vn = n - d - 1;
+  trim(&k, &kn);
+  if (kn == 0) {
+    p->why = "empty key before the delimiter";
+    return UVAWS_ECONFIG;
+  }
+  vn = comment_at(v, vn, 0);
+  trim(&v, &vn);
+  return add_entry(p, k, kn, v, vn, indent);
+}
+
+static int line(parser_t *p, const char *s, size_t n) {
+  if ((p->why = check_utf8((const unsigned char *)s, n)) != NULL)
+    return UVAWS_ECONFIG;
+  size_t indent = 0;
+  while (indent < n && is_space(s[indent]))
+    indent++;
+  const char *t = s + indent;
+  size_t tn = n - indent;
+  trim(&t, &tn);
+  if (tn == 0) {
+    if (p->ent != NULL)
+      p->blanks++;
+    return 0;
+  }
+  if (t[0] == '#' || t[0] == ';')
+    return 0;
+  if (p->ent != NULL && indent > p->ent_indent)
+    return continuation(p, t, tn);
+  return statement(p, t, tn, indent);
+}
+
+static int parse(const char *text, size_t len, ini_t **out, int *err_line, const char **why) {
+  *out = NULL;
+  if (err_line != NULL)
+    *err_line = 0;
+  *why = NULL;
+  parser_t p = {0};
+  if ((p.ini = calloc(1, sizeof *p.ini)) == NULL)
+    return UVAWS_ENOMEM;
+  size_t pos = 0;
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    pos = 3;
+  int rc = 0, lineno = 0;
+  while (pos < len && rc == 0) {
+    size_t eol = pos;
+    while (eol < len && text[eol] != '\n' && text[eol] != '\r')
+      eol++;
+    lineno = lineno < INT_MAX ? lineno + 1 : lineno;
+    rc = line(&p, text + pos, eol - pos);
+    pos = eol + (eol < len && text[eol] == '\r' && eol + 1 < len && text[eol + 1] == '\n' ? 2 : 1);
+  }
+  if (rc == 0)
+    rc = finish_entry(&p);
+  buf_free(&p.val);
+  if (rc != 0) {
+    ini_free(p.ini);
+    if (rc == UVAWS_ECONFIG && err_line != NULL)
+      *err_line = lineno;
+    *why = rc == UVAWS_ECONFIG ? p.why : "out of memory";
+    return rc;
+  }
+  *out = p.ini;
+  return 0;
+}
+
+int ini_parse(const char *text, size_t len, ini_t **out, int *err_line) {
+  const char *why;
+  if (out == NULL)
+    return UVAWS_EINVAL;
+  if (text == NULL && len > 0) {
+    *out = NULL;
+    return UVAWS_EINVAL;
+  }
+  return parse(text != NULL ? text : "", len, out, err_line, &why);
+}
+
+/* Reads at most INI_MAX_FILE + 1 bytes so that a file that grew after fstat
+ * is still caught by the cap. */
+static int read_all(int fd, char **data, size_t *len) {
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap);
+  if (b == NULL)
+    return UVAWS_ENOMEM;
+  for (;;) {
+    if (n == cap) {
+      if (cap > INI_MAX_FILE)
+        break;
+      size_t nc = cap * 2 > INI_MAX_FILE + 1 ? INI_MAX_FILE + 1 : cap * 2;
+      char *nb = malloc(nc);
+      if (nb == NULL) {
+        OPENSSL_cleanse(b, n);
+        free(b);
+        return UVAWS_ENOMEM;
+      }
+      memcpy(nb, b, n);
+      OPENSSL_cleanse(b, n);
+      free(b);
+      b = nb;
+      cap = nc;
+    }
+    ssize_t r = read(fd, b + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      int e = errno;
+      OPENSSL_cleanse(b, n);
+      free(b);
+      errno = e;
+      return UVAWS_ECONFIG;
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  *data = b;
+  *len = n;
+  return 0;
+}
+
+int ini_load_file(const char *path, ini_t **out, uvaws_error_t *err) {
+  if (out == NULL || path == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "ini_load_file: NULL argument");
+  *out = NULL;
+  char *full = ini_expand_home(path);
+  if (full == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "%s: out of memory", path);
+  /* O_NONBLOCK: a FIFO named by mistake must not hang client creation. */
+  int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int rc;
+  struct stat st;
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: no such file", full);
+    else
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot open: %s", full, strerror(errno));
+    free(full);
+    return rc;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot stat: %s", full, strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: not a regular file", full);
+  } else if (st.st_size > INI_MAX_FILE) {
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+  } else {
+    char *data = NULL;
+    size_t len = 0;
+    rc = read_all(fd, &data, &len);
+    if (rc == UVAWS_ENOMEM) {
+      uvaws_error_set(err, rc, "%s: out of memory", full);
+    } else if (rc != 0) {
+      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", full, strerror(errno));
+    } else if (len > INI_MAX_FILE) {
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+    } else {
+      int at = 0;
+      const char *why = NULL;
+      rc = parse(data, len, out, &at, &why);
+      if (rc == UVAWS_ECONFIG)
+        uvaws_error_set(err, rc, "%s:%d: %s", full, at, why);
+      else if (rc != 0)
+        uvaws_error_set(err, rc, "%s: out of memory", full);
+    }
+    if (data != NULL) {
+      OPENSSL_cleanse(data, len);
+      free(data);
+    }
+  }
+  close(fd);
+  free(full);
+  return rc;
+}
+
+static const entry_t *entry_in(const section_t *s, const char *key) {
+  for (size_t i = s->n; i-- > 0;) {
+    if (s->ent[i].value != NULL && ascii_caseeq(s->ent[i].key, key))
+      return &s->ent[i];
+  }
+  return NULL;
+}
+
+static const entry_t *entry(const ini_t *ini, const char *section, const char *key) {
+  if (ini == NULL || section == NULL || key == NULL)
+    return NULL;
+  for (size_t i = ini->n; i-- > 0;) {
+    if (strcmp(ini->sec[i].name, section) == 0) {
+      const entry_t *e = entry_in(&ini->sec[i], key);
+      if (e != NULL)
+        return e;
+    }
+  }
+  return NULL;
+}
+
+static const char *sub_value(const entry_t *e, const char *subkey) {
+  if (e == NULL || subkey == NULL)
+    return NULL;
+  for (size_t i = e->nsub; i-- > 0;) {
+    if (strcmp(e->sub[i].key, subkey) == 0)
+      return e->sub[i].value;
+  }
+  return NULL;
+}
+
+const char *ini_get(const ini_t *ini, const char *section, const char *key) {
+  const entry_t *e = entry(ini, section, key);
+  return e != NULL ? e->value : NULL;
+}
+
+const char *ini_get_sub(const ini_t *ini, const char *section, const char *key,
+                        const char *subkey) {
+  return sub_value(entry(ini, section, key), subkey);
+}
+
+int ini_has_section(const ini_t *ini, const char *section) {
+  if (ini == NULL || section == NULL)
+    return 0;
+  for (size_t i = 0; i < ini->n; i++) {
+    if (strcmp(ini->sec[i].name, section) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+size_t ini_section_count(const ini_t *ini) { return ini != NULL ? ini->n : 0; }
+
+const char *ini_section_name(const ini_t *ini, size_t i) {
+  return ini != NULL && i < ini->n ? ini->sec[i].name : NULL;
+}
+
+const char *ini_get_at(const ini_t *ini, size_t i, const char *key) {
+  if (ini == NULL || i >= ini->n || key == NULL)
+    return NULL;
+  const entry_t *e = entry_in(&ini->sec[i], key);
+  return e != NULL ? e->value : NULL;
+}
+
+const char *ini_get_sub_at(const ini_t *ini, size_t i, const char *key, const char *subkey) {
+  if (ini == NULL || i >= ini->n || key == NULL)
+    return NULL;
+  return sub_value(entry_in(&ini->sec[i], key), subkey);
+}
+
+void ini_free(ini_t *ini) {
+  if (ini == NULL)
+    return;
+  for (size_t i = 0; i < ini->n; i++) {
+    section_t *s = &ini->sec[i];
+    for (size_t j = 0; j < s->n; j++) {
+      entry_t *e = &s->ent[j];
+      for (size_t k = 0; k < e->nsub; k++) {
+        free(e->sub[k].key);
+        cleanse_free(e->sub[k].value);
+      }
+      free(e->sub);
+      free(e->key);
+      cleanse_free(e->value);
+    }
+    free(s->ent);
+    free(s->name);
+  }
+  free(ini->sec);
+  free(ini);
+}
+
+char *ini_expand_home(const char *path) {
+  if (path == NULL)
+    return NULL;
+  if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
+    return strdup(path);
+  const char *home = getenv("HOME");
+  char pwbuf[4096];
+  if (home == NULL || home[0] == '\0') {
+    struct passwd pw, *res = NULL;
+    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) != 0 || res == NULL ||
+        res->pw_dir == NULL)
+      return strdup(path); /* as Python's expanduser: unchanged */
+    home = res->pw_dir;
+  }
+  size_t hn = strlen(home), rn = strlen(path + 1);
+  /* "/" + "/x" would give "//x": harmless, but keep paths tidy for messages */
+  if (hn > 0 && home[hn - 1] == '/' && path[1] == '/')
+    hn--;
+  char *out = malloc(hn + rn + 1);
+  if (out != NULL) {
+    memcpy(out, home, hn);
+    memcpy(out + hn, path + 1, rn + 1);
+  }
+  return out;
+}
