@@ -19,4 +19,12 @@ void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);
 
+/* An unsigned request to an absolute URL (instance metadata, container
+ * credentials): it skips the queue, the max_clients cap and the credentials
+ * gate (it is how credentials arrive), and is never retried. Completes like
+ * uvaws_fetch: once, from the loop. */
+int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
+                        const uvaws_kv_t *headers, size_t header_count, long timeout_ms,
+                        uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
+
 #endif

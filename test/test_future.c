@@ -25,6 +25,7 @@ static void open_fx(fixture_t *fx, unsigned max_clients) {
   assert_int_equal(uv_loop_init(&fx->loop), 0);
   uvaws_client_options_t o = test_options(server);
   o.max_clients = max_clients;
+  o.max_attempts = 1; /* failures here are outcomes, not something to retry */
   assert_int_equal(uvaws_client_new(&fx->loop, &o, &fx->client, NULL), 0);
 }
 

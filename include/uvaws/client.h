@@ -44,10 +44,16 @@ typedef int64_t (*uvaws_clock_fn)(void *arg);
 /* Zero-initialize, then set what you need: 0 and NULL mean "the default". */
 typedef struct {
   const char *service;  /* signing name: "dynamodb", "sqs", "ses", "s3" (required) */
-  const char *region;   /* "us-east-1" (required for now) */
-  const char *endpoint; /* "https://host[:port][/base/path]"; NULL: the public AWS
+  const char *profile;  /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, else "default" */
+  const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
+                           then the EC2 instance identity document */
+  const char *endpoint; /* "https://host[:port][/base/path]"; NULL: AWS_ENDPOINT_URL_<SERVICE>,
+                           AWS_ENDPOINT_URL, the profile's endpoint_url, else the public
                            endpoint https://SERVICE.REGION.amazonaws.com */
-  /* Static credentials (access key and secret, token optional). */
+  /* Static credentials (access key and secret, token optional). NULL: the
+   * environment, the shared files, credential_process, container credentials,
+   * then EC2 instance metadata, as the AWS CLI looks; temporary credentials
+   * are refreshed before they expire. */
   const char *access_key;
   const char *secret_key;
   const char *session_token;
@@ -60,6 +66,13 @@ typedef struct {
   const char *ca_file;        /* PEM bundle to trust instead of the system's */
   int tls_no_verify;          /* 1 turns TLS verification off: for tests only */
   unsigned sign_flags;        /* UVAWS_SIGV4_* (UVAWS_SIGV4_S3 for S3) */
+  /* Retries, as the AWS SDKs do them. NULL/0: AWS_RETRY_MODE and
+   * AWS_MAX_ATTEMPTS, then the profile's retry_mode and max_attempts, then
+   * "standard" and 3. max_attempts counts the first attempt: 1 disables retries. */
+  const char *retry_mode;     /* "standard" or "adaptive" */
+  unsigned max_attempts;
+  unsigned retry_base_delay_ms; /* the first retry waits up to this; default 1000 */
+  unsigned retry_max_delay_ms;  /* cap of one wait; default 20000 */
   uvaws_log_cb log_cb;
   void *log_arg;
   uvaws_log_level_t log_level; /* highest level passed to log_cb; 0: WARN */
@@ -133,6 +146,9 @@ typedef struct {
   uint64_t completed;  /* callbacks called */
   uint64_t attempts;   /* requests put on the wire, retries included */
   uint64_t connections; /* TCP connections opened (keep-alive and HTTP/2 reuse them) */
+  uint64_t retries;     /* attempts beyond the first, all requests together */
+  int retry_quota;      /* tokens left in the retry quota (500 when all is well) */
+  double clock_skew_s;  /* correction learnt from a clock-skew answer */
 } uvaws_client_stats_t;
 
 UVAWS_EXTERN int uvaws_client_stats(const uvaws_client_t *client, uvaws_client_stats_t *out);

@@ -1,0 +1,313 @@
+/* Creating and closing a client: options, configuration resolution, the
+ * endpoint, and the handles. */
+#include "uvaws/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_priv.h"
+#include "config.h"
+#include "secret.h"
+#include "sigv4_canon.h"
+#include "uvaws/version.h"
+
+#define DEFAULT_MAX_CLIENTS 100
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_MAX_RESPONSE_BYTES ((size_t)64 << 20)
+
+/* ---- client lifecycle ---------------------------------------------------- */
+
+int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL,
+       *fragment = NULL;
+  int rc = 0;
+  if (u == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
+  if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s' is not a URL", endpoint);
+    goto out;
+  }
+  curl_url_get(u, CURLUPART_PORT, &port, 0);
+  curl_url_get(u, CURLUPART_PATH, &path, 0);
+  curl_url_get(u, CURLUPART_QUERY, &query, 0);
+  curl_url_get(u, CURLUPART_USER, &user, 0);
+  curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0);
+  if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+    rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s': scheme must be http or https",
+                         endpoint);
+    goto out;
+  }
+  if (host[0] == '\0' || query || user || fragment) {
+    rc = uvaws_error_set(err, UVAWS_EENDPOINT,
+                         "endpoint '%s': want scheme://host[:port][/path], no query, "
+                         "user or fragment", endpoint);
+    goto out;
+  }
+  size_t hlen = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
+  free(c->host);
+  free(c->base_url);
+  free(c->base_path);
+  c->host = malloc(hlen);
+  c->base_url = malloc(strlen(scheme) + 3 + hlen);
+  size_t plen = path ? strlen(path) : 0;
+  while (plen > 0 && path[plen - 1] == '/')
+    plen--; /* "/base/" and "/base" mean the same; "/" means none */
+  c->base_path = malloc(plen + 1);
+  if (c->host == NULL || c->base_url == NULL || c->base_path == NULL) {
+    rc = uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
+    goto out;
+  }
+  snprintf(c->host, hlen, "%s%s%s", host, port ? ":" : "", port ? port : "");
+  sprintf(c->base_url, "%s://%s", scheme, c->host);
+  memcpy(c->base_path, path ? path : "", plen);
+  c->base_path[plen] = '\0';
+out:
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_free(path);
+  curl_free(query);
+  curl_free(user);
+  curl_free(fragment);
+  curl_url_cleanup(u);
+  return rc;
+}
+
+static void free_client(uvaws_client_t *c) {
+  creds_chain_free(c->chain);
+  creds_clear(&c->creds);
+  uvaws_signer_free(c->signer);
+  free(c->service);
+  free(c->region);
+  free(c->endpoint);
+  free(c->endpoint_prefix);
+  free(c->base_url);
+  free(c->base_path);
+  free(c->host);
+  free(c);
+}
+
+static int valid_name(const char *s) {
+  if (s == NULL || s[0] == '\0')
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '-' || *s == '_' || *s == '.'))
+      return 0;
+  return 1;
+}
+
+/* Checks what can be checked before anything is allocated. */
+static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
+  if (!valid_name(o->service))
+    return uvaws_error_set(err, UVAWS_EINVAL, "service: a signing name like \"dynamodb\" is required");
+  if (o->region && !valid_name(o->region))
+    return uvaws_error_set(err, UVAWS_EINVAL, "region \"%s\" is not a region name", o->region);
+  if ((o->access_key == NULL) != (o->secret_key == NULL))
+    return uvaws_error_set(err, UVAWS_EINVAL, "access_key and secret_key go together");
+  if (o->access_key && (!valid_name(o->access_key) || o->secret_key[0] == '\0'))
+    return uvaws_error_set(err, UVAWS_EINVAL, "access_key or secret_key is malformed");
+  if (o->session_token && !canon_is_field_value(o->session_token))
+    return uvaws_error_set(err, UVAWS_EINVAL, "session token contains control characters");
+  if (o->user_agent_suffix && !canon_is_field_value(o->user_agent_suffix))
+    return uvaws_error_set(err, UVAWS_EINVAL, "user_agent_suffix contains control characters");
+  if (o->ca_file && o->ca_file[0] == '\0')
+    return uvaws_error_set(err, UVAWS_EINVAL, "ca_file is empty");
+  return 0;
+}
+
+/* Region, endpoint and credentials from the options, the environment and the
+ * profile; what needs the network (metadata) is left to client_ready. */
+static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_error_t *err) {
+  config_input_t in = {
+      .profile = o->profile,
+      .region = o->region,
+      .endpoint = o->endpoint,
+      .access_key = o->access_key,
+      .secret_key = o->secret_key,
+      .session_token = o->session_token,
+      .service_id = o->service,
+      .endpoint_prefix = o->service,
+  };
+  config_t cfg;
+  int rc = config_resolve(&in, &cfg, err);
+  if (rc != 0)
+    return rc;
+  if (cfg.region && (c->region = strdup(cfg.region)) == NULL)
+    rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the region");
+  if (rc == 0 && cfg.endpoint_explicit && (c->endpoint = strdup(cfg.endpoint)) == NULL)
+    rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the endpoint");
+  if (rc == 0 && cfg.endpoint)
+    rc = client_set_endpoint(c, cfg.endpoint, err);
+  if (rc == 0 && cfg.access_key) {
+    c->creds_static = 1;
+    c->creds.access_key = cfg.access_key;
+    c->creds.secret_key = cfg.secret_key;
+    c->creds.session_token = cfg.session_token;
+    cfg.access_key = cfg.secret_key = cfg.session_token = NULL; /* moved */
+    c->creds_gen = 1;
+  } else if (rc == 0) {
+    c->chain = creds_chain_new(c, &cfg, err);
+    if (c->chain == NULL)
+      rc = err && err->code ? err->code : UVAWS_ENOMEM;
+    else if (!creds_chain_has_source(c->chain))
+      rc = uvaws_error_set(err, UVAWS_ENOCREDS,
+                           "no credentials: tried %s, instance metadata (disabled by "
+                           "AWS_EC2_METADATA_DISABLED)", creds_chain_tried(c->chain));
+  }
+  if (rc == 0 && c->region == NULL && c->chain == NULL) {
+    /* Static credentials but no region: the chain still asks metadata for it. */
+    c->chain = creds_chain_new(c, &cfg, err);
+    if (c->chain == NULL)
+      rc = err && err->code ? err->code : UVAWS_ENOMEM;
+  }
+  if (rc == 0 && c->region == NULL && getenv("AWS_EC2_METADATA_DISABLED") &&
+      strcasecmp(getenv("AWS_EC2_METADATA_DISABLED"), "true") == 0)
+    rc = uvaws_error_set(err, UVAWS_ENOREGION,
+                         "no region: tried the region option, AWS_REGION, AWS_DEFAULT_REGION, "
+                         "profile %s in %s; instance metadata is disabled",
+                         cfg.profile ? cfg.profile : "default",
+                         cfg.config_file ? cfg.config_file : "~/.aws/config");
+  if (rc == 0)
+    rc = client_retry_setup(c, o, cfg.retry_mode, cfg.max_attempts, err);
+  config_free(&cfg);
+  return rc;
+}
+
+int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_client_t **out,
+                     uvaws_error_t *err) {
+  if (err)
+    memset(err, 0, sizeof *err);
+  if (out)
+    *out = NULL;
+  if (loop == NULL || o == NULL || out == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "loop, options and out are required");
+  int rc = check_options(o, err);
+  if (rc != 0)
+    return rc;
+
+  uvaws_client_t *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "allocating the client");
+  c->loop = loop;
+  c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;
+  c->max_queue = o->max_queue;
+  c->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
+  c->max_response_bytes = o->max_response_bytes ? o->max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES;
+  c->sign_flags = o->sign_flags;
+  c->log_cb = o->log_cb;
+  c->log_arg = o->log_arg;
+  c->log_level = o->log_level ? o->log_level : UVAWS_LOG_WARN;
+  c->clock = o->clock;
+  c->clock_arg = o->clock_arg;
+  c->service = strdup(o->service);
+  c->endpoint_prefix = strdup(o->service);
+  if (c->service == NULL || c->endpoint_prefix == NULL) {
+    free_client(c);
+    return uvaws_error_set(err, UVAWS_ENOMEM, "copying the options");
+  }
+  /* Resolution first: it allocates no handle, so failing here is simple. The
+   * credential chain only keeps the client pointer for later requests. */
+  rc = resolve(c, o, err);
+  if (rc != 0) {
+    free_client(c);
+    return rc;
+  }
+  rc = uvaws_signer_new(&c->signer);
+  if (rc != 0) {
+    free_client(c);
+    return uvaws_error_set(err, rc, "creating the signer");
+  }
+  char ua[256];
+  snprintf(ua, sizeof ua, "uvaws/%s%s%s", UVAWS_VERSION_STRING, o->user_agent_suffix ? " " : "",
+           o->user_agent_suffix ? o->user_agent_suffix : "");
+  transport_options_t topts = {
+      .connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
+                                                      : DEFAULT_CONNECT_TIMEOUT_MS,
+      .max_connections = c->max_clients,
+      .ca_file = o->ca_file,
+      .tls_no_verify = o->tls_no_verify,
+      .user_agent = ua,
+  };
+  rc = transport_new(loop, &topts, client_on_transfer_done, c, &c->transport);
+  if (rc != 0) {
+    free_client(c);
+    return uvaws_error_set(err, rc, "creating the transport");
+  }
+  uv_prepare_init(loop, &c->alive);
+  c->alive.data = c;
+  /* Referenced: while deferred calls are pending it keeps the loop running
+   * (an inactive timer never does). */
+  uv_timer_init(loop, &c->defer_timer);
+  uv_timer_init(loop, &c->rate_timer);
+  c->rate_timer.data = c;
+  c->defer_timer.data = c;
+  if (o->tls_no_verify)
+    client_log(c, UVAWS_LOG_WARN, "TLS verification is off for %s",
+               c->base_url ? c->base_url : "this client");
+  client_log(c, UVAWS_LOG_DEBUG, "client for %s in %s at %s%s, credentials %s", c->service,
+             c->region ? c->region : "(region from instance metadata)",
+             c->base_url ? c->base_url : "(endpoint from the region)",
+             c->base_path ? c->base_path : "", c->creds_static ? "static" : "from a provider");
+  *out = c;
+  return 0;
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  uvaws_client_t *c = h->data;
+  if (--c->pending_closes > 0)
+    return;
+  uvaws_close_cb cb = c->close_cb;
+  void *arg = c->close_arg;
+  free_client(c);
+  if (cb)
+    cb(c, arg); /* the pointer identifies the client; it is already freed */
+}
+
+void client_on_transport_closed(void *arg) {
+  uvaws_client_t *c = arg;
+  c->transport = NULL;
+  c->pending_closes = 3;
+  c->rate_timer.data = c;
+  uv_close((uv_handle_t *)&c->rate_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&c->alive, on_handle_closed);
+  uv_close((uv_handle_t *)&c->defer_timer, on_handle_closed);
+}
+
+void uvaws_client_close(uvaws_client_t *c, uvaws_close_cb cb, void *arg) {
+  if (c == NULL || c->closing)
+    return;
+  c->closing = 1;
+  c->close_cb = cb;
+  c->close_arg = arg;
+  /* Never tear down here: this may be running inside a response callback,
+   * with the transport's completion loop above us on the stack. */
+  uv_timer_start(&c->defer_timer, client_run_deferred, 0, 0);
+}
+
+uv_loop_t *uvaws_client_loop(const uvaws_client_t *c) { return c ? c->loop : NULL; }
+
+int uvaws_client_stats(const uvaws_client_t *c, uvaws_client_stats_t *out) {
+  if (c == NULL || out == NULL)
+    return UVAWS_EINVAL;
+  *out = c->stats;
+  out->queued = c->queued;
+  out->in_flight = c->in_flight;
+  out->connections = c->transport ? transport_connections(c->transport) : 0;
+  out->retry_quota = c->retry.quota;
+  out->clock_skew_s = c->clock_skew_s;
+  return 0;
+}
+
+const char *uvaws_response_header(const uvaws_response_t *res, const char *name) {
+  if (res == NULL || name == NULL)
+    return NULL;
+  for (size_t i = 0; i < res->header_count; i++)
+    if (strcasecmp(res->headers[i].name, name) == 0)
+      return res->headers[i].value;
+  return NULL;
+}

@@ -1,0 +1,143 @@
+/* The client's private structures and the functions its files share
+ * (client.c: requests; client_new.c: creation and close; client_creds.c:
+ * the region and credentials gate). */
+#ifndef UVAWS_CLIENT_PRIV_H
+#define UVAWS_CLIENT_PRIV_H
+
+#include <stdint.h>
+
+#include "client_internal.h"
+#include "credentials.h"
+#include "retry.h"
+#include "transport.h"
+#include "uvaws/sigv4.h"
+
+typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED } job_state_t;
+
+typedef struct backoff_s backoff_t;
+
+struct uvaws_job_s {
+  defer_t defer; /* first: a deferred completion is a defer_t */
+  uvaws_job_t *prev, *next; /* queue links */
+  uvaws_client_t *client;
+  job_state_t state;
+  uvaws_response_cb cb;
+  void *arg;
+  conn_t *conn;
+  /* the request, copied into the same allocation as the job */
+  const char *method;
+  const char *path; /* wire form: base path + encoded path */
+  uvaws_kv_t *query;
+  size_t query_count;
+  uvaws_kv_t *headers; /* [0] is Host */
+  size_t header_count;
+  const void *body;
+  size_t body_len;
+  void (*body_free)(void *body);
+  long timeout_ms;
+  int has_content_type;
+  int system; /* client_system_fetch: absolute URL in `path`, unsigned */
+  unsigned attempts;
+  uint64_t creds_gen; /* which credentials signed the last attempt */
+  int auth_retried;   /* retried once after an expired-token answer */
+  int skew_retried;   /* retried once after a clock-skew answer */
+  int retry_cost;     /* quota tokens its retries took, given back on success */
+  backoff_t *backoff; /* while waiting to be retried */
+  uint64_t submitted_ns;
+  uvaws_error_t error;
+};
+
+struct uvaws_client_s {
+  uv_loop_t *loop;
+  transport_t *transport;
+  uvaws_signer_t *signer;
+  uv_prepare_t alive; /* active while requests are pending: keeps uv_run going */
+  uv_timer_t defer_timer;
+  defer_t *defer_head, *defer_tail;
+  /* configuration */
+  char *service, *region;
+  char *endpoint;  /* explicit (option, env, profile), or NULL to build from the region */
+  char *endpoint_prefix;
+  char *base_url;  /* "https://host:port", once the region is known */
+  char *base_path; /* "" or "/base" */
+  char *host;      /* Host header value */
+  /* credentials: static ones never change; a chain refreshes them */
+  creds_t creds;
+  int creds_static;
+  uint64_t creds_gen;   /* bumped whenever creds change or are dropped */
+  int64_t creds_fetched_at;
+  int64_t creds_failed_at; /* last failed background refresh, 0 if none */
+  creds_chain_t *chain;
+  int creds_refreshing; /* one refresh at a time, however many requests wait */
+  int region_fetching;
+  unsigned max_clients;
+  size_t max_queue;
+  long request_timeout_ms;
+  size_t max_response_bytes;
+  unsigned sign_flags;
+  uvaws_log_cb log_cb;
+  void *log_arg;
+  uvaws_log_level_t log_level;
+  uvaws_clock_fn clock;
+  void *clock_arg;
+  /* retries */
+  retry_policy_t retry;
+  uint64_t rng;             /* xorshift state for jitter */
+  double clock_skew_s;      /* server time minus ours, learnt from a skew answer */
+  uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
+  uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
+  size_t backoff_count;
+  /* state */
+  uvaws_job_t *queue_head, *queue_tail;
+  size_t queued, in_flight, deferred_jobs;
+  size_t system_in_flight; /* not counted against max_clients */
+  uvaws_client_stats_t stats;
+  int callback_depth;
+  int closing, torn_down, pending_closes;
+  uvaws_close_cb close_cb;
+  void *close_arg;
+};
+
+
+void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+int64_t client_now(const uvaws_client_t *c);
+void client_update_alive(uvaws_client_t *c);
+void client_dispatch_more(uvaws_client_t *c);
+void client_run_deferred(uv_timer_t *h);
+void client_teardown(uvaws_client_t *c);
+/* Called when the transport has closed: closes the client's own handles. */
+void client_on_transport_closed(void *arg);
+/* The transport's completion callback. */
+void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner);
+/* Fails every queued request with a copy of `err` (from the loop). */
+void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err);
+/* Puts a job at the head of the queue (a retry goes before new work). */
+void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j);
+/* Builds base_url/host/base_path from an endpoint URL; 0 or UVAWS_E*. */
+int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err);
+
+/* client_retry.c */
+/* After an attempt failed or succeeded: takes the job for a retry (back in
+ * the queue, or waiting on a backoff timer) and returns 1, or returns 0 to
+ * deliver `res`. Feeds the quota and adaptive mode either way. */
+int client_retry_after(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res);
+/* Takes a job out of its backoff wait (cancel, close). */
+void client_backoff_cancel(uvaws_client_t *c, uvaws_job_t *j);
+/* Adaptive mode: 1 when one more request may go now, else arms rate_timer. */
+int client_rate_gate(uvaws_client_t *c);
+/* Sets up the retry policy from options and configuration; 0 or UVAWS_E*. */
+int client_retry_setup(uvaws_client_t *c, const uvaws_client_options_t *o, const char *cfg_mode,
+                       int cfg_max_attempts, uvaws_error_t *err);
+
+/* client_creds.c */
+/* 1 when a request may be signed now; else starts what it waits for. */
+int client_ready(uvaws_client_t *c);
+/* An answer with an expired or invalid token: drop the credentials (when they
+ * can be refreshed) and say whether the job should be retried once. */
+int client_auth_retry(uvaws_client_t *c, uvaws_job_t *j, const uvaws_error_t *err);
+
+#endif

@@ -1,0 +1,58 @@
+/* Credentials that need I/O, fetched without blocking the loop:
+ * credential_process (uv_spawn), container credentials and EC2 instance
+ * metadata (IMDSv2, with IMDSv1 only where the SDKs fall back to it). All
+ * HTTP goes through the client's own curl multi as unsigned system requests.
+ *
+ * The chain tries its sources in the AWS CLI's order the first time, then
+ * sticks to the one that answered, as botocore does: refreshing never jumps
+ * to a different identity. */
+#ifndef UVAWS_CREDENTIALS_H
+#define UVAWS_CREDENTIALS_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "uvaws/client.h"
+
+typedef struct {
+  char *access_key;
+  char *secret_key;
+  char *session_token; /* NULL when none */
+  int64_t expiration;  /* seconds since the epoch; 0: does not expire */
+} creds_t;
+
+void creds_clear(creds_t *c); /* cleanses and frees, zeroes */
+
+typedef struct creds_chain_s creds_chain_t;
+
+/* `creds` is the caller's to keep (steal the strings or creds_clear it);
+ * `err` is set instead when no source answered: UVAWS_ENOCREDS with every
+ * source tried in detail, or UVAWS_ECREDS when the chosen source failed. */
+typedef void (*creds_done_cb)(void *arg, creds_t *creds, const uvaws_error_t *err);
+
+/* A chain for what `cfg` and the environment offer. Returns NULL with
+ * UVAWS_ENOCREDS in err when no source can possibly answer (metadata disabled,
+ * no container variables, no credential_process), or UVAWS_ENOMEM. */
+creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg, uvaws_error_t *err);
+
+/* Starts one fetch; `cb` is called once, from the loop. One fetch at a time:
+ * returns UVAWS_EBUSY while one runs. */
+int creds_chain_fetch(creds_chain_t *ch, creds_done_cb cb, void *arg);
+
+/* Asks instance metadata for the region (instance identity document). */
+int creds_chain_fetch_region(creds_chain_t *ch, void (*cb)(void *arg, const char *region,
+                                                           const uvaws_error_t *err),
+                             void *arg);
+
+/* 0 when no source can answer (then creds_chain_tried says what was looked at). */
+int creds_chain_has_source(const creds_chain_t *ch);
+const char *creds_chain_tried(const creds_chain_t *ch);
+
+/* Stops what runs (its callback is not called) and frees the chain. */
+void creds_chain_free(creds_chain_t *ch);
+
+/* Parses "2026-11-23T20:05:36Z" (also with fractional seconds or a numeric
+ * offset) to seconds since the epoch; -1 if it is not such a time. */
+int64_t creds_parse_time(const char *iso8601);
+
+#endif

@@ -1,0 +1,599 @@
+/* Credentials and region resolved as the AWS CLI does, never blocking the
+ * loop: each source alone, the precedence order, credential_process, container
+ * credentials, IMDSv2 (and its v1 fallback rules), region from the instance
+ * identity document, refresh of short-lived credentials, the one retry after
+ * an expired-token answer. The fake metadata and container endpoints are the
+ * test server's; metadata is disabled unless a test points it there, so no
+ * test ever reaches a real link-local address. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static const char *server;
+static char home[256];
+
+static const char *const aws_vars[] = {
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_V1_DISABLED",
+    "AWS_METADATA_SERVICE_TIMEOUT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+};
+
+static void write_file(const char *path, const char *text, int mode) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  chmod(path, (mode_t)mode);
+}
+
+static void home_file(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/.aws", home);
+  mkdir(path, 0700);
+  snprintf(path, sizeof path, "%s/.aws/%s", home, name);
+  write_file(path, text, 0600);
+}
+
+/* Every test starts from nothing: no AWS variable, an empty HOME, metadata
+ * off, a fresh test server. */
+static int fresh(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof aws_vars / sizeof *aws_vars; i++)
+    unsetenv(aws_vars[i]);
+  snprintf(home, sizeof home, "/tmp/uvaws-creds-XXXXXX");
+  assert_non_null(mkdtemp(home));
+  setenv("HOME", home, 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  setenv("AWS_REGION", "us-east-1", 1);
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  return 0;
+}
+
+static int cleanup(void **state) {
+  (void)state;
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void use_metadata(void) {
+  unsetenv("AWS_EC2_METADATA_DISABLED");
+  setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", server, 1);
+}
+
+static void configure(const char *json) { cJSON_Delete(control(server, "POST", "/_config", json)); }
+
+/* ---- one request through a fresh client ------------------------------------ */
+
+typedef struct {
+  int new_rc;
+  char new_detail[1024];
+  int code;
+  long status;
+  unsigned attempts;
+  char type[128];
+  char detail[1024];
+} outcome_t;
+
+static void on_done(const uvaws_response_t *r, void *arg) {
+  outcome_t *o = arg;
+  o->status = r->status;
+  o->attempts = r->attempts;
+  if (r->error) {
+    o->code = r->error->code;
+    snprintf(o->type, sizeof o->type, "%s", r->error->aws_type ? r->error->aws_type : "");
+    snprintf(o->detail, sizeof o->detail, "%s", r->error->detail ? r->error->detail : "");
+  }
+}
+
+static void on_closed(uvaws_client_t *c, void *arg) {
+  (void)c;
+  (void)arg;
+}
+
+/* Options with no credentials and no region: everything from the environment. */
+static uvaws_client_options_t bare(void) {
+  uvaws_client_options_t o;
+  memset(&o, 0, sizeof o);
+  o.service = "dynamodb";
+  o.endpoint = server;
+  return o;
+}
+
+static outcome_t run_one(const uvaws_client_options_t *o, const uvaws_kv_t *h, size_t nh) {
+  outcome_t out;
+  memset(&out, 0, sizeof out);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_t *c = NULL;
+  uvaws_error_t err;
+  out.new_rc = uvaws_client_new(&loop, o, &c, &err);
+  snprintf(out.new_detail, sizeof out.new_detail, "%s", err.detail ? err.detail : "");
+  uvaws_error_clear(&err);
+  if (out.new_rc == 0) {
+    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = nh};
+    assert_int_equal(uvaws_fetch(c, &req, on_done, &out, NULL), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uvaws_client_close(c, on_closed, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  assert_int_equal(uv_loop_close(&loop), 0);
+  return out;
+}
+
+/* The access key and region in the last signed request the server saw. */
+static void last_signature(char *key, size_t key_len, char *region, size_t region_len) {
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  const char *auth = cJSON_GetStringValue(
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0), "authorization"));
+  key[0] = '\0';
+  if (region)
+    region[0] = '\0';
+  const char *p = auth ? strstr(auth, "Credential=") : NULL;
+  if (p) {
+    p += strlen("Credential=");
+    snprintf(key, key_len, "%.*s", (int)strcspn(p, "/"), p);
+    if (region) {
+      p = strchr(strchr(p, '/') + 1, '/') + 1; /* past the date */
+      snprintf(region, region_len, "%.*s", (int)strcspn(p, "/"), p);
+    }
+  }
+  cJSON_Delete(log);
+}
+
+static void assert_signed_by(const char *want) {
+  char key[128];
+  last_signature(key, sizeof key, NULL, 0);
+  assert_string_equal(key, want);
+}
+
+/* ---- each source alone ------------------------------------------------------ */
+
+static void test_environment(void **state) {
+  (void)state;
+  setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("AKIDFROMENV");
+}
+
+static void test_key_without_secret_is_ignored(void **state) {
+  (void)state;
+  setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV", 1); /* no secret: ignored */
+  home_file("credentials", "[default]\naws_access_key_id = AKIDFROMFILE\n"
+                           "aws_secret_access_key = file-secret\n");
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("AKIDFROMFILE");
+}
+
+static void test_credentials_file_profile(void **state) {
+  (void)state;
+  home_file("credentials", "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s1\n"
+                           "[work]\naws_access_key_id = AKIDWORK\naws_secret_access_key = s2\n");
+  setenv("AWS_PROFILE", "work", 1);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("AKIDWORK");
+  o.profile = "default"; /* the option beats AWS_PROFILE */
+  r = run_one(&o, NULL, 0);
+  assert_signed_by("AKIDDEFAULT");
+}
+
+static void test_config_file_profile(void **state) {
+  (void)state;
+  unsetenv("AWS_REGION");
+  home_file("config", "[profile cfg]\nregion = eu-west-1\naws_access_key_id = AKIDCONFIG\n"
+                      "aws_secret_access_key = s3\n");
+  uvaws_client_options_t o = bare();
+  o.profile = "cfg";
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  char key[64], region[64];
+  last_signature(key, sizeof key, region, sizeof region);
+  assert_string_equal(key, "AKIDCONFIG");
+  assert_string_equal(region, "eu-west-1");
+}
+
+static void test_precedence(void **state) {
+  (void)state;
+  home_file("config", "[default]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = c\n");
+  home_file("credentials", "[default]\naws_access_key_id = AKIDCREDS\naws_secret_access_key = f\n");
+  uvaws_client_options_t o = bare();
+  run_one(&o, NULL, 0);
+  assert_signed_by("AKIDCREDS"); /* credentials file beats config file */
+  setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "e", 1);
+  run_one(&o, NULL, 0);
+  assert_signed_by("AKIDENV"); /* environment beats both files */
+  o.access_key = "AKIDOPTION";
+  o.secret_key = "o";
+  run_one(&o, NULL, 0);
+  assert_signed_by("AKIDOPTION"); /* options beat everything */
+}
+
+static void test_named_profile_missing(void **state) {
+  (void)state;
+  home_file("config", "[default]\nregion = us-east-1\n");
+  setenv("AWS_PROFILE", "nope", 1);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ENOPROFILE);
+  assert_non_null(strstr(r.new_detail, "nope"));
+}
+
+static void test_config_errors(void **state) {
+  (void)state;
+  setenv("AWS_CONFIG_FILE", "/nonexistent/uvaws/config", 1);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ENOCONFIG);
+  assert_non_null(strstr(r.new_detail, "/nonexistent/uvaws/config"));
+  unsetenv("AWS_CONFIG_FILE");
+  home_file("credentials", "[default]\naws_access_key_id = AKIDX\naws_secret_access_key = "
+                           "do-not-print-me\nthis line is broken\n");
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ECONFIG);
+  assert_non_null(strstr(r.new_detail, "credentials:4"));
+  assert_null(strstr(r.new_detail, "do-not-print-me"));
+}
+
+static void test_no_credentials_anywhere(void **state) {
+  (void)state;
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ENOCREDS);
+  /* says what was tried, where */
+  assert_non_null(strstr(r.new_detail, "AWS_ACCESS_KEY_ID"));
+  assert_non_null(strstr(r.new_detail, ".aws/credentials"));
+  assert_non_null(strstr(r.new_detail, "credential_process"));
+  assert_non_null(strstr(r.new_detail, "AWS_EC2_METADATA_DISABLED"));
+}
+
+static void test_no_region(void **state) {
+  (void)state;
+  unsetenv("AWS_REGION");
+  uvaws_client_options_t o = bare();
+  o.access_key = "AKIDX";
+  o.secret_key = "x";
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ENOREGION);
+  assert_non_null(strstr(r.new_detail, "AWS_REGION"));
+}
+
+/* ---- credential_process ------------------------------------------------------ */
+
+static void process_profile(const char *script_body) {
+  char script[512], cfg[1024];
+  snprintf(script, sizeof script, "%s/creds.sh", home);
+  write_file(script, script_body, 0700);
+  /* the ';' in an argument is not a command separator: shell-like words only */
+  snprintf(cfg, sizeof cfg, "[default]\ncredential_process = %s 'arg;with;semicolons'\n", script);
+  home_file("config", cfg);
+}
+
+static void test_credential_process(void **state) {
+  (void)state;
+  process_profile("#!/bin/sh\n[ \"$1\" = 'arg;with;semicolons' ] || exit 3\n"
+                  "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCESS\", "
+                  "\"SecretAccessKey\": \"p\", \"SessionToken\": \"tok\", "
+                  "\"Expiration\": \"2099-01-01T00:00:00Z\"}'\n");
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("AKIDPROCESS");
+}
+
+static void test_credential_process_failures(void **state) {
+  (void)state;
+  uvaws_client_options_t o = bare();
+  process_profile("#!/bin/sh\necho 'cannot reach the vault' >&2\nexit 7\n");
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ECREDS);
+  assert_non_null(strstr(r.detail, "status 7"));
+  assert_non_null(strstr(r.detail, "cannot reach the vault"));
+  process_profile("#!/bin/sh\necho '{\"Version\": 2, \"AccessKeyId\": \"A\"}'\n");
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ECREDS);
+  assert_non_null(strstr(r.detail, "Version"));
+  home_file("config", "[default]\ncredential_process = /nonexistent/helper --x\n");
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ECREDS);
+  assert_non_null(strstr(r.detail, "/nonexistent/helper"));
+}
+
+/* ---- container credentials --------------------------------------------------- */
+
+static void test_container(void **state) {
+  (void)state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/creds", server);
+  setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "uvaws-test-container-token", 1);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("ASIACONT00000001");
+
+  /* the token from a file, read without blocking */
+  char path[512];
+  snprintf(path, sizeof path, "%s/token", home);
+  write_file(path, "uvaws-test-container-token\n", 0600);
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("ASIACONT00000002");
+
+  /* a wrong token: the endpoint refuses, the request fails with the reason */
+  write_file(path, "wrong", 0600);
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ECREDS);
+  assert_non_null(strstr(r.detail, "HTTP 401"));
+
+  /* plain http to anywhere but the loopback or the agents is refused */
+  setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_ECREDS);
+}
+
+/* ---- instance metadata -------------------------------------------------------- */
+
+static void test_imds_v2(void **state) {
+  (void)state;
+  use_metadata();
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, 0);
+  assert_signed_by("ASIAIMDS00000001");
+  assert_int_equal((int)control_number(server, "/_stats", "imds_token_requests"), 1);
+}
+
+static void test_imds_v1_fallback_rules(void **state) {
+  (void)state;
+  use_metadata();
+  configure("{\"imds_token_status\": 403, \"imds_v1\": true}");
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0); /* token refused: v1 is used */
+  assert_int_equal(r.code, 0);
+  assert_signed_by("ASIAIMDS00000001");
+  setenv("AWS_EC2_METADATA_V1_DISABLED", "true", 1); /* never v1 then */
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ENOCREDS);
+  assert_non_null(strstr(r.detail, "IMDSv1 is disabled"));
+  unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+  configure("{\"imds_token_status\": 400}"); /* not a fallback status: final */
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ENOCREDS);
+  assert_non_null(strstr(r.detail, "token refused"));
+}
+
+static void test_imds_timeout(void **state) {
+  (void)state;
+  use_metadata();
+  setenv("AWS_METADATA_SERVICE_TIMEOUT", "0.2", 1);
+  configure("{\"imds_delay_ms\": 3000}");
+  uvaws_client_options_t o = bare();
+  uint64_t t0 = uv_hrtime();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ENOCREDS);
+  assert_true((uv_hrtime() - t0) / 1000000 < 2000); /* short timeouts, not 3 s each */
+}
+
+static void test_region_from_metadata(void **state) {
+  (void)state;
+  use_metadata();
+  unsetenv("AWS_REGION");
+  configure("{\"imds_region\": \"eu-west-3\"}");
+  uvaws_client_options_t o = bare();
+  o.access_key = "AKIDSTATIC";
+  o.secret_key = "s";
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, 0);
+  assert_int_equal(r.code, 0);
+  char key[64], region[64];
+  last_signature(key, sizeof key, region, sizeof region);
+  assert_string_equal(region, "eu-west-3");
+}
+
+/* ---- refresh and the loop ------------------------------------------------------ */
+
+typedef struct {
+  int remaining, in_flight, done, failed;
+  uvaws_client_t *client;
+  uint64_t stop_at_ns;
+} load_t;
+
+static void load_next(load_t *l);
+
+static void load_done(const uvaws_response_t *r, void *arg) {
+  load_t *l = arg;
+  l->done++;
+  l->in_flight--;
+  if (r->error)
+    l->failed++;
+  load_next(l);
+}
+
+static void load_next(load_t *l) {
+  while (l->in_flight < 32 && uv_hrtime() < l->stop_at_ns) {
+    uvaws_request_t req = {.method = "GET", .path = "/"};
+    assert_int_equal(uvaws_fetch(l->client, &req, load_done, l, NULL), 0);
+    l->in_flight++;
+  }
+}
+
+static void test_short_lived_credentials(void **state) {
+  (void)state;
+  use_metadata();
+  configure("{\"imds_expiry_s\": 4, \"imds_delay_ms\": 100}");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_options_t o = bare();
+  uvaws_client_t *c;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
+  load_t l = {.client = c, .stop_at_ns = uv_hrtime() + 9000000000ull};
+  load_next(&l);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uvaws_client_close(c, on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  assert_int_equal(l.failed, 0);
+  assert_true(l.done > 2000);
+
+  /* From the server's log: when each key was handed out, and what each
+   * request was signed with and when. */
+  cJSON *log = control(server, "GET", "/_log", NULL);
+  cJSON *reqs = cJSON_GetObjectItem(log, "requests");
+  double issued[64] = {0};
+  int keys = 0, checked = 0;
+  double last_fetch = -1;
+  cJSON *e;
+  cJSON_ArrayForEach(e, reqs) {
+    const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+    double t = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "time"));
+    if (strncmp(path, "/latest/meta-data/iam/security-credentials/", 43) == 0 && path[43]) {
+      assert_true(keys < 64);
+      /* one refresh at a time: fetches never overlap (each takes 100 ms) */
+      assert_true(last_fetch < 0 || t - last_fetch >= 0.1);
+      issued[++keys] = t; /* key N is the Nth fetch */
+      last_fetch = t;
+      continue;
+    }
+    const char *auth = cJSON_GetStringValue(cJSON_GetObjectItem(e, "authorization"));
+    const char *date = cJSON_GetStringValue(cJSON_GetObjectItem(e, "x_amz_date"));
+    if (auth == NULL || date == NULL)
+      continue;
+    const char *k = strstr(auth, "ASIAIMDS");
+    assert_non_null(k);
+    int n = atoi(k + 8);
+    assert_true(n >= 1 && n <= keys);
+    struct tm tm = {0};
+    strptime(date, "%Y%m%dT%H%M%SZ", &tm);
+    double signed_at = (double)timegm(&tm);
+    /* signed before that key's expiry (issued + 4 s, whole seconds) */
+    assert_true(signed_at < issued[n] + 4.0);
+    checked++;
+  }
+  cJSON_Delete(log);
+  assert_int_equal(checked, l.done);
+  /* about one refresh per 2 s of a 4 s lifetime over 9 s; never one per request */
+  assert_true(keys >= 3 && keys <= 8);
+}
+
+static void test_expired_token_retry(void **state) {
+  (void)state;
+  use_metadata();
+  uvaws_client_options_t o = bare();
+  uvaws_kv_t once[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "1"},
+                       {"x-test-id", "expired-once"}};
+  outcome_t r = run_one(&o, once, 3);
+  assert_int_equal(r.code, 0);
+  assert_int_equal(r.attempts, 2);
+  assert_int_equal((int)control_number(server, "/_stats", "imds_creds_fetches"), 2);
+  assert_signed_by("ASIAIMDS00000002"); /* the retry used the new credentials */
+
+  uvaws_kv_t always[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "99"},
+                         {"x-test-id", "expired-always"}};
+  r = run_one(&o, always, 3);
+  assert_int_equal(r.code, UVAWS_EAWS);
+  assert_string_equal(r.type, "ExpiredTokenException");
+  assert_int_equal(r.attempts, 2); /* exactly one retry */
+
+  /* static credentials are not refreshable: no retry */
+  o.access_key = "AKIDSTATIC";
+  o.secret_key = "s";
+  uvaws_kv_t again[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "1"},
+                        {"x-test-id", "expired-static"}};
+  r = run_one(&o, again, 3);
+  assert_int_equal(r.code, UVAWS_EAWS);
+  assert_int_equal(r.attempts, 1);
+}
+
+typedef struct {
+  uint64_t last_ns, max_gap_ns;
+  int ticks;
+} ticker_t;
+
+static void tick(uv_timer_t *t) {
+  ticker_t *k = t->data;
+  uint64_t now = uv_hrtime();
+  if (k->last_ns && now - k->last_ns > k->max_gap_ns)
+    k->max_gap_ns = now - k->last_ns;
+  k->last_ns = now;
+  k->ticks++;
+}
+
+static void stop_ticker(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  uv_close((uv_handle_t *)arg, NULL);
+}
+
+static void test_loop_never_blocked(void **state) {
+  (void)state;
+  use_metadata();
+  configure("{\"imds_delay_ms\": 400}"); /* token, role, credentials: 1.2 s in all */
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_options_t o = bare();
+  uvaws_client_t *c;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
+  uv_timer_t timer;
+  ticker_t k = {0};
+  uv_timer_init(&loop, &timer);
+  timer.data = &k;
+  uv_timer_start(&timer, tick, 1, 1);
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(c, &req, stop_ticker, &timer, NULL), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uvaws_client_close(c, on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  assert_true(k.ticks > 500);                /* ~1,200 ms of 1 ms ticks */
+  assert_true(k.max_gap_ns < 100000000ull);  /* never stalled 100 ms */
+}
+
+int main(void) {
+  server = need_env("UVAWS_TEST_SERVER");
+#define T(name) cmocka_unit_test_setup_teardown(name, fresh, cleanup)
+  const struct CMUnitTest tests[] = {
+      T(test_environment),
+      T(test_key_without_secret_is_ignored),
+      T(test_credentials_file_profile),
+      T(test_config_file_profile),
+      T(test_precedence),
+      T(test_named_profile_missing),
+      T(test_config_errors),
+      T(test_no_credentials_anywhere),
+      T(test_no_region),
+      T(test_credential_process),
+      T(test_credential_process_failures),
+      T(test_container),
+      T(test_imds_v2),
+      T(test_imds_v1_fallback_rules),
+      T(test_imds_timeout),
+      T(test_region_from_metadata),
+      T(test_short_lived_credentials),
+      T(test_expired_token_retry),
+      T(test_loop_never_blocked),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
