@@ -45,17 +45,24 @@ typedef struct {
   char *role_arn, *source_profile, *credential_source, *role_session_name, *external_id;
   char *web_identity_token_file;
   int duration_seconds;   /* 0: absent */
-  /* retry settings: option, then env (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then profile */
+  /* retry settings: env (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then profile; the
+   * client's own options override both */
   char *retry_mode;       /* NULL: absent */
   int max_attempts;       /* 0: absent */
-  /* source profile's static credentials when role_arn + source_profile chain */
+  /* source profile's static credentials when role_arn + source_profile: one
+   * level only (longer chains are refused with UVAWS_ECONFIG, see config.c) */
   char *source_access_key, *source_secret_key, *source_session_token;
 } config_t;
 
 /* Resolves everything above. Errors (err->detail says what was tried, where):
  *  UVAWS_ENOCONFIG  AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE names a
  *                   file that does not exist (the default paths may be absent)
- *  UVAWS_ECONFIG    a file does not parse ("PATH:LINE: ...")
+ *  UVAWS_ECONFIG    a file does not parse ("PATH:LINE: ..."); a bad value in
+ *                   env or profile (region, AWS_MAX_ATTEMPTS, retry_mode ...);
+ *                   a broken or cyclic source_profile setup (only when the
+ *                   role would be used: not with option or env credentials);
+ *                   a profile naming a missing [services NAME]
+ *  UVAWS_EINVAL     NULL in/out, or an option region that is no host label
  *  UVAWS_ENOPROFILE the profile was named explicitly and is in neither file
  *  UVAWS_EENDPOINT  an endpoint from option/env/profile is not an http(s) URL
  * Missing region or credentials are NOT errors here: later sources may supply
