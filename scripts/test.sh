@@ -58,7 +58,7 @@ fuzz_log=
 if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
   echo "== fuzz: ${fuzz_seconds}s per target"
   fuzz_log=$(mktemp)
-  scripts/fuzz.sh "$fuzz_seconds" | tee "$fuzz_log" || true
+  scripts/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log" || true
 fi
 
 /usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--fuzz-log "$fuzz_log"}
