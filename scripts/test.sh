@@ -58,7 +58,14 @@ fuzz_log=
 if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
   echo "== fuzz: ${fuzz_seconds}s per target"
   fuzz_log=$(mktemp)
-  scripts/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log" || true
+  set +e
+  scripts/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log"
+  fuzz_rc=${PIPESTATUS[0]}
+  set -e
+  # A build that breaks before any target runs must count too.
+  if [ "$fuzz_rc" != 0 ] && ! grep -q '^fuzz: .* FAILED' "$fuzz_log"; then
+    echo "fuzz: scripts/fuzz.sh FAILED (exit $fuzz_rc)" | tee -a "$fuzz_log"
+  fi
 fi
 
 /usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--fuzz-log "$fuzz_log"}

@@ -59,6 +59,10 @@ DEFAULT_CONFIG = {
     "container_status": 200,
     "container_delay_ms": 0,
     "date_offset_s": 0,          # shift the Date header of every response
+    # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
+    # "content_type": T, "body": TEXT}; the first whose `contains` is in the
+    # request body (or query) and whose `path` prefixes the path answers it.
+    "canned": [],
 }
 
 DDB = "com.amazonaws.dynamodb.v20120810#"
@@ -283,6 +287,17 @@ async def send(c, status, body=b"", ctype="application/json", headers=(),
     c.writer.write(head_bytes(status, h, keep_alive) + body)
     await c.writer.drain()
     return keep_alive
+
+
+def find_canned(r):
+    """The first recorded answer of /_config's "canned" list matching r."""
+    text = (r.body or b"").decode("utf-8", "replace") + "&" + (r.query or "")
+    for entry in ST.config.get("canned") or []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("contains", "") in text and r.path.startswith(entry.get("path", "/")):
+            return entry
+    return None
 
 
 def jbody(obj):
@@ -549,6 +564,10 @@ async def handle(c, r):
             return await container(c, r, base)
         if r.header("x-test-echo", "0") not in ("", "0"):
             return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
+        canned = find_canned(r)
+        if canned is not None:
+            return await send(c, int(canned.get("status", 200)), canned.get("body", ""),
+                              canned.get("content_type", "text/xml"), base, r.keep_alive)
         status = r.int_header("x-test-status", 200)
         if not 100 <= status <= 999:
             raise BadRequest(400, "x-test-status out of range")
