@@ -1,0 +1,84 @@
+/* What the client benchmarks (bench_client_uvaws.c, bench_client_raw.c)
+ * share: the request they send, their command line and how they measure.
+ *
+ * One process runs one client on one workload, so getrusage(RUSAGE_SELF)
+ * is that client's CPU alone; the figures cover the run (first request
+ * submitted to last answer), not start-up. Results are one JSON line. */
+#ifndef BENCH_CLIENT_H
+#define BENCH_CLIENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <time.h>
+
+/* A DynamoDB GetItem, as the JavaScript SDK serializes the same input
+ * (bench/client_sdk.js): 89 bytes. */
+#define GETITEM_BODY                                                                       \
+  "{\"TableName\":\"users\",\"Key\":{\"id\":{\"S\":\"user-000042\"}},"                     \
+  "\"ProjectionExpression\":\"id,visits\"}"
+#define GETITEM_TARGET "DynamoDB_20120810.GetItem"
+#define GETITEM_TYPE "application/x-amz-json-1.0"
+/* The documentation's example credentials: nginx checks nothing. */
+#define BENCH_ACCESS_KEY "AKIDEXAMPLE"
+#define BENCH_SECRET_KEY "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+typedef struct {
+  const char *url;   /* --url http://127.0.0.1:PORT/ */
+  const char *name;  /* --name: the "name" of the JSON line */
+  long requests;     /* --requests N (default 100000) */
+  long inflight;     /* --inflight N (default 64) */
+} bench_args_t;
+
+static inline double bench_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline double bench_cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static inline long bench_maxrss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/* Prints the run as one JSON line: rate, CPU per request, peak RSS. */
+static inline void bench_report(const bench_args_t *a, long ok, long failed, double wall_s,
+                                double cpu_s, const char *extra) {
+  printf("{\"name\":\"%s\",\"requests\":%ld,\"inflight\":%ld,\"ok\":%ld,\"failed\":%ld,"
+         "\"seconds\":%.4f,\"rps\":%.1f,\"cpu_us_per_req\":%.3f,\"maxrss_kb\":%ld%s%s}\n",
+         a->name, a->requests, a->inflight, ok, failed, wall_s, (double)(ok + failed) / wall_s,
+         cpu_s * 1e6 / (double)(ok + failed ? ok + failed : 1), bench_maxrss_kb(),
+         extra ? "," : "", extra ? extra : "");
+  fflush(stdout);
+}
+
+/* Takes the common options out of argv; returns the index of the first one
+ * it does not know (the caller's own flags), or -1 after a usage error. */
+static inline int bench_arg(bench_args_t *a, int argc, char **argv, int i) {
+  if (i + 1 >= argc)
+    return -1;
+  if (strcmp(argv[i], "--url") == 0)
+    a->url = argv[i + 1];
+  else if (strcmp(argv[i], "--name") == 0)
+    a->name = argv[i + 1];
+  else if (strcmp(argv[i], "--requests") == 0)
+    a->requests = atol(argv[i + 1]);
+  else if (strcmp(argv[i], "--inflight") == 0)
+    a->inflight = atol(argv[i + 1]);
+  else
+    return 0;
+  return 2;
+}
+
+#endif

@@ -1,0 +1,232 @@
+/* The raw baseline of the client benchmark: libcurl's multi socket API on a
+ * libuv loop written the way curl's docs/examples/multi-uv.c does it, and
+ * nothing else: no signing, no queue, no retries, no response parsing.
+ *
+ * - a uv_poll_t is created when curl first asks to watch a socket
+ *   (CURL_POLL_IN/OUT, remembered with curl_multi_assign) and closed with
+ *   uv_close on CURL_POLL_REMOVE, which curl sends after every transfer, so a
+ *   kept-alive connection gets a new poll for each request;
+ * - one uv_timer_t for curl's timer, with 0 rounded up to 1 ms as the example
+ *   does ("0 means directly call socket_action, but we'll do it in a bit");
+ * - `inflight` easy handles made once and reused (remove, then add again),
+ *   keep-alive, the same headers and body as uvaws sends, unsigned.
+ *
+ * --sigv4 adds libcurl's own signing (CURLOPT_AWS_SIGV4
+ * "aws:amz:us-east-1:dynamodb" with CURLOPT_USERPWD key:secret), which signs
+ * every request.
+ *
+ *   bench_client_raw --url http://127.0.0.1:PORT/ [--requests N] [--inflight N]
+ *                    [--sigv4] [--name NAME]
+ */
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "bench_client.h"
+
+typedef struct {
+  uv_poll_t poll_handle;
+  curl_socket_t sockfd;
+} curl_context_t;
+
+typedef struct {
+  CURL *easy;
+  size_t got; /* body bytes of the current answer */
+  char body[1024];
+} xfer_t;
+
+static uv_loop_t *loop;
+static CURLM *multi;
+static uv_timer_t timeout;
+static long started, ok, failed, total;
+
+static curl_context_t *create_curl_context(curl_socket_t sockfd) {
+  curl_context_t *context = malloc(sizeof *context);
+  if (context == NULL)
+    abort();
+  context->sockfd = sockfd;
+  uv_poll_init_socket(loop, &context->poll_handle, sockfd);
+  context->poll_handle.data = context;
+  return context;
+}
+
+static void curl_close_cb(uv_handle_t *handle) { free(handle->data); }
+
+static void destroy_curl_context(curl_context_t *context) {
+  uv_close((uv_handle_t *)&context->poll_handle, curl_close_cb);
+}
+
+static void check_multi_info(void) {
+  CURLMsg *message;
+  int pending;
+  while ((message = curl_multi_info_read(multi, &pending)) != NULL) {
+    if (message->msg != CURLMSG_DONE)
+      continue;
+    CURL *easy = message->easy_handle;
+    xfer_t *x;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (message->data.result == CURLE_OK && status == 200 && x->got > 0)
+      ok++;
+    else if (failed++ < 5)
+      fprintf(stderr, "request failed: %s, HTTP %ld\n",
+              curl_easy_strerror(message->data.result), status);
+    curl_multi_remove_handle(multi, easy);
+    /* The handle is reused for the next request, not cleaned up. */
+    if (started < total) {
+      started++;
+      x->got = 0;
+      curl_multi_add_handle(multi, easy);
+    }
+  }
+}
+
+static void curl_perform(uv_poll_t *req, int status, int events) {
+  (void)status;
+  int running_handles;
+  int flags = 0;
+  if (events & UV_READABLE)
+    flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE)
+    flags |= CURL_CSELECT_OUT;
+  curl_context_t *context = req->data;
+  curl_multi_socket_action(multi, context->sockfd, flags, &running_handles);
+  check_multi_info();
+}
+
+static void on_timeout(uv_timer_t *req) {
+  (void)req;
+  int running_handles;
+  curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running_handles);
+  check_multi_info();
+}
+
+static int start_timeout(CURLM *m, long timeout_ms, void *userp) {
+  (void)m;
+  (void)userp;
+  if (timeout_ms < 0) {
+    uv_timer_stop(&timeout);
+  } else {
+    if (timeout_ms == 0)
+      timeout_ms = 1; /* 0 means directly call socket_action, but we do it in a bit */
+    uv_timer_start(&timeout, on_timeout, (uint64_t)timeout_ms, 0);
+  }
+  return 0;
+}
+
+static int handle_socket(CURL *easy, curl_socket_t s, int action, void *userp, void *socketp) {
+  (void)easy;
+  (void)userp;
+  curl_context_t *curl_context;
+  int events = 0;
+  switch (action) {
+  case CURL_POLL_IN:
+  case CURL_POLL_OUT:
+  case CURL_POLL_INOUT:
+    curl_context = socketp ? (curl_context_t *)socketp : create_curl_context(s);
+    curl_multi_assign(multi, s, (void *)curl_context);
+    if (action != CURL_POLL_IN)
+      events |= UV_WRITABLE;
+    if (action != CURL_POLL_OUT)
+      events |= UV_READABLE;
+    uv_poll_start(&curl_context->poll_handle, events, curl_perform);
+    break;
+  case CURL_POLL_REMOVE:
+    if (socketp) {
+      uv_poll_stop(&((curl_context_t *)socketp)->poll_handle);
+      destroy_curl_context((curl_context_t *)socketp);
+      curl_multi_assign(multi, s, NULL);
+    }
+    break;
+  default:
+    abort();
+  }
+  return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp) {
+  xfer_t *x = userp;
+  size_t len = size * n;
+  if (x->got + len <= sizeof x->body)
+    memcpy(x->body + x->got, data, len);
+  x->got += len;
+  return len;
+}
+
+int main(int argc, char **argv) {
+  bench_args_t a = {.name = "raw", .requests = 100000, .inflight = 64};
+  int sigv4 = 0;
+  for (int i = 1; i < argc;) {
+    int used = bench_arg(&a, argc, argv, i);
+    if (used > 0) {
+      i += used;
+    } else if (used == 0 && strcmp(argv[i], "--sigv4") == 0) {
+      sigv4 = 1;
+      i++;
+    } else {
+      fprintf(stderr, "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--name NAME]\n",
+              argv[0]);
+      return 2;
+    }
+  }
+  if (a.url == NULL || a.requests <= 0 || a.inflight <= 0) {
+    fprintf(stderr, "%s: --url is required; counts must be positive\n", argv[0]);
+    return 2;
+  }
+  curl_global_init(CURL_GLOBAL_ALL);
+  loop = uv_default_loop();
+  multi = curl_multi_init();
+  uv_timer_init(loop, &timeout);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, handle_socket);
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, start_timeout);
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, a.inflight);
+
+  /* The headers uvaws sends, less the signature's (X-Amz-Date, Authorization),
+   * with curl's default Accept header left out as uvaws does. */
+  struct curl_slist *headers = NULL;
+  headers = curl_slist_append(headers, "Content-Type: " GETITEM_TYPE);
+  headers = curl_slist_append(headers, "X-Amz-Target: " GETITEM_TARGET);
+  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_slist_append(headers, "Accept:");
+  static const char body[] = GETITEM_BODY;
+
+  long n = a.inflight < a.requests ? a.inflight : a.requests;
+  xfer_t *xfers = calloc((size_t)n, sizeof *xfers);
+  for (long i = 0; i < n; i++) {
+    CURL *e = curl_easy_init();
+    xfers[i].easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, a.url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &xfers[i]);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &xfers[i]);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (sigv4) {
+      curl_easy_setopt(e, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:dynamodb");
+      curl_easy_setopt(e, CURLOPT_USERPWD, BENCH_ACCESS_KEY ":" BENCH_SECRET_KEY);
+    }
+  }
+
+  total = a.requests;
+  double t0 = bench_now_s(), c0 = bench_cpu_s();
+  for (long i = 0; i < n; i++) {
+    started++;
+    curl_multi_add_handle(multi, xfers[i].easy);
+  }
+  uv_run(loop, UV_RUN_DEFAULT);
+  double wall = bench_now_s() - t0, cpu = bench_cpu_s() - c0;
+  bench_report(&a, ok, failed, wall, cpu, NULL);
+
+  for (long i = 0; i < n; i++)
+    curl_easy_cleanup(xfers[i].easy);
+  curl_multi_cleanup(multi);
+  uv_close((uv_handle_t *)&timeout, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  curl_slist_free_all(headers);
+  free(xfers);
+  curl_global_cleanup();
+  return failed ? 1 : 0;
+}
