@@ -5,6 +5,7 @@
 
 #include "uvaws/client.h"
 #include "uvaws/common.h"
+#include "uvaws/dynamodb.h"
 #include "uvaws/error.h"
 #include "uvaws/future.h"
 #include "uvaws/sigv4.h"

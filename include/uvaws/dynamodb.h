@@ -17,7 +17,16 @@
  *   {"$ss": ["a", "b"]}    <-> {"SS": [...]}
  *   {"$ns": ["1", 2]}      <-> {"NS": ["1", "2"]}   (elements strings or numbers)
  *   {"$bs": ["base64"]}    <-> {"BS": [...]}
- * Base64 is checked (OpenSSL's decoder) on the way in.
+ * Base64 is checked both ways (OpenSSL's decoder): only canonical base64 with
+ * its padding passes (what decodes must encode back to the same text).
+ * "N" texts (and raw numbers given) must follow JSON's number grammar, as
+ * DynamoDB writes them: a raw cJSON value is printed verbatim, so anything else
+ * would make invalid JSON. Number sets come back as strings, so a round trip
+ * from {"NS": ...} is exact, one from {"$ns": [1]} gives {"$ns": ["1"]}. Set
+ * duplicates are found by text ("1" and "1.0" are left to DynamoDB).
+ * An object whose only member is "$b64", "$ss", "$ns" or "$bs" is always read
+ * as that tag: a document map with such a single key cannot be written.
+ * Nesting is capped at 64 levels (DynamoDB's own limit is 32).
  */
 #ifndef UVAWS_DYNAMODB_H
 #define UVAWS_DYNAMODB_H
