@@ -3,6 +3,7 @@
 #ifndef UVAWS_H
 #define UVAWS_H
 
+#include "uvaws/call.h"
 #include "uvaws/client.h"
 #include "uvaws/common.h"
 #include "uvaws/dynamodb.h"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "aws_error.h"
@@ -105,6 +106,7 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 static void job_free(uvaws_job_t *j) {
+  free(j->result);
   if (j->body_free)
     j->body_free((void *)j->body);
   uvaws_error_clear(&j->error);
@@ -130,8 +132,10 @@ static void on_deferred_job(defer_t *d) {
   uvaws_client_t *c = j->client;
   c->deferred_jobs--;
   uvaws_response_t res = {0};
-  res.error = &j->error;
-  res.body = "";
+  res.error = j->error.code ? &j->error : NULL;
+  res.body = j->result ? j->result : "";
+  res.body_len = strlen(res.body);
+  res.status = j->result && !res.error ? 200 : 0;
   res.attempts = j->attempts;
   res.elapsed_ms = elapsed_ms(j);
   deliver(c, j, &res);
@@ -141,7 +145,7 @@ static void on_deferred_job(defer_t *d) {
 /* Completes a job that has no HTTP answer (cancelled, failed before sending)
  * from the loop, later. */
 static void complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
-  if (j->error.code == 0)
+  if (j->error.code == 0 && code != 0)
     uvaws_error_set(&j->error, code, "%s", detail);
   j->state = JOB_DEFERRED;
   c->deferred_jobs++;
@@ -197,21 +201,14 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
   return 0;
 }
 
-static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
-  conn_t *conn = transport_conn_get(c->transport);
-  if (conn == NULL)
-    return UVAWS_ENOMEM;
-  if (j->system) {
-    buf_reset(&conn->url);
-    buf_adds(&conn->url, j->path);
-    return start_transfer(c, j, conn, NULL);
-  }
-  uvaws_sigv4_input_t in = {
+void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv4_input_t *in) {
+  uvaws_sigv4_input_t x = {
       .access_key = c->creds.access_key,
       .secret_key = c->creds.secret_key,
       .session_token = c->creds.session_token,
       .region = c->region,
       .service = c->service,
+      /* the clock of the moment it goes out, corrected by any skew learnt */
       .timestamp = client_now(c) + (int64_t)c->clock_skew_s,
       .method = j->method,
       .path = j->path,
@@ -223,8 +220,20 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
       .body_len = j->body_len,
       .flags = c->sign_flags,
   };
-  if ((c->sign_flags & UVAWS_SIGV4_CONTENT_SHA256) == 0)
-    in.flags &= ~(unsigned)UVAWS_SIGV4_CONTENT_SHA256;
+  *in = x;
+}
+
+static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
+  conn_t *conn = transport_conn_get(c->transport);
+  if (conn == NULL)
+    return UVAWS_ENOMEM;
+  if (j->system) {
+    buf_reset(&conn->url);
+    buf_adds(&conn->url, j->path);
+    return start_transfer(c, j, conn, NULL);
+  }
+  uvaws_sigv4_input_t in;
+  client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   j->creds_gen = c->creds_gen;
   int rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
@@ -240,11 +249,13 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 void client_dispatch_more(uvaws_client_t *c) {
-  while (!c->closing && c->in_flight < c->max_clients && c->queue_head != NULL &&
-         client_ready(c) && client_rate_gate(c)) {
+  while (!c->closing && c->queue_head != NULL && client_ready(c)) {
     uvaws_job_t *j = c->queue_head;
+    /* Signing without sending takes no slot and no share of the send rate. */
+    if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
+      break;
     queue_unlink(c, j);
-    int rc = send_job(c, j);
+    int rc = j->sign_only ? client_sign_only(c, j) : send_job(c, j);
     if (rc != 0) {
       client_log(c, UVAWS_LOG_ERROR, "cannot send %s %s: %s", j->method, j->path,
                  uvaws_strerror(rc));
@@ -377,6 +388,9 @@ static int validate_request(const uvaws_request_t *r) {
     return UVAWS_EMETHOD;
   if (r->path[0] != '/' || !canon_is_field_value(r->path))
     return UVAWS_EPATH;
+  /* An encoded path goes on the wire as it is: nothing that would end it. */
+  if (r->path_encoded && strpbrk(r->path, " \t?#") != NULL)
+    return UVAWS_EPATH;
   if ((r->query_count && r->query == NULL) || (r->header_count && r->headers == NULL) ||
       (r->body_len && r->body == NULL))
     return UVAWS_EINVAL;
@@ -447,7 +461,13 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   j->method = arena_str(&a, r->method);
   char *path = a.p;
   memcpy(path, c->base_path, base_len);
-  size_t plen = base_len + uvaws_uri_encode(r->path, path_len, 1, path + base_len);
+  size_t plen = base_len;
+  if (r->path_encoded) {
+    memcpy(path + base_len, r->path, path_len + 1);
+    plen += path_len;
+  } else {
+    plen += uvaws_uri_encode(r->path, path_len, 1, path + base_len);
+  }
   j->path = path;
   a.p += plen + 1;
   for (size_t i = 0; i < nq; i++) {
@@ -480,30 +500,44 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   return j;
 }
 
+uvaws_job_t *client_job_for(uvaws_client_t *c, const uvaws_request_t *req, int *rc) {
+  *rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
+  if (*rc == 0 && c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
+    *rc = UVAWS_EQUEUEFULL;
+  if (*rc != 0)
+    return NULL;
+  uvaws_job_t *j = job_new(c, req);
+  if (j == NULL)
+    *rc = UVAWS_ENOMEM;
+  return j;
+}
+
+void client_submit(uvaws_client_t *c, uvaws_job_t *j) {
+  j->state = JOB_QUEUED;
+  c->stats.submitted++;
+  queue_push(c, j);
+  client_dispatch_more(c);
+}
+
+void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
+  complete_later(c, j, code, detail);
+}
+
 int uvaws_fetch(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
                 uvaws_job_t **job_out) {
   if (job_out)
     *job_out = NULL;
   if (c == NULL || req == NULL || cb == NULL)
     return UVAWS_EINVAL;
-  if (c->closing)
-    return UVAWS_ECLOSED;
-  int rc = validate_request(req);
-  if (rc != 0)
-    return rc;
-  if (c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
-    return UVAWS_EQUEUEFULL;
-  uvaws_job_t *j = job_new(c, req);
+  int rc;
+  uvaws_job_t *j = client_job_for(c, req, &rc);
   if (j == NULL)
-    return UVAWS_ENOMEM;
+    return rc;
   j->cb = cb;
   j->arg = arg;
-  j->state = JOB_QUEUED;
-  c->stats.submitted++;
-  queue_push(c, j);
   if (job_out)
     *job_out = j;
-  client_dispatch_more(c);
+  client_submit(c, j);
   return 0;
 }
 
@@ -518,11 +552,12 @@ static void abort_in_flight(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, long timeout_ms,
-                        uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
+                        const uvaws_kv_t *headers, size_t header_count, const char *body,
+                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
   if (c->closing)
     return UVAWS_ECLOSED;
-  size_t strings = strlen(method) + strlen(url) + 2;
+  size_t body_len = body ? strlen(body) : 0;
+  size_t strings = strlen(method) + strlen(url) + 2 + body_len + 1;
   for (size_t i = 0; i < header_count; i++)
     strings += strlen(headers[i].name) + strlen(headers[i].value) + 2;
   uvaws_job_t *j = calloc(1, sizeof *j + header_count * sizeof(uvaws_kv_t) + strings);
@@ -537,6 +572,13 @@ int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
   for (size_t i = 0; i < header_count; i++)
     j->headers[i] = (uvaws_kv_t){arena_str(&a, headers[i].name), arena_str(&a, headers[i].value)};
   j->header_count = header_count;
+  for (size_t i = 0; i < header_count; i++)
+    if (strcasecmp(headers[i].name, "Content-Type") == 0)
+      j->has_content_type = 1;
+  if (body != NULL) {
+    j->body = arena_str(&a, body);
+    j->body_len = body_len;
+  }
   j->timeout_ms = timeout_ms;
   j->cb = cb;
   j->arg = arg;

@@ -24,7 +24,7 @@ int client_in_callback(const uvaws_client_t *c);
  * gate (it is how credentials arrive), and is never retried. Completes like
  * uvaws_fetch: once, from the loop. */
 int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, long timeout_ms,
-                        uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
+                        const uvaws_kv_t *headers, size_t header_count, const char *body,
+                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
 
 #endif

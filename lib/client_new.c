@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client_priv.h"
 #include "config.h"
@@ -122,6 +123,51 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
 
 /* Region, endpoint and credentials from the options, the environment and the
  * profile; what needs the network (metadata) is left to client_ready. */
+static int env_set(const char *name) {
+  const char *v = getenv(name);
+  return v != NULL && v[0] != '\0';
+}
+
+/* Static credentials win only from the options or the environment, or when
+ * no role applies: a profile's role (or web identity) comes before the shared
+ * files' keys in the AWS CLI's chain. */
+static int use_static(const config_t *cfg) {
+  if (cfg->access_key == NULL)
+    return 0;
+  if (cfg->creds_source == CREDS_FROM_OPTIONS || cfg->creds_source == CREDS_FROM_ENV)
+    return 1;
+  int role = cfg->role_arn && (cfg->source_profile || cfg->credential_source ||
+                               cfg->web_identity_token_file);
+  int web_env = env_set("AWS_ROLE_ARN") && env_set("AWS_WEB_IDENTITY_TOKEN_FILE");
+  return !role && !web_env;
+}
+
+/* Where STS answers for this profile (an override, or the regional endpoint). */
+static char *sts_endpoint(const uvaws_client_options_t *o, const char *region, uvaws_error_t *err) {
+  config_input_t in = {.profile = o->profile, .region = region ? region : "us-east-1",
+                       .service_id = "STS", .endpoint_prefix = "sts"};
+  config_t sc;
+  if (config_resolve(&in, &sc, err) != 0)
+    return NULL;
+  char *ep = sc.endpoint ? strdup(sc.endpoint) : NULL;
+  config_free(&sc);
+  if (ep == NULL)
+    uvaws_error_set(err, UVAWS_ENOMEM, "resolving the STS endpoint");
+  return ep;
+}
+
+static int make_chain(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
+                      uvaws_error_t *err) {
+  char *sts = sts_endpoint(o, cfg->region, err);
+  if (sts == NULL)
+    return err && err->code ? err->code : UVAWS_ENOMEM;
+  c->chain = creds_chain_new(c, cfg, sts, cfg->region ? cfg->region : "us-east-1", err);
+  free(sts);
+  return c->chain ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
+}
+
+/* Region, endpoint and credentials from the options, the environment and the
+ * profile; what needs the network (metadata, STS) is left to client_ready. */
 static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_error_t *err) {
   config_input_t in = {
       .profile = o->profile,
@@ -130,8 +176,8 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
       .access_key = o->access_key,
       .secret_key = o->secret_key,
       .session_token = o->session_token,
-      .service_id = o->service,
-      .endpoint_prefix = o->service,
+      .service_id = c->svc ? c->svc->service_id : o->service,
+      .endpoint_prefix = c->endpoint_prefix,
   };
   config_t cfg;
   int rc = config_resolve(&in, &cfg, err);
@@ -143,7 +189,7 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the endpoint");
   if (rc == 0 && cfg.endpoint)
     rc = client_set_endpoint(c, cfg.endpoint, err);
-  if (rc == 0 && cfg.access_key) {
+  if (rc == 0 && use_static(&cfg)) {
     c->creds_static = 1;
     c->creds.access_key = cfg.access_key;
     c->creds.secret_key = cfg.secret_key;
@@ -151,20 +197,14 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     cfg.access_key = cfg.secret_key = cfg.session_token = NULL; /* moved */
     c->creds_gen = 1;
   } else if (rc == 0) {
-    c->chain = creds_chain_new(c, &cfg, err);
-    if (c->chain == NULL)
-      rc = err && err->code ? err->code : UVAWS_ENOMEM;
-    else if (!creds_chain_has_source(c->chain))
+    rc = make_chain(c, o, &cfg, err);
+    if (rc == 0 && !creds_chain_has_source(c->chain))
       rc = uvaws_error_set(err, UVAWS_ENOCREDS,
                            "no credentials: tried %s, instance metadata (disabled by "
                            "AWS_EC2_METADATA_DISABLED)", creds_chain_tried(c->chain));
   }
-  if (rc == 0 && c->region == NULL && c->chain == NULL) {
-    /* Static credentials but no region: the chain still asks metadata for it. */
-    c->chain = creds_chain_new(c, &cfg, err);
-    if (c->chain == NULL)
-      rc = err && err->code ? err->code : UVAWS_ENOMEM;
-  }
+  if (rc == 0 && c->region == NULL && c->chain == NULL)
+    rc = make_chain(c, o, &cfg, err); /* static credentials, but metadata must tell the region */
   if (rc == 0 && c->region == NULL && getenv("AWS_EC2_METADATA_DISABLED") &&
       strcasecmp(getenv("AWS_EC2_METADATA_DISABLED"), "true") == 0)
     rc = uvaws_error_set(err, UVAWS_ENOREGION,
@@ -199,13 +239,21 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   c->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
   c->max_response_bytes = o->max_response_bytes ? o->max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES;
   c->sign_flags = o->sign_flags;
+  /* S3 signs paths as sent, unnormalized, with x-amz-content-sha256: a
+   * client for it wants that without being told. */
+  if (c->sign_flags == 0 && o->service && (strcmp(o->service, "s3") == 0 ||
+                                           strcmp(o->service, "s3-object-lambda") == 0))
+    c->sign_flags = UVAWS_SIGV4_S3;
   c->log_cb = o->log_cb;
   c->log_arg = o->log_arg;
   c->log_level = o->log_level ? o->log_level : UVAWS_LOG_WARN;
   c->clock = o->clock;
   c->clock_arg = o->clock_arg;
-  c->service = strdup(o->service);
-  c->endpoint_prefix = strdup(o->service);
+  /* A service of the table brings its signing name and host prefix (SES signs
+   * as "ses" at email.REGION); any other name is both. */
+  c->svc = uvaws_service_find(o->service);
+  c->service = strdup(c->svc ? c->svc->signing_name : o->service);
+  c->endpoint_prefix = strdup(c->svc ? c->svc->endpoint_prefix : o->service);
   if (c->service == NULL || c->endpoint_prefix == NULL) {
     free_client(c);
     return uvaws_error_set(err, UVAWS_ENOMEM, "copying the options");
@@ -290,6 +338,8 @@ void uvaws_client_close(uvaws_client_t *c, uvaws_close_cb cb, void *arg) {
 }
 
 uv_loop_t *uvaws_client_loop(const uvaws_client_t *c) { return c ? c->loop : NULL; }
+
+const uvaws_service_t *uvaws_client_service(const uvaws_client_t *c) { return c ? c->svc : NULL; }
 
 int uvaws_client_stats(const uvaws_client_t *c, uvaws_client_stats_t *out) {
   if (c == NULL || out == NULL)

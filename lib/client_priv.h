@@ -9,6 +9,7 @@
 #include "client_internal.h"
 #include "credentials.h"
 #include "retry.h"
+#include "uvaws/call.h"
 #include "transport.h"
 #include "uvaws/sigv4.h"
 
@@ -37,6 +38,9 @@ struct uvaws_job_s {
   long timeout_ms;
   int has_content_type;
   int system; /* client_system_fetch: absolute URL in `path`, unsigned */
+  int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
+  unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
+  char *result;       /* a sign-only job's answer (the URL, the explanation) */
   unsigned attempts;
   uint64_t creds_gen; /* which credentials signed the last attempt */
   int auth_retried;   /* retried once after an expired-token answer */
@@ -55,7 +59,8 @@ struct uvaws_client_s {
   uv_timer_t defer_timer;
   defer_t *defer_head, *defer_tail;
   /* configuration */
-  char *service, *region;
+  const uvaws_service_t *svc; /* the service table's row, NULL for others */
+  char *service, *region;    /* service: the signing name */
   char *endpoint;  /* explicit (option, env, profile), or NULL to build from the region */
   char *endpoint_prefix;
   char *base_url;  /* "https://host:port", once the region is known */
@@ -119,6 +124,18 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err);
 void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j);
 /* Builds base_url/host/base_path from an endpoint URL; 0 or UVAWS_E*. */
 int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err);
+
+/* What signing a job needs: credentials, scope, time, the request. */
+void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv4_input_t *in);
+
+/* client_sign.c */
+/* Signs a sign-only job now and completes it (from the loop) with its URL or
+ * explanation; 0 or an error for the caller to report. */
+int client_sign_only(uvaws_client_t *c, uvaws_job_t *j);
+/* For client_sign.c: a fetch's job, validated and copied, not yet queued. */
+uvaws_job_t *client_job_for(uvaws_client_t *c, const uvaws_request_t *req, int *rc);
+void client_submit(uvaws_client_t *c, uvaws_job_t *j);
+void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
 
 /* client_retry.c */
 /* After an attempt failed or succeeded: takes the job for a retry (back in

@@ -14,7 +14,9 @@
 
 #include "client_internal.h"
 #include "creds_process.h"
+#include "creds_sts.h"
 #include "fs_read.h"
+#include "secret.h"
 #include "sigv4_canon.h"
 
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
@@ -25,7 +27,15 @@
 #define CONTAINER_TIMEOUT_MS 2000
 #define MAX_CREDS_BODY 65536
 
-typedef enum { SRC_NONE, SRC_PROCESS, SRC_CONTAINER, SRC_IMDS } source_t;
+typedef enum {
+  SRC_NONE,
+  SRC_PROCESS,
+  SRC_CONTAINER,
+  SRC_IMDS,
+  SRC_ASSUME_ROLE,  /* STS AssumeRole, source credentials from `base` */
+  SRC_WEB_IDENTITY, /* STS AssumeRoleWithWebIdentity with a token file */
+  SRC_STATIC,       /* a role's source: credentials known at creation */
+} source_t;
 
 typedef enum { STEP_TOKEN, STEP_ROLE, STEP_CREDS, STEP_REGION, STEP_CONTAINER } step_t;
 
@@ -43,6 +53,7 @@ typedef struct http_op_s {
 struct creds_chain_s {
   uvaws_client_t *client;
   source_t source;
+  source_t base; /* where credentials come from before any role: CONTAINER, IMDS, STATIC */
   char *tried; /* the static sources looked at, for the "no credentials" message */
   char *process_cmd;
   char *container_url, *container_token, *container_token_file;
@@ -53,6 +64,13 @@ struct creds_chain_s {
   int64_t imds_token_at;
   http_op_t *op, *region_op;
   creds_process_t *process;
+  /* roles */
+  char *role_arn, *session_name, *external_id, *sts_endpoint, *sts_region, *web_token_file;
+  int duration_s;
+  creds_t role_source; /* SRC_STATIC */
+  uvaws_signer_t *signer;
+  sts_op_t *sts;
+  fs_read_t *token_read;
   creds_done_cb cb;
   void *arg;
   void (*region_cb)(void *arg, const char *region, const uvaws_error_t *err);
@@ -196,7 +214,8 @@ static void on_http(const uvaws_response_t *res, void *arg);
 
 static int op_send(http_op_t *op, const char *method, const char *url, const uvaws_kv_t *h,
                    size_t n, long timeout_ms) {
-  return client_system_fetch(op->ch->client, method, url, h, n, timeout_ms, on_http, op, &op->job);
+  return client_system_fetch(op->ch->client, method, url, h, n, NULL, timeout_ms, on_http, op,
+                             &op->job);
 }
 
 static int imds_request(http_op_t *op, const char *method, const char *path) {
@@ -269,7 +288,7 @@ static void http_failed(http_op_t *op, const uvaws_response_t *res, const char *
              res->error->detail ? res->error->detail : "");
   else
     snprintf(why, sizeof why, "HTTP %ld", res->status);
-  const char *where = ch->source == SRC_CONTAINER ? ch->container_url : ch->imds_endpoint;
+  const char *where = ch->base == SRC_CONTAINER ? ch->container_url : ch->imds_endpoint;
   int code = op->for_region ? UVAWS_ENOREGION
              : ch->source == SRC_IMDS ? UVAWS_ENOCREDS : UVAWS_ECREDS;
   if (code == UVAWS_ENOCREDS)
@@ -277,10 +296,12 @@ static void http_failed(http_op_t *op, const uvaws_response_t *res, const char *
          ch->tried, where, what, why);
   else
     fail(ch, op->for_region, code, "%s %s: %s: %s",
-         op->for_region ? "instance metadata" : ch->source == SRC_CONTAINER ? "container credentials" : "instance metadata",
+         op->for_region ? "instance metadata" : ch->base == SRC_CONTAINER ? "container credentials" : "instance metadata",
          where, what, why);
   op_free(op);
 }
+
+static void assume_with(creds_chain_t *ch, creds_t *source);
 
 static void on_http(const uvaws_response_t *res, void *arg) {
   http_op_t *op = arg;
@@ -353,7 +374,10 @@ static void on_http(const uvaws_response_t *res, void *arg) {
       return;
     }
     op_free(op);
-    succeed(ch, &creds);
+    if (ch->source == SRC_ASSUME_ROLE)
+      assume_with(ch, &creds); /* these were only the role's source */
+    else
+      succeed(ch, &creds);
     return;
   }
   case STEP_REGION: {
@@ -409,7 +433,88 @@ static void describe_tried(creds_chain_t *ch, const config_t *cfg) {
   ch->tried = strdup(buf);
 }
 
-creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg, uvaws_error_t *err) {
+/* The container endpoint from the environment; 0, or -1 with err set. */
+static int setup_container(creds_chain_t *ch, uvaws_error_t *err) {
+  const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (rel && rel[0]) {
+    size_t n = strlen(CONTAINER_HOST) + strlen(rel) + 2;
+    if ((ch->container_url = malloc(n)) != NULL)
+      snprintf(ch->container_url, n, "%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
+  } else if (full && full[0]) {
+    ch->container_url = strdup(full);
+    if (ch->container_url && !container_url_allowed(ch->container_url)) {
+      uvaws_error_set(err, UVAWS_ECREDS,
+                      "AWS_CONTAINER_CREDENTIALS_FULL_URI %s: plain http is only allowed to "
+                      "the loopback or the container agents' addresses", full);
+      return -1;
+    }
+  } else {
+    uvaws_error_set(err, UVAWS_ECREDS, "container credentials: neither "
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set");
+    return -1;
+  }
+  ch->container_token_file = dup_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+  if (ch->container_token_file == NULL)
+    ch->container_token = dup_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  return 0;
+}
+
+static int container_env(void) {
+  const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  return (rel && rel[0]) || (full && full[0]);
+}
+
+/* A role profile: AssumeRole with credentials from source_profile or
+ * credential_source, as the AWS CLI chains them. 0, or -1 with err set. */
+static int setup_role(creds_chain_t *ch, const config_t *cfg, uvaws_error_t *err) {
+  ch->source = SRC_ASSUME_ROLE;
+  if (cfg->source_profile != NULL) {
+    if (cfg->source_access_key == NULL || cfg->source_secret_key == NULL) {
+      uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: source_profile %s has no static "
+                      "credentials", cfg->profile, cfg->source_profile);
+      return -1;
+    }
+    ch->base = SRC_STATIC;
+    ch->role_source.access_key = strdup(cfg->source_access_key);
+    ch->role_source.secret_key = strdup(cfg->source_secret_key);
+    ch->role_source.session_token = cfg->source_session_token ? strdup(cfg->source_session_token) : NULL;
+  } else if (strcmp(cfg->credential_source, "Environment") == 0) {
+    const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *tok = getenv("AWS_SESSION_TOKEN");
+    if (ak == NULL || sk == NULL || !ak[0] || !sk[0]) {
+      uvaws_error_set(err, UVAWS_ECREDS, "profile %s: credential_source Environment, but "
+                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", cfg->profile);
+      return -1;
+    }
+    ch->base = SRC_STATIC;
+    ch->role_source.access_key = strdup(ak);
+    ch->role_source.secret_key = strdup(sk);
+    ch->role_source.session_token = tok && tok[0] ? strdup(tok) : NULL;
+  } else if (strcmp(cfg->credential_source, "Ec2InstanceMetadata") == 0) {
+    ch->base = SRC_IMDS;
+  } else if (strcmp(cfg->credential_source, "EcsContainer") == 0) {
+    ch->base = SRC_CONTAINER;
+    if (setup_container(ch, err) != 0)
+      return -1;
+  } else {
+    uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: credential_source %s: want Environment, "
+                    "Ec2InstanceMetadata or EcsContainer", cfg->profile, cfg->credential_source);
+    return -1;
+  }
+  if (ch->base == SRC_STATIC && ch->role_source.access_key == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "copying credentials"), -1;
+  if ((ch->signer == NULL && uvaws_signer_new(&ch->signer) != 0)) {
+    uvaws_error_set(err, UVAWS_ENOMEM, "creating the STS signer");
+    return -1;
+  }
+  return 0;
+}
+
+creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
+                               const char *sts_endpoint, const char *sts_region,
+                               uvaws_error_t *err) {
   creds_chain_t *ch = calloc(1, sizeof *ch);
   if (ch == NULL) {
     uvaws_error_set(err, UVAWS_ENOMEM, "allocating the credential chain");
@@ -420,33 +525,6 @@ creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg, uvaw
   const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
   ch->metadata_timeout_ms = t && atof(t) > 0 ? (long)(atof(t) * 1000) : DEFAULT_METADATA_TIMEOUT_MS;
   ch->imds_v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED");
-  const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-  const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-  if (cfg->credential_process != NULL && cfg->credential_process[0] != '\0') {
-    ch->source = SRC_PROCESS;
-    ch->process_cmd = strdup(cfg->credential_process);
-  } else if ((rel && rel[0]) || (full && full[0])) {
-    ch->source = SRC_CONTAINER;
-    if (rel && rel[0]) {
-      size_t n = strlen(CONTAINER_HOST) + strlen(rel) + 2;
-      if ((ch->container_url = malloc(n)) != NULL)
-        snprintf(ch->container_url, n, "%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
-    } else {
-      ch->container_url = strdup(full);
-      if (ch->container_url && !container_url_allowed(ch->container_url)) {
-        uvaws_error_set(err, UVAWS_ECREDS,
-                        "AWS_CONTAINER_CREDENTIALS_FULL_URI %s: plain http is only allowed to "
-                        "the loopback or the container agents' addresses", full);
-        creds_chain_free(ch);
-        return NULL;
-      }
-    }
-    ch->container_token_file = dup_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    if (ch->container_token_file == NULL)
-      ch->container_token = dup_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-  } else if (!env_true("AWS_EC2_METADATA_DISABLED")) {
-    ch->source = SRC_IMDS;
-  }
   const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
   ch->imds_endpoint = strdup(ep && ep[0] ? ep : IMDS_DEFAULT_ENDPOINT);
   if (ch->imds_endpoint) { /* "http://host/" and "http://host" alike */
@@ -454,10 +532,49 @@ creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg, uvaw
     while (n > 0 && ch->imds_endpoint[n - 1] == '/')
       ch->imds_endpoint[--n] = '\0';
   }
-  if (ch->tried == NULL || ch->imds_endpoint == NULL ||
-      (ch->source == SRC_PROCESS && ch->process_cmd == NULL) ||
-      (ch->source == SRC_CONTAINER && ch->container_url == NULL)) {
-    uvaws_error_set(err, UVAWS_ENOMEM, "allocating the credential chain");
+  const char *env_role = getenv("AWS_ROLE_ARN"), *env_token = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+  int rc = 0;
+  if (cfg->role_arn && (cfg->source_profile || cfg->credential_source)) {
+    rc = setup_role(ch, cfg, err);
+    ch->role_arn = strdup(cfg->role_arn);
+  } else if ((cfg->role_arn && cfg->web_identity_token_file) ||
+             (env_role && env_role[0] && env_token && env_token[0])) {
+    ch->source = SRC_WEB_IDENTITY;
+    int from_env = !(cfg->role_arn && cfg->web_identity_token_file);
+    ch->role_arn = strdup(from_env ? env_role : cfg->role_arn);
+    ch->web_token_file = strdup(from_env ? env_token : cfg->web_identity_token_file);
+    if (ch->web_token_file == NULL)
+      rc = -1;
+  } else if (cfg->credential_process != NULL && cfg->credential_process[0] != '\0') {
+    ch->source = SRC_PROCESS;
+    ch->process_cmd = strdup(cfg->credential_process);
+  } else if (container_env()) {
+    ch->source = ch->base = SRC_CONTAINER;
+    rc = setup_container(ch, err);
+  } else if (!env_true("AWS_EC2_METADATA_DISABLED")) {
+    ch->source = ch->base = SRC_IMDS;
+  }
+  if (rc == 0 && (ch->source == SRC_ASSUME_ROLE || ch->source == SRC_WEB_IDENTITY)) {
+    char name[64];
+    const char *session = cfg->role_session_name ? cfg->role_session_name
+                          : getenv("AWS_ROLE_SESSION_NAME");
+    snprintf(name, sizeof name, "uvaws-session-%lld", (long long)time(NULL));
+    ch->session_name = strdup(session && session[0] ? session : name);
+    ch->external_id = cfg->external_id ? strdup(cfg->external_id) : NULL;
+    ch->duration_s = cfg->duration_seconds;
+    ch->sts_endpoint = sts_endpoint ? strdup(sts_endpoint) : NULL;
+    ch->sts_region = strdup(sts_region ? sts_region : "us-east-1");
+    if (ch->role_arn == NULL || ch->session_name == NULL || ch->sts_region == NULL ||
+        ch->sts_endpoint == NULL)
+      rc = -1;
+  }
+  if (rc == 0 && (ch->tried == NULL || ch->imds_endpoint == NULL ||
+                  (ch->source == SRC_PROCESS && ch->process_cmd == NULL) ||
+                  (ch->base == SRC_CONTAINER && ch->container_url == NULL)))
+    rc = -1;
+  if (rc != 0) {
+    if (err && err->code == 0)
+      uvaws_error_set(err, UVAWS_ENOMEM, "allocating the credential chain");
     creds_chain_free(ch);
     return NULL;
   }
@@ -477,27 +594,65 @@ static void on_process(void *arg, creds_t *creds, int code, const char *detail) 
     fail(ch, 0, code, "credential_process: %s", detail);
 }
 
-int creds_chain_fetch(creds_chain_t *ch, creds_done_cb cb, void *arg) {
-  if (ch->op != NULL || ch->process != NULL)
-    return UVAWS_EBUSY;
-  ch->cb = cb;
-  ch->arg = arg;
-  if (ch->source == SRC_NONE)
-    return UVAWS_ENOCREDS;
-  if (ch->source == SRC_PROCESS) {
-    ch->process = creds_process_start(uvaws_client_loop(ch->client), ch->process_cmd, on_process, ch);
-    return ch->process ? 0 : UVAWS_ENOMEM;
+/* ---- roles ------------------------------------------------------------------ */
+
+static void on_sts(void *arg, creds_t *creds, int code, const char *detail) {
+  creds_chain_t *ch = arg;
+  ch->sts = NULL;
+  if (creds != NULL)
+    succeed(ch, creds);
+  else
+    fail(ch, 0, code, "%s (role %s)", detail, ch->role_arn);
+}
+
+static sts_request_t role_request(const creds_chain_t *ch) {
+  sts_request_t r = {ch->sts_endpoint, ch->sts_region, ch->role_arn, ch->session_name,
+                     ch->external_id, ch->duration_s};
+  return r;
+}
+
+/* AssumeRole signed with `source` (consumed). */
+static void assume_with(creds_chain_t *ch, creds_t *source) {
+  sts_request_t r = role_request(ch);
+  ch->sts = sts_assume_role(ch->client, ch->signer, &r, source, (int64_t)time(NULL), on_sts, ch);
+  if (source != &ch->role_source)
+    creds_clear(source);
+  if (ch->sts == NULL)
+    fail(ch, 0, UVAWS_ECREDS, "STS AssumeRole for %s: the request could not be built",
+         ch->role_arn);
+}
+
+static void on_web_token(void *arg, const char *data, size_t len, int err) {
+  creds_chain_t *ch = arg;
+  ch->token_read = NULL;
+  if (err != 0) {
+    fail(ch, 0, UVAWS_ECREDS, "web identity: cannot read token file %s: %s", ch->web_token_file,
+         uv_strerror(err));
+    return;
   }
+  char *token = strndup(data, len);
+  if (token != NULL)
+    token[strcspn(token, "\r\n")] = '\0';
+  sts_request_t r = role_request(ch);
+  if (token != NULL && token[0] != '\0')
+    ch->sts = sts_assume_role_web_identity(ch->client, &r, token, on_sts, ch);
+  secret_free(token);
+  if (ch->sts == NULL)
+    fail(ch, 0, UVAWS_ECREDS, "web identity: token file %s is empty or the request could not "
+         "be built", ch->web_token_file);
+}
+
+static int start_http(creds_chain_t *ch) {
   http_op_t *op = calloc(1, sizeof *op);
   if (op == NULL)
     return UVAWS_ENOMEM;
   op->ch = ch;
   int rc;
-  if (ch->source == SRC_CONTAINER && ch->container_token_file != NULL) {
+  if (ch->base == SRC_CONTAINER && ch->container_token_file != NULL) {
     op->token_read = fs_read_start(uvaws_client_loop(ch->client), ch->container_token_file, 16384,
                                    on_token_file, op);
     rc = op->token_read ? 0 : UVAWS_ENOMEM;
-  } else if (ch->source == SRC_CONTAINER) {
+  } else if (ch->base == SRC_CONTAINER) {
     rc = container_send(op, ch->container_token);
   } else {
     rc = imds_start(op);
@@ -508,6 +663,38 @@ int creds_chain_fetch(creds_chain_t *ch, creds_done_cb cb, void *arg) {
   }
   ch->op = op;
   return 0;
+}
+
+int creds_chain_fetch(creds_chain_t *ch, creds_done_cb cb, void *arg) {
+  if (ch->op != NULL || ch->process != NULL || ch->sts != NULL || ch->token_read != NULL)
+    return UVAWS_EBUSY;
+  ch->cb = cb;
+  ch->arg = arg;
+  switch (ch->source) {
+  case SRC_NONE:
+  case SRC_STATIC:
+    return UVAWS_ENOCREDS;
+  case SRC_PROCESS:
+    ch->process = creds_process_start(uvaws_client_loop(ch->client), ch->process_cmd, on_process, ch);
+    return ch->process ? 0 : UVAWS_ENOMEM;
+  case SRC_WEB_IDENTITY:
+    ch->token_read = fs_read_start(uvaws_client_loop(ch->client), ch->web_token_file, 65536,
+                                   on_web_token, ch);
+    return ch->token_read ? 0 : UVAWS_ENOMEM;
+  case SRC_ASSUME_ROLE:
+    if (ch->base == SRC_STATIC) {
+      /* Sign and send now: the answer comes from the loop anyway. */
+      sts_request_t r = role_request(ch);
+      ch->sts = sts_assume_role(ch->client, ch->signer, &r, &ch->role_source,
+                                (int64_t)time(NULL), on_sts, ch);
+      return ch->sts ? 0 : UVAWS_ENOMEM;
+    }
+    return start_http(ch);
+  case SRC_CONTAINER:
+  case SRC_IMDS:
+    return start_http(ch);
+  }
+  return UVAWS_EINTERNAL;
 }
 
 int creds_chain_fetch_region(creds_chain_t *ch, void (*cb)(void *, const char *, const uvaws_error_t *),
@@ -550,6 +737,16 @@ void creds_chain_free(creds_chain_t *ch) {
   orphan(ch->op);
   orphan(ch->region_op);
   creds_process_abandon(ch->process);
+  sts_abandon(ch->sts);
+  fs_read_abandon(ch->token_read);
+  uvaws_signer_free(ch->signer);
+  creds_clear(&ch->role_source);
+  free(ch->role_arn);
+  free(ch->session_name);
+  free(ch->external_id);
+  free(ch->sts_endpoint);
+  free(ch->sts_region);
+  free(ch->web_token_file);
   free(ch->tried);
   free(ch->process_cmd);
   free(ch->container_url);

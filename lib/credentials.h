@@ -30,10 +30,16 @@ typedef struct creds_chain_s creds_chain_t;
  * source tried in detail, or UVAWS_ECREDS when the chosen source failed. */
 typedef void (*creds_done_cb)(void *arg, creds_t *creds, const uvaws_error_t *err);
 
-/* A chain for what `cfg` and the environment offer. Returns NULL with
- * UVAWS_ENOCREDS in err when no source can possibly answer (metadata disabled,
- * no container variables, no credential_process), or UVAWS_ENOMEM. */
-creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg, uvaws_error_t *err);
+/* A chain for what `cfg` and the environment offer, in the AWS CLI's order
+ * after static credentials: a role (role_arn with source_profile or
+ * credential_source: AssumeRole), web identity (AssumeRoleWithWebIdentity),
+ * credential_process, container credentials, instance metadata. STS is reached
+ * at `sts_endpoint`, signing for `sts_region`. Returns NULL with err set (a
+ * role whose source cannot work: UVAWS_ECONFIG/UVAWS_ECREDS; UVAWS_ENOMEM).
+ * creds_chain_has_source says whether any source can answer at all. */
+creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
+                               const char *sts_endpoint, const char *sts_region,
+                               uvaws_error_t *err);
 
 /* Starts one fetch; `cb` is called once, from the loop. One fetch at a time:
  * returns UVAWS_EBUSY while one runs. */

@@ -610,6 +610,63 @@ static void test_bad_input(void **state) {
   fixture_close(&fx);
 }
 
+typedef struct {
+  int calls, code;
+  long status;
+  char body[8192];
+} body_t;
+
+static void copy_body(const uvaws_response_t *r, void *arg) {
+  body_t *b = arg;
+  b->calls++;
+  b->code = r->error ? r->error->code : 0;
+  b->status = r->status;
+  snprintf(b->body, sizeof b->body, "%s", r->body);
+}
+
+static void test_presign_and_explain(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.session_token = "FwoGZXIvYXdzEXAMPLETOKEN";
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_kv_t q[] = {{"list-type", "2"}};
+  uvaws_request_t req = {.method = "GET", .path = "/bucket/my key.txt", .query = q, .query_count = 1};
+  body_t url = {0}, ex = {0};
+  assert_int_equal(uvaws_presign(fx.client, &req, 0, copy_body, &url), UVAWS_EEXPIRES);
+  assert_int_equal(uvaws_presign(fx.client, &req, 700000, copy_body, &url), UVAWS_EEXPIRES);
+  assert_int_equal(uvaws_presign(fx.client, &req, 900, copy_body, &url), 0);
+  assert_int_equal(uvaws_sign_explain(fx.client, &req, copy_body, &ex), 0);
+  assert_int_equal(url.calls + ex.calls, 0); /* from the loop, never from inside */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(url.code, 0);
+  assert_int_equal(url.status, 200);
+  char prefix[300];
+  snprintf(prefix, sizeof prefix, "%s/bucket/my%%20key.txt?list-type=2&X-Amz-Algorithm=", server);
+  assert_true(strncmp(url.body, prefix, strlen(prefix)) == 0);
+  assert_non_null(strstr(url.body, "X-Amz-Expires=900"));
+  assert_non_null(strstr(url.body, "X-Amz-Security-Token="));
+  assert_int_equal((int)control_number(server, "/_stats", "requests"), 0); /* nothing sent */
+  /* the URL works as it is */
+  CURL *e = curl_easy_init();
+  curl_easy_setopt(e, CURLOPT_URL, url.body);
+  curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  assert_int_equal(curl_easy_perform(e), CURLE_OK);
+  curl_easy_cleanup(e);
+  cJSON *j = cJSON_Parse(ex.body);
+  assert_non_null(j);
+  const char *cr = cJSON_GetStringValue(cJSON_GetObjectItem(j, "canonical_request"));
+  assert_non_null(cr);
+  const char *want = "GET\n/bucket/my%2520key.txt\nlist-type=2\n";
+  assert_true(strncmp(cr, want, strlen(want)) == 0);
+  assert_non_null(cJSON_GetStringValue(cJSON_GetObjectItem(j, "string_to_sign")));
+  assert_null(strstr(ex.body, "FwoGZXIvYXdzEXAMPLETOKEN")); /* never the token */
+  assert_null(strstr(ex.body, "wJalrXUtnFEMI")); /* never the secret */
+  cJSON_Delete(j);
+  fixture_close(&fx);
+}
+
 static void test_client_options(void **state) {
   (void)state;
   uv_loop_t loop;
@@ -672,6 +729,7 @@ int main(void) {
       cmocka_unit_test(test_signed_at_dispatch),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_client_options),
+      cmocka_unit_test(test_presign_and_explain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,7 +65,7 @@ typedef struct {
   const char *user_agent_suffix; /* appended to "uvaws/VERSION" */
   const char *ca_file;        /* PEM bundle to trust instead of the system's */
   int tls_no_verify;          /* 1 turns TLS verification off: for tests only */
-  unsigned sign_flags;        /* UVAWS_SIGV4_* (UVAWS_SIGV4_S3 for S3) */
+  unsigned sign_flags;        /* UVAWS_SIGV4_*; 0: UVAWS_SIGV4_S3 for "s3", none otherwise */
   /* Retries, as the AWS SDKs do them. NULL/0: AWS_RETRY_MODE and
    * AWS_MAX_ATTEMPTS, then the profile's retry_mode and max_attempts, then
    * "standard" and 3. max_attempts counts the first attempt: 1 disables retries. */
@@ -85,6 +85,8 @@ typedef struct {
 typedef struct {
   const char *method;     /* "GET", "POST" ... */
   const char *path;       /* plain, not encoded: "/my table/item 1"; must start with '/' */
+  int path_encoded;       /* 1: `path` is already percent-encoded as it goes on the wire
+                             (a segment holding "/" as %2F); then it is sent as given */
   const uvaws_kv_t *query; /* plain names and values */
   size_t query_count;
   const uvaws_kv_t *headers;
@@ -134,6 +136,21 @@ UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req,
  * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
  * whose completion is already on its way. */
 UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
+
+/* Presigns `req` (method, path, query) with the client's credentials, region
+ * and endpoint, as the SDKs do (the payload unsigned): the callback gets the
+ * URL, valid `expires_s` seconds (1 to 7 days), in res->body with status 200.
+ * Waits for credentials and region like a request, but sends nothing.
+ * Returns 0 or the errors of uvaws_fetch, or UVAWS_EEXPIRES. */
+UVAWS_EXTERN int uvaws_presign(uvaws_client_t *client, const uvaws_request_t *req,
+                               unsigned expires_s, uvaws_response_cb cb, void *arg);
+
+/* Signs `req` without sending it, for debugging SignatureDoesNotMatch: the
+ * callback gets in res->body a JSON object with method, url,
+ * canonical_request, string_to_sign, signed_headers and the headers to send.
+ * A session token is shown redacted wherever it appears. */
+UVAWS_EXTERN int uvaws_sign_explain(uvaws_client_t *client, const uvaws_request_t *req,
+                                    uvaws_response_cb cb, void *arg);
 
 /* The loop a client runs on. */
 UVAWS_EXTERN uv_loop_t *uvaws_client_loop(const uvaws_client_t *client);

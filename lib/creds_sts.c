@@ -1,0 +1,182 @@
+#include "creds_sts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "client_internal.h"
+#include "secret.h"
+#include "sigv4_canon.h"
+#include "xml_json.h"
+
+#define STS_TIMEOUT_MS 10000
+
+struct sts_op_s {
+  uvaws_job_t *job;
+  sts_done_cb cb; /* NULL once abandoned */
+  void *arg;
+  const char *action;
+};
+
+static void add_param(buf_t *b, const char *name, const char *value) {
+  buf_addc(b, '&');
+  buf_adds(b, name);
+  buf_addc(b, '=');
+  canon_encode(b, value, strlen(value), 0);
+}
+
+static void build_body(buf_t *b, const char *action, const sts_request_t *r) {
+  buf_adds(b, "Action=");
+  buf_adds(b, action);
+  buf_adds(b, "&Version=2011-06-15");
+  add_param(b, "RoleArn", r->role_arn);
+  add_param(b, "RoleSessionName", r->session_name);
+  if (r->external_id)
+    add_param(b, "ExternalId", r->external_id);
+  if (r->duration_s > 0) {
+    char d[16];
+    snprintf(d, sizeof d, "%d", r->duration_s);
+    add_param(b, "DurationSeconds", d);
+  }
+}
+
+static void report(sts_op_t *op, creds_t *creds, int code, const char *fmt, const char *a,
+                   const char *b) {
+  if (op->cb) {
+    char detail[768];
+    snprintf(detail, sizeof detail, fmt, op->action, a ? a : "", b ? b : "");
+    op->cb(op->arg, creds, code, detail);
+  }
+}
+
+static void on_answer(const uvaws_response_t *res, void *arg) {
+  sts_op_t *op = arg;
+  op->job = NULL;
+  if (res->error != NULL) {
+    const uvaws_error_t *e = res->error;
+    report(op, NULL, UVAWS_ECREDS, "STS %s failed: %s%s", e->aws_type ? e->aws_type : uvaws_strerror(e->code),
+           e->message ? e->message : e->detail ? e->detail : "");
+    free(op);
+    return;
+  }
+  char why[128] = "";
+  cJSON *j = xml_to_json(res->body, res->body_len, why, sizeof why);
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "Credentials");
+  const char *ak = cJSON_GetStringValue(cJSON_GetObjectItem(c, "AccessKeyId"));
+  const char *sk = cJSON_GetStringValue(cJSON_GetObjectItem(c, "SecretAccessKey"));
+  const char *tok = cJSON_GetStringValue(cJSON_GetObjectItem(c, "SessionToken"));
+  const char *exp = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Expiration"));
+  creds_t creds = {0};
+  if (ak && sk && tok && exp && (creds.expiration = creds_parse_time(exp)) > 0) {
+    creds.access_key = strdup(ak);
+    creds.secret_key = strdup(sk);
+    creds.session_token = strdup(tok);
+  }
+  cJSON_Delete(j);
+  if (creds.access_key && creds.secret_key && creds.session_token)
+    report(op, &creds, 0, "%s%s%s", "", "");
+  else
+    report(op, NULL, UVAWS_ECREDS, "STS %s: the answer holds no credentials%s%s",
+           why[0] ? ": " : "", why);
+  creds_clear(&creds);
+  free(op);
+}
+
+static sts_op_t *send_op(uvaws_client_t *c, const char *action, const char *url,
+                         const uvaws_kv_t *h, size_t nh, const char *body, sts_done_cb cb,
+                         void *arg) {
+  sts_op_t *op = calloc(1, sizeof *op);
+  if (op == NULL)
+    return NULL;
+  op->cb = cb;
+  op->arg = arg;
+  op->action = action;
+  if (client_system_fetch(c, "POST", url, h, nh, body, STS_TIMEOUT_MS, on_answer, op, &op->job) != 0) {
+    free(op);
+    return NULL;
+  }
+  return op;
+}
+
+/* "https://host:port/path" → host:port and the path ("/" when none). */
+static int split_url(const char *url, char **host, char **path) {
+  CURLU *u = curl_url();
+  char *h = NULL, *port = NULL, *p = NULL;
+  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
+  if (ok) {
+    curl_url_get(u, CURLUPART_PORT, &port, 0);
+    curl_url_get(u, CURLUPART_PATH, &p, 0);
+    size_t n = strlen(h) + (port ? strlen(port) + 1 : 0) + 1;
+    *host = malloc(n);
+    *path = strdup(p && p[0] ? p : "/");
+    if (*host)
+      snprintf(*host, n, "%s%s%s", h, port ? ":" : "", port ? port : "");
+    ok = *host && *path;
+  }
+  curl_free(h);
+  curl_free(port);
+  curl_free(p);
+  curl_url_cleanup(u);
+  return ok ? 0 : -1;
+}
+
+sts_op_t *sts_assume_role(uvaws_client_t *c, uvaws_signer_t *signer, const sts_request_t *r,
+                          const creds_t *source, int64_t now, sts_done_cb cb, void *arg) {
+  char *host = NULL, *path = NULL;
+  buf_t body = {0};
+  sts_op_t *op = NULL;
+  if (split_url(r->endpoint, &host, &path) != 0)
+    goto out;
+  build_body(&body, "AssumeRole", r);
+  if (buf_str(&body) == NULL)
+    goto out;
+  const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
+  uvaws_kv_t sign_h[] = {{"Host", host}, {"Content-Type", ctype}};
+  uvaws_sigv4_input_t in = {
+      .access_key = source->access_key, .secret_key = source->secret_key,
+      .session_token = source->session_token, .region = r->region, .service = "sts",
+      .timestamp = now, .method = "POST", .path = path, .headers = sign_h, .header_count = 2,
+      .body = body.data, .body_len = body.len,
+  };
+  uvaws_sigv4_output_t out;
+  if (uvaws_sigv4_sign_headers(signer, &in, &out) != 0)
+    goto out;
+  uvaws_kv_t h[6];
+  size_t nh = 0;
+  h[nh++] = (uvaws_kv_t){"Content-Type", ctype};
+  for (size_t i = 0; i < out.header_count; i++)
+    h[nh++] = out.headers[i];
+  op = send_op(c, "AssumeRole", r->endpoint, h, nh, body.data, cb, arg);
+out:
+  buf_free(&body);
+  free(host);
+  free(path);
+  return op;
+}
+
+sts_op_t *sts_assume_role_web_identity(uvaws_client_t *c, const sts_request_t *r,
+                                       const char *token, sts_done_cb cb, void *arg) {
+  buf_t body = {0};
+  build_body(&body, "AssumeRoleWithWebIdentity", r);
+  add_param(&body, "WebIdentityToken", token);
+  sts_op_t *op = NULL;
+  if (buf_str(&body) != NULL) {
+    /* Unsigned: the token is the proof. */
+    uvaws_kv_t h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    op = send_op(c, "AssumeRoleWithWebIdentity", r->endpoint, h, 1, body.data, cb, arg);
+  }
+  buf_free(&body); /* held the token: cleansed */
+  return op;
+}
+
+void sts_abandon(sts_op_t *op) {
+  if (op == NULL)
+    return;
+  op->cb = NULL;
+  if (op->job)
+    uvaws_cancel(op->job); /* on_answer frees it */
+}

@@ -1,0 +1,55 @@
+/* The uvaws command-line tool: shared pieces of its commands. */
+#ifndef UVAWS_CLI_H
+#define UVAWS_CLI_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+#include <uvaws.h>
+
+/* Exit statuses, by outcome (also in `uvaws --help`). */
+enum {
+  EXIT_OK = 0,
+  EXIT_AWS = 1,     /* AWS answered with an error */
+  EXIT_USAGE = 2,   /* bad arguments or input */
+  EXIT_NETWORK = 3, /* no answer: network, timeout, TLS */
+  EXIT_CONFIG = 4,  /* configuration or credentials */
+  EXIT_OTHER = 5,
+};
+
+typedef struct {
+  const char *region, *profile, *endpoint, *ca_file;
+  unsigned max_attempts;
+  double timeout_s;
+  int verbose;       /* -v: info, -vv: debug, to stderr */
+  int no_verify_ssl;
+  unsigned concurrency;
+  int progress;      /* -1: when stderr is a terminal */
+  unsigned expires;  /* presign */
+  const char *method; /* presign, sign */
+  int explain;        /* sign */
+  const char *headers[32]; /* sign: "Name: value" */
+  int header_count;
+  const char *data;   /* sign: body, or @file */
+} cli_opts_t;
+
+/* A client for `service` on `loop` from the options; prints why on failure. */
+uvaws_client_t *cli_client(uv_loop_t *loop, const char *service, const cli_opts_t *o, int *exit_code);
+void cli_close(uv_loop_t *loop, uvaws_client_t *c);
+
+/* The exit status for an error code. */
+int cli_exit_for(int code);
+
+/* Prints an error to stderr: type, message, request id, status. */
+void cli_print_error(const char *what, const uvaws_error_t *e);
+
+/* The error as a JSON object (for batch lines). */
+cJSON *cli_error_json(const uvaws_error_t *e, long status);
+
+/* Reads "@file" or returns the text itself; NULL (and a message) on failure.
+ * The result is malloc'd. "-" reads standard input. */
+char *cli_text_arg(const char *arg);
+
+int cmd_batch(const char *service, const char *input, const cli_opts_t *o);
+
+#endif
