@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""The uvaws command-line tool and every example, against the emulators.
+
+Run by meson under test/harness/peers.py (--dynalite --ses), with the build
+directory as the first argument. Exercises call, batch (a few hundred lines
+with failures and bad lines), presign, sign --explain and bad arguments, then
+runs each example the way a user would.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build"
+TOOL = os.path.join(BUILD, "tools", "uvaws")
+EX = os.path.join(BUILD, "examples")
+DDB = os.environ.get("UVAWS_TEST_DYNALITE")
+SES = os.environ.get("UVAWS_TEST_SES")
+SECRET = "tools-test-secret-never-printed"
+ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDTOOLS", AWS_SECRET_ACCESS_KEY=SECRET,
+           AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    ENV.pop(var, None)
+
+
+def run(*args, stdin=None, env=None, timeout=120):
+    p = subprocess.run(list(args), input=stdin, capture_output=True, text=True,
+                       env=env or ENV, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def uvaws(*args, **kw):
+    return run(TOOL, *args, **kw)
+
+
+TABLE_SPEC = {"AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+              "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+              "BillingMode": "PAY_PER_REQUEST"}
+
+
+@unittest.skipUnless(DDB and SES, "needs the emulators (run under peers.py)")
+class Tool(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        spec = dict(TABLE_SPEC, TableName="tooltable")
+        rc, out, err = uvaws("--endpoint", DDB, "call", "dynamodb", "CreateTable", json.dumps(spec))
+        assert rc == 0, err
+
+    def test_help_and_bad_arguments(self):
+        rc, out, _ = uvaws("--help")
+        self.assertEqual(rc, 0)
+        for word in ("call SERVICE OPERATION", "batch SERVICE", "presign", "--explain",
+                     "exit status"):
+            self.assertIn(word, out)
+        self.assertEqual(uvaws("--version")[0], 0)
+        rc, _, err = uvaws("--bogus")
+        self.assertEqual(rc, 2)
+        self.assertIn("unknown option", err)
+        self.assertEqual(uvaws("call", "dynamodb")[0], 2)
+        self.assertEqual(uvaws("--concurrency", "zero", "batch", "dynamodb")[0], 2)
+        rc, _, err = uvaws("--endpoint", DDB, "call", "dynamodb", "ListTables", "{not json")
+        self.assertEqual(rc, 2)
+        self.assertIn("not a JSON object", err)
+
+    def test_call(self):
+        item = {"TableName": "tooltable", "Item": {"id": {"S": "c1"}, "v": {"N": "7"}}}
+        self.assertEqual(uvaws("--endpoint", DDB, "call", "dynamodb", "PutItem",
+                               json.dumps(item))[0], 0)
+        # parameters from a file and from stdin
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "uvaws-get-%d.json" % os.getpid())
+        with open(path, "w") as f:
+            json.dump({"TableName": "tooltable", "Key": {"id": {"S": "c1"}}}, f)
+        rc, out, err = uvaws("--endpoint", DDB, "call", "dynamodb", "GetItem", "@" + path)
+        os.unlink(path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["Item"]["v"]["N"], "7")
+        rc, out, _ = uvaws("--endpoint", DDB, "call", "dynamodb", "GetItem", "-",
+                           stdin=json.dumps({"TableName": "tooltable", "Key": {"id": {"S": "c1"}}}))
+        self.assertEqual(json.loads(out)["Item"]["id"]["S"], "c1")
+        # an AWS error: type, message and request id on stderr, exit 1
+        rc, out, err = uvaws("--endpoint", DDB, "call", "dynamodb", "DescribeTable",
+                             '{"TableName": "missing-table"}')
+        self.assertEqual(rc, 1)
+        self.assertEqual(out, "")
+        self.assertIn("ResourceNotFoundException", err)
+        self.assertIn("request id", err)
+        self.assertNotIn(SECRET, out + err)
+        # nothing listens there: exit 3
+        rc, _, err = uvaws("--endpoint", "http://127.0.0.1:9", "--max-attempts", "1", "call",
+                           "dynamodb", "ListTables")
+        self.assertEqual(rc, 3)
+
+    def test_batch(self):
+        lines = []
+        for i in range(300):
+            lines.append(json.dumps({"op": "PutItem", "id": "put-%d" % i, "params": {
+                "TableName": "tooltable", "Item": {"id": {"S": "b%d" % i}}}}))
+        lines.insert(50, "this is not json")
+        lines.insert(100, json.dumps({"params": {}}))  # no op
+        lines.append(json.dumps({"op": "GetItem", "id": "bad-table", "params": {
+            "TableName": "missing-table", "Key": {"id": {"S": "x"}}}}))
+        lines.append("")  # blank lines are not requests
+        rc, out, err = uvaws("--endpoint", DDB, "--concurrency", "16", "--progress", "batch",
+                             "dynamodb", stdin="\n".join(lines) + "\n")
+        self.assertEqual(rc, 1)  # one request failed
+        results = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual(len(results), 303)
+        ok = [r for r in results if r.get("ok")]
+        self.assertEqual(len(ok), 300)
+        self.assertEqual(sorted(r["id"] for r in ok), sorted("put-%d" % i for i in range(300)))
+        bad = {r.get("id", r.get("line")): r for r in results if not r.get("ok")}
+        self.assertEqual(bad["bad-table"]["error"]["type"], "ResourceNotFoundException")
+        self.assertEqual(bad[51]["error"]["code"], "UVAWS_EINVAL")   # line numbers, 1-based
+        self.assertEqual(bad[101]["error"]["code"], "UVAWS_EINVAL")
+        self.assertIn("batch: 301 requests, 300 ok, 1 failed, 2 invalid lines", err)
+        self.assertIn("p99", err)
+        self.assertIn("[####", err)  # the progress bar, forced on
+        # the batch from a file, all good: exit 0, no bar when asked not to
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "uvaws-batch-%d.jsonl" % os.getpid())
+        with open(path, "w") as f:
+            f.write("\n".join(lines[:40]) + "\n")
+        rc, out, err = uvaws("--endpoint", DDB, "--no-progress", "batch", "dynamodb", path)
+        os.unlink(path)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("[#", err)
+        self.assertEqual(len(out.splitlines()), 40)
+
+    def test_presign_and_sign(self):
+        rc, out, err = uvaws("--region", "eu-west-1", "presign", "--expires", "600", "s3",
+                             "/my-bucket/a key.txt")
+        self.assertEqual(rc, 0, err)
+        url = out.strip()
+        self.assertTrue(url.startswith("https://s3.eu-west-1.amazonaws.com/my-bucket/a%20key.txt?"))
+        self.assertIn("X-Amz-Expires=600", url)
+        self.assertIn("X-Amz-Credential=AKIDTOOLS%2F", url)
+        self.assertNotIn(SECRET, url)
+        env = dict(ENV, AWS_SESSION_TOKEN="tools-session-token-secret")
+        rc, out, err = uvaws("--endpoint", DDB, "sign", "--explain", "--method", "POST", "-H",
+                             "Content-Type: application/x-amz-json-1.0", "--data", "{}",
+                             "dynamodb", "/", env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("--- canonical request\nPOST\n/\n", out)
+        self.assertIn("--- string to sign\nAWS4-HMAC-SHA256\n", out)
+        self.assertIn("Authorization: AWS4-HMAC-SHA256 Credential=AKIDTOOLS/", out)
+        self.assertNotIn("tools-session-token-secret", out + err)
+        self.assertNotIn(SECRET, out + err)
+        self.assertEqual(uvaws("presign", "--expires", "999999", "s3", "/b/k")[0], 2)
+
+
+@unittest.skipUnless(DDB and SES, "needs the emulators (run under peers.py)")
+class Examples(unittest.TestCase):
+    def test_sigv4_demo(self):
+        rc, out, _ = run(os.path.join(EX, "sigv4_demo"))
+        self.assertEqual(rc, 0)
+        self.assertIn("--- canonical request", out)
+        self.assertIn("X-Amz-Signature=", out)
+        self.assertNotIn(SECRET, out)
+
+    def test_dynamodb_callbacks_and_futures(self):
+        rc, out, err = run(os.path.join(EX, "dynamodb_bulk"), "--endpoint", DDB, "--items", "300",
+                           "--table", "ex_bulk")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"PutItem +300 items .* failed 0")
+        self.assertRegex(out, r"GetItem +300 items .* failed 0")
+        rc, out, err = run(os.path.join(EX, "dynamodb_futures"), "--endpoint", DDB, "--items",
+                           "300", "--table", "ex_futures")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("PutItem: 300 items", out)
+        self.assertIn("0 failed", out)
+
+    def test_ses_send(self):
+        rc, out, err = run(os.path.join(EX, "ses_send"), "--endpoint", SES, "--to",
+                           "examples@example.com")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("SES v1 SendEmail: MessageId", out)
+        self.assertIn("SES v2 SendEmail: MessageId", out)
+        store = json.load(urllib.request.urlopen(SES + "/store"))
+        subjects = [m["subject"] for m in store["emails"]]
+        self.assertIn("Hello from uvaws (SES v1)", subjects)
+        self.assertIn("Hello from uvaws (SES v2)", subjects)
+
+    def test_s3_presign(self):
+        rc, out, err = run(os.path.join(EX, "s3_presign"), "bucket", "dir/file.txt", "120")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith("https://s3.us-east-1.amazonaws.com/bucket/dir/file.txt?"))
+        self.assertIn("X-Amz-Expires=120", out)
+
+    def test_ddb_server(self):
+        put = {"TableName": "uvaws_demo", "Item": {"id": {"S": "srv-1"}, "v": {"S": "hello"}}}
+        rc, _, err = uvaws("--endpoint", DDB, "call", "dynamodb", "CreateTable",
+                           json.dumps(dict(TABLE_SPEC, TableName="uvaws_demo")))
+        self.assertEqual(uvaws("--endpoint", DDB, "call", "dynamodb", "PutItem",
+                               json.dumps(put))[0], 0)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        srv = subprocess.Popen([os.path.join(EX, "ddb_server"), "--endpoint", DDB, "--port",
+                                str(port)], stdout=subprocess.PIPE, text=True, env=ENV)
+        try:
+            self.assertIn("listening", srv.stdout.readline())
+            # two clients at once: the slow one does not hold up the other
+            a = socket.create_connection(("127.0.0.1", port), timeout=10)
+            b = socket.create_connection(("127.0.0.1", port), timeout=10)
+            a.sendall(b"GET srv-1\nGET nothing-here\n")
+            b.sendall(b"bogus\nGET srv-1\n")
+            fa = a.makefile()
+            ra = fa.readline() + fa.readline()
+            fb = b.makefile()
+            rb = [json.loads(fb.readline()), json.loads(fb.readline())]
+            answers = [json.loads(l) for l in ra.splitlines()]
+            by_key = {x["key"]: x for x in answers}
+            self.assertEqual(by_key["srv-1"]["item"], {"id": "srv-1", "v": "hello"})
+            self.assertIsNone(by_key["nothing-here"]["item"])
+            self.assertEqual(rb[0]["error"], "want: GET <key>")
+            self.assertEqual(rb[1]["item"]["v"], "hello")
+            fa.close()
+            fb.close()
+            a.close()
+            b.close()
+        finally:
+            srv.terminate()
+            srv.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
