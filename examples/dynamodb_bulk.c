@@ -64,6 +64,24 @@ static void submit_next(run_t *run) {
   }
 }
 
+/* A new table is CREATING for a while: wait until DynamoDB says ACTIVE. */
+static int wait_code = -1;
+static void on_active(const uvaws_error_t *err, void *arg) {
+  (void)arg;
+  wait_code = err ? err->code : 0;
+}
+
+static int wait_active(uv_loop_t *loop, uvaws_client_t *c, const char *table) {
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "TableName", table);
+  int rc = uvaws_wait_for(c, "DescribeTable", p, "Table.TableStatus", "ACTIVE", 200, 120000,
+                          on_active, NULL);
+  cJSON_Delete(p);
+  if (rc == 0)
+    uv_run(loop, UV_RUN_DEFAULT);
+  return rc ? rc : wait_code;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -159,6 +177,10 @@ int main(int argc, char **argv) {
   }
   printf("table    %s %s\n", table, r->error ? "exists" : "created");
   uvaws_future_release(f);
+  if ((rc = wait_active(loop, client, table)) != 0) {
+    fprintf(stderr, "waiting for %s: %s\n", table, uvaws_strerror(rc));
+    return 1;
+  }
 
   run_t run = {.client = client, .table = table, .items = items};
   run.latency_ms = calloc((size_t)items, sizeof(double));

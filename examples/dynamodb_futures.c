@@ -20,6 +20,24 @@ static uvaws_future_t *put_item(uvaws_client_t *c, const char *table, int i) {
   return uvaws_fetch_future(c, &req, NULL);
 }
 
+/* A new table is CREATING for a while: wait until DynamoDB says ACTIVE. */
+static int wait_code = -1;
+static void on_active(const uvaws_error_t *err, void *arg) {
+  (void)arg;
+  wait_code = err ? err->code : 0;
+}
+
+static int wait_active(uv_loop_t *loop, uvaws_client_t *c, const char *table) {
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "TableName", table);
+  int rc = uvaws_wait_for(c, "DescribeTable", p, "Table.TableStatus", "ACTIVE", 200, 120000,
+                          on_active, NULL);
+  cJSON_Delete(p);
+  if (rc == 0)
+    uv_run(loop, UV_RUN_DEFAULT);
+  return rc ? rc : wait_code;
+}
+
 int main(int argc, char **argv) {
   const char *endpoint = getenv("AWS_ENDPOINT_URL_DYNAMODB"), *table = "uvaws_futures";
   int items = 1000;
@@ -56,6 +74,10 @@ int main(int argc, char **argv) {
   printf("CreateTable: %s\n", r->error ? (r->error->aws_type ? r->error->aws_type : "error") : "ok");
   uvaws_future_release(f);
   free(body);
+  if (wait_active(loop, c, table) != 0) {
+    fprintf(stderr, "table %s never became ACTIVE\n", table);
+    return 1;
+  }
 
   uvaws_future_t **fs = calloc((size_t)items, sizeof *fs);
   for (int i = 0; i < items; i++)

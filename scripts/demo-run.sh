@@ -13,6 +13,13 @@ $uvaws --endpoint "$UVAWS_TEST_DYNALITE" call dynamodb CreateTable '{"TableName"
   "AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],
   "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
 
+# A new table is CREATING for a while: wait until it is ACTIVE.
+for _ in $(seq 1 600); do
+  $uvaws --endpoint "$UVAWS_TEST_DYNALITE" call dynamodb DescribeTable '{"TableName":"uvaws_demo"}' \
+    | grep -q '"TableStatus":[[:space:]]*"ACTIVE"' && break
+  sleep 0.1
+done
+
 echo "-- uvaws batch: PutItem x $items, 64 in flight"
 seq 1 "$items" | awk '{printf "{\"op\":\"PutItem\",\"id\":%d,\"params\":{\"TableName\":\"uvaws_demo\",\"Item\":{\"id\":{\"S\":\"item-%06d\"},\"n\":{\"N\":\"%d\"},\"note\":{\"S\":\"written by uvaws batch\"}}}}\n", $1, $1, $1}' \
   | $uvaws --endpoint "$UVAWS_TEST_DYNALITE" --concurrency 64 batch dynamodb > "$out/put.jsonl" || true

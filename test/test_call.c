@@ -95,6 +95,8 @@ static const char *str_at(const cJSON *j, const char *path) {
 
 /* ---- DynamoDB -------------------------------------------------------------- */
 
+static void on_waited(const uvaws_error_t *err, void *arg) { *(int *)arg = err ? err->code : 0; }
+
 static void test_dynamodb_items(void **state) {
   (void)state;
   fx_t fx;
@@ -108,6 +110,22 @@ static void test_dynamodb_items(void **state) {
   assert_int_equal(g.code, 0);
   assert_string_equal(str_at(g.out, "TableDescription.TableName"), "calls");
   cJSON_Delete(g.out);
+  /* CREATING until ACTIVE: the waiter polls DescribeTable */
+  cJSON *dp = cJSON_Parse("{\"TableName\":\"calls\"}");
+  int waited = -1;
+  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "ACTIVE",
+                                  50, 30000, on_waited, &waited), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(waited, 0);
+  /* a state that never comes: the waiter gives up with a timeout */
+  waited = -1;
+  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "DELETING",
+                                  50, 300, on_waited, &waited), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(waited, UVAWS_ETIMEDOUT);
+  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, NULL, "ACTIVE", 50, 300,
+                                  on_waited, &waited), UVAWS_EINVAL);
+  cJSON_Delete(dp);
 
   /* every AttributeValue type, through the helpers, both ways */
   const char *plain_text =

@@ -52,6 +52,17 @@ static void test_table_lifecycle(void **state) {
                           cJSON_GetObjectItem(j, "TableDescription"), "TableName")),
                       "uvaws_items");
   cJSON_Delete(j);
+  /* CREATING until ACTIVE: writing before that may find no table */
+  for (int i = 0; i < 600; i++) {
+    j = ddb("DescribeTable", "{\"TableName\":\"uvaws_items\"}", &code, NULL, 0);
+    const char *st = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "Table"), "TableStatus"));
+    int active = st && strcmp(st, "ACTIVE") == 0;
+    cJSON_Delete(j);
+    if (active)
+      break;
+    uv_sleep(50);
+  }
 
   j = ddb("PutItem",
           "{\"TableName\":\"uvaws_items\",\"Item\":{\"id\":{\"S\":\"k1\"},"

@@ -37,6 +37,19 @@ def uvaws(*args, **kw):
     return run(TOOL, *args, **kw)
 
 
+def create_table(name):
+    """Creates a table and waits until it is ACTIVE, as real DynamoDB wants."""
+    uvaws("--endpoint", DDB, "call", "dynamodb", "CreateTable",
+          json.dumps(dict(TABLE_SPEC, TableName=name)))
+    for _ in range(600):
+        rc, out, _ = uvaws("--endpoint", DDB, "call", "dynamodb", "DescribeTable",
+                           json.dumps({"TableName": name}))
+        if rc == 0 and json.loads(out)["Table"]["TableStatus"] == "ACTIVE":
+            return
+        time.sleep(0.1)
+    raise AssertionError("table %s never became ACTIVE" % name)
+
+
 TABLE_SPEC = {"AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
               "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
               "BillingMode": "PAY_PER_REQUEST"}
@@ -46,9 +59,7 @@ TABLE_SPEC = {"AttributeDefinitions": [{"AttributeName": "id", "AttributeType": 
 class Tool(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        spec = dict(TABLE_SPEC, TableName="tooltable")
-        rc, out, err = uvaws("--endpoint", DDB, "call", "dynamodb", "CreateTable", json.dumps(spec))
-        assert rc == 0, err
+        create_table("tooltable")
 
     def test_help_and_bad_arguments(self):
         rc, out, _ = uvaws("--help")
@@ -191,8 +202,7 @@ class Examples(unittest.TestCase):
 
     def test_ddb_server(self):
         put = {"TableName": "uvaws_demo", "Item": {"id": {"S": "srv-1"}, "v": {"S": "hello"}}}
-        rc, _, err = uvaws("--endpoint", DDB, "call", "dynamodb", "CreateTable",
-                           json.dumps(dict(TABLE_SPEC, TableName="uvaws_demo")))
+        create_table("uvaws_demo")
         self.assertEqual(uvaws("--endpoint", DDB, "call", "dynamodb", "PutItem",
                                json.dumps(put))[0], 0)
         s = socket.socket()

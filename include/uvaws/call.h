@@ -65,6 +65,18 @@ UVAWS_EXTERN int uvaws_paginate(uvaws_client_t *client, const char *operation,
                                 const cJSON *params, uvaws_page_cb page_cb,
                                 uvaws_pages_done_cb done_cb, void *arg);
 
+/* Waiters: calls `operation` with `params` every `interval_ms` until the
+ * answer's member at `path` (dotted: "Table.TableStatus") is the string
+ * `expected` ("ACTIVE"), as the SDKs' waiters do (a table after CreateTable,
+ * an instance after RunInstances). `done_cb` comes once: err NULL when
+ * reached, UVAWS_ETIMEDOUT after `timeout_ms`, or the error of a call that
+ * failed. Returns 0 or the errors of uvaws_call. */
+typedef void (*uvaws_wait_cb)(const uvaws_error_t *err, void *arg);
+UVAWS_EXTERN int uvaws_wait_for(uvaws_client_t *client, const char *operation,
+                                const cJSON *params, const char *path, const char *expected,
+                                unsigned interval_ms, unsigned timeout_ms, uvaws_wait_cb done_cb,
+                                void *arg);
+
 /* The service table: each row says how to reach and speak to a service. */
 typedef enum {
   UVAWS_PROTOCOL_JSON = 1,  /* awsJson1_0 / awsJson1_1 */
