@@ -500,23 +500,31 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   return j;
 }
 
-uvaws_job_t *client_job_for(uvaws_client_t *c, const uvaws_request_t *req, int *rc) {
-  *rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
-  if (*rc == 0 && c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
-    *rc = UVAWS_EQUEUEFULL;
-  if (*rc != 0)
-    return NULL;
+int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
+                   unsigned sign_expires_s, int sign_only, uvaws_job_t **job_out) {
+  if (job_out)
+    *job_out = NULL;
+  if (c == NULL || req == NULL || cb == NULL)
+    return UVAWS_EINVAL;
+  int rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
+  if (rc == 0 && c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
+    rc = UVAWS_EQUEUEFULL;
+  if (rc != 0)
+    return rc;
   uvaws_job_t *j = job_new(c, req);
   if (j == NULL)
-    *rc = UVAWS_ENOMEM;
-  return j;
-}
-
-void client_submit(uvaws_client_t *c, uvaws_job_t *j) {
+    return UVAWS_ENOMEM;
+  j->cb = cb;
+  j->arg = arg;
+  j->sign_only = sign_only;
+  j->expires_s = sign_expires_s;
   j->state = JOB_QUEUED;
   c->stats.submitted++;
   queue_push(c, j);
+  if (job_out)
+    *job_out = j;
   client_dispatch_more(c);
+  return 0;
 }
 
 void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
@@ -525,20 +533,7 @@ void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const ch
 
 int uvaws_fetch(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
                 uvaws_job_t **job_out) {
-  if (job_out)
-    *job_out = NULL;
-  if (c == NULL || req == NULL || cb == NULL)
-    return UVAWS_EINVAL;
-  int rc;
-  uvaws_job_t *j = client_job_for(c, req, &rc);
-  if (j == NULL)
-    return rc;
-  j->cb = cb;
-  j->arg = arg;
-  if (job_out)
-    *job_out = j;
-  client_submit(c, j);
-  return 0;
+  return client_enqueue(c, req, cb, arg, 0, 0, job_out);
 }
 
 static void abort_in_flight(uvaws_client_t *c, uvaws_job_t *j) {

@@ -132,9 +132,10 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
 /* Signs a sign-only job now and completes it (from the loop) with its URL or
  * explanation; 0 or an error for the caller to report. */
 int client_sign_only(uvaws_client_t *c, uvaws_job_t *j);
-/* For client_sign.c: a fetch's job, validated and copied, not yet queued. */
-uvaws_job_t *client_job_for(uvaws_client_t *c, const uvaws_request_t *req, int *rc);
-void client_submit(uvaws_client_t *c, uvaws_job_t *j);
+/* Validates, copies and queues a request (uvaws_fetch; with sign_only, a
+ * presign or an explanation). 0 or an error with no callback. */
+int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
+                   unsigned sign_expires_s, int sign_only, uvaws_job_t **job_out);
 void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
 
 /* client_retry.c */

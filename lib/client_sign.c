@@ -96,30 +96,14 @@ int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
   return 0;
 }
 
-static int sign_job(uvaws_client_t *c, const uvaws_request_t *req, unsigned expires_s,
-                    uvaws_response_cb cb, void *arg) {
-  if (c == NULL || req == NULL || cb == NULL)
-    return UVAWS_EINVAL;
-  int rc;
-  uvaws_job_t *j = client_job_for(c, req, &rc);
-  if (j == NULL)
-    return rc;
-  j->sign_only = 1;
-  j->expires_s = expires_s;
-  j->cb = cb;
-  j->arg = arg;
-  client_submit(c, j);
-  return 0;
-}
-
 int uvaws_presign(uvaws_client_t *c, const uvaws_request_t *req, unsigned expires_s,
                   uvaws_response_cb cb, void *arg) {
   if (expires_s == 0 || expires_s > UVAWS_SIGV4_MAX_EXPIRES)
     return UVAWS_EEXPIRES;
-  return sign_job(c, req, expires_s, cb, arg);
+  return client_enqueue(c, req, cb, arg, expires_s, 1, NULL);
 }
 
 int uvaws_sign_explain(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb,
                        void *arg) {
-  return sign_job(c, req, 0, cb, arg);
+  return client_enqueue(c, req, cb, arg, 0, 1, NULL);
 }
