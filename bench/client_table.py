@@ -19,6 +19,7 @@ import sys
 ROWS = [  # name, label in the table, label in the chart
     ('uvaws', 'uvaws (signed; retries on)', 'uvaws'),
     ('uvaws_noretry', 'uvaws (signed; max_attempts 1)', 'uvaws, max_attempts 1'),
+    ('uvaws_call', 'uvaws_call GetItem (operation layer)', 'uvaws_call'),
     ('raw', 'raw curl multi-uv (unsigned)', 'raw multi-uv'),
     ('raw_sigv4', 'raw + CURLOPT_AWS_SIGV4', 'raw + AWS_SIGV4'),
     ('sdk_js_v3', 'AWS SDK for JavaScript v3', 'JS SDK v3'),

@@ -120,6 +120,8 @@ while [ $r -le "$runs" ]; do
   one $r "$B/bench_client_uvaws" --url "$url" --requests "$requests" --inflight "$inflight" --name uvaws
   one $r "$B/bench_client_uvaws" --url "$url" --requests "$requests" --inflight "$inflight" \
     --max-attempts 1 --name uvaws_noretry
+  one $r "$B/bench_client_uvaws" --url "$url" --requests "$requests" --inflight "$inflight" \
+    --call --name uvaws_call
   one $r "$B/bench_client_raw" --url "$url/" --requests "$requests" --inflight "$inflight" --name raw
   one $r "$B/bench_client_raw" --url "$url/" --requests "$requests" --inflight "$inflight" \
     --sigv4 --name raw_sigv4

@@ -36,7 +36,12 @@ for path in args:
     for line in lines:
         if not line.strip():
             continue
-        t = json.loads(line)
+        try:
+            t = json.loads(line)
+        except ValueError:
+            print(f"count_tests: an unreadable line in {path}", file=sys.stderr)
+            failed += 1
+            continue
         out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
         result = t.get("result")
         p = sum(int(n) for n in PASS_RE.findall(out))
