@@ -138,12 +138,13 @@ int main(int argc, char **argv) {
       i += 2;
     } else if (used == 0 && strcmp(argv[i], "--call") == 0) {
       use_call = 1;
+      i++;
     } else if (used == 0 && strcmp(argv[i], "--queue-heap") == 0 && i + 1 < argc) {
       heap_n = atol(argv[i + 1]);
       i += 2;
     } else {
       fprintf(stderr,
-              "usage: %s --url URL [--requests N] [--inflight N] [--max-attempts N] [--name NAME]\n"
+              "usage: %s --url URL [--requests N] [--inflight N] [--max-attempts N] [--call] [--name NAME]\n"
               "       %s --queue-heap N [--url URL]\n",
               argv[0], argv[0]);
       return 2;
