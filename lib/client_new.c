@@ -48,6 +48,13 @@ int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *
                          "user or fragment", endpoint);
     goto out;
   }
+  /* A default port is not part of the Host curl sends: drop it so that the
+   * Host we sign is byte for byte the one on the wire. */
+  if (port && ((strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
+               (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0))) {
+    curl_free(port);
+    port = NULL;
+  }
   size_t hlen = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
   free(c->host);
   free(c->base_url);

@@ -116,6 +116,8 @@ static void test_roundtrip(void **state) {
   assert_non_null(strstr(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
   assert_non_null(strstr(auth, "SignedHeaders=content-type;host;x-amz-date;x-amz-target"));
   assert_null(cJSON_GetObjectItem(hd, "expect"));
+  /* the Host on the wire (written by curl) is the Host that was signed */
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(hd, "host")), server + strlen("http://"));
   assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "body")), body);
   assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(hd, "user-agent")), "uvaws/"));
   cJSON_Delete(log);
