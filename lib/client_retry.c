@@ -2,7 +2,9 @@
  * (and when), as the retry policy says; backoff waits on a uv_timer per
  * waiting request; retries re-enter at the head of the queue and are signed
  * again when dispatched. Also the one retry after an expired token (fresh
- * credentials) and after a clock-skew answer (corrected clock). */
+ * credentials) and after a clock-skew answer (corrected clock): neither
+ * draws on the quota, but both count as retries and stay within
+ * max_attempts, so max_attempts 1 really means "send once". */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,22 +104,26 @@ int client_retry_after(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t
     retry_on_success(&c->retry, j->retry_cost);
     return 0;
   }
-  if (err->code == UVAWS_EAWS && client_auth_retry(c, j, err)) {
+  /* max_attempts bounds every retry, these two included: 1 means "send once". */
+  int may_retry = j->attempts < c->retry.max_attempts;
+  if (may_retry && err->code == UVAWS_EAWS && client_auth_retry(c, j, err)) {
     client_log(c, UVAWS_LOG_INFO, "%s %s: %s, retrying once with fresh credentials", j->method,
                j->path, err->aws_type);
     uvaws_error_clear(&j->error);
+    c->stats.retries++;
     client_requeue_front(c, j);
     return 1;
   }
   if (f == FAILURE_SKEW) {
     double skew;
-    if (j->skew_retried || !skew_from(c, res, &skew))
+    if (!may_retry || j->skew_retried || !skew_from(c, res, &skew))
       return 0;
     j->skew_retried = 1;
     c->clock_skew_s = skew;
     client_log(c, UVAWS_LOG_WARN, "%s %s: %s; the server's clock is %+.0f s from ours, "
                "correcting and retrying once", j->method, j->path, err->aws_type, skew);
     uvaws_error_clear(&j->error);
+    c->stats.retries++;
     client_requeue_front(c, j);
     return 1;
   }
@@ -167,6 +173,9 @@ int client_retry_setup(uvaws_client_t *c, const uvaws_client_options_t *o, const
     c->retry.base_delay_s = o->retry_base_delay_ms / 1000.0;
   if (o->retry_max_delay_ms)
     c->retry.max_delay_s = o->retry_max_delay_ms / 1000.0;
+  client_log(c, UVAWS_LOG_DEBUG, "retries: %s mode, at most %u attempts, backoff %.0f ms to %.0f ms",
+             mode == RETRY_ADAPTIVE ? "adaptive" : "standard", c->retry.max_attempts,
+             c->retry.base_delay_s * 1000, c->retry.max_delay_s * 1000);
   c->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)c ^ 0x9E3779B97F4A7C15ULL;
   if (c->rng == 0)
     c->rng = 1;

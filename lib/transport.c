@@ -404,6 +404,11 @@ int conn_parse_headers(conn_t *c) {
     char *line_end = eol ? eol : end;
     if (line_end > p && line_end[-1] == '\r')
       line_end--;
+    /* A NUL inside a line ends the strings callers see: cut there, so the
+     * trimming below applies to what they get. */
+    char *nul = memchr(p, '\0', (size_t)(line_end - p));
+    if (nul != NULL)
+      line_end = nul;
     *line_end = '\0';
     char *colon = first ? NULL : strchr(p, ':');
     first = 0;
