@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "aws_error.h"
 #include "client_priv.h"
 #include "secret.h"
@@ -358,7 +360,12 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
   if (j->error.code != 0)
     res.error = &j->error;
   res.elapsed_ms = elapsed_ms(j);
+  int system = j->system;
   deliver(c, j, &res);
+  /* A system answer holds credentials (metadata, container, STS): don't
+   * leave them in the pooled buffer until it is next overwritten. */
+  if (system && conn->body.data != NULL)
+    OPENSSL_cleanse(conn->body.data, conn->body.len);
   transport_conn_put(c->transport, conn);
   client_dispatch_more(c);
 }
