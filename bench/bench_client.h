@@ -63,9 +63,16 @@ static inline void bench_report(const bench_args_t *a, long ok, long failed, dou
   fflush(stdout);
 }
 
-/* Takes the common options out of argv; returns the index of the first one
- * it does not know (the caller's own flags), or -1 after a usage error. */
+/* Takes one common option (and its value) out of argv at i: returns how many
+ * arguments it used (2), 0 when argv[i] is not one of them (the caller's own
+ * flag, which may well be the last argument), or -1 when its value is missing. */
 static inline int bench_arg(bench_args_t *a, int argc, char **argv, int i) {
+  static const char *const with_value[] = {"--url", "--name", "--requests", "--inflight"};
+  int known = 0;
+  for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+    known |= strcmp(argv[i], with_value[k]) == 0;
+  if (!known)
+    return 0;
   if (i + 1 >= argc)
     return -1;
   if (strcmp(argv[i], "--url") == 0)
@@ -74,10 +81,8 @@ static inline int bench_arg(bench_args_t *a, int argc, char **argv, int i) {
     a->name = argv[i + 1];
   else if (strcmp(argv[i], "--requests") == 0)
     a->requests = atol(argv[i + 1]);
-  else if (strcmp(argv[i], "--inflight") == 0)
-    a->inflight = atol(argv[i + 1]);
   else
-    return 0;
+    a->inflight = atol(argv[i + 1]);
   return 2;
 }
 
