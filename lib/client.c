@@ -632,7 +632,31 @@ int uvaws_cancel(uvaws_job_t *j) {
 
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits
  * for the cancellations to be delivered, then closes everything. */
+void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
+  cl->fn = fn;
+  cl->prev = NULL;
+  cl->next = c->closers;
+  if (c->closers)
+    c->closers->prev = cl;
+  c->closers = cl;
+}
+
+void client_remove_closer(uvaws_client_t *c, closer_t *cl) {
+  if (cl->prev)
+    cl->prev->next = cl->next;
+  else if (c->closers == cl)
+    c->closers = cl->next;
+  if (cl->next)
+    cl->next->prev = cl->prev;
+  cl->prev = cl->next = NULL;
+}
+
 void client_teardown(uvaws_client_t *c) {
+  while (c->closers != NULL) { /* each removes itself */
+    closer_t *cl = c->closers;
+    client_remove_closer(c, cl);
+    cl->fn(cl);
+  }
   while (c->queue_head != NULL) {
     uvaws_job_t *j = c->queue_head;
     queue_unlink(c, j);

@@ -14,6 +14,17 @@ typedef struct defer_s {
 
 void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d));
 
+/* Something outside the queue that waits on the client between calls (a
+ * waiter's pause): told when the client closes, so it ends instead of calling
+ * into a freed client later. Removed by its owner when it ends on its own. */
+typedef struct closer_s {
+  struct closer_s *prev, *next;
+  void (*fn)(struct closer_s *cl);
+} closer_t;
+
+void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl));
+void client_remove_closer(uvaws_client_t *c, closer_t *cl);
+
 /* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
 void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);

@@ -92,6 +92,7 @@ struct uvaws_client_s {
   double clock_skew_s;      /* server time minus ours, learnt from a skew answer */
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
   uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
+  closer_t *closers;         /* waiters pausing between calls */
   size_t backoff_count;
   /* state */
   uvaws_job_t *queue_head, *queue_tail;

@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_internal.h"
 #include "uvaws/call.h"
 
 typedef struct {
+  closer_t closer; /* first: the client's close finds the waiter through it */
   uv_timer_t timer;
   uvaws_client_t *client;
   char *operation, *path, *expected;
   cJSON *params;
   unsigned interval_ms;
+  int calling; /* a call is out: its answer (even a cancellation) ends or goes on */
   uint64_t deadline_ns;
   uvaws_wait_cb done_cb;
   void *arg;
@@ -28,7 +31,22 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 static void finish(waiter_t *w, const uvaws_error_t *err) {
+  client_remove_closer(w->client, &w->closer);
   w->done_cb(err, w->arg);
+  uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+}
+
+/* The client closes. With a call out, its cancelled answer ends the waiter
+ * (once); while pausing between calls, end it now. */
+static void on_client_close(closer_t *cl) {
+  waiter_t *w = (waiter_t *)cl;
+  if (w->calling)
+    return;
+  uv_timer_stop(&w->timer);
+  uvaws_error_t e = {0};
+  uvaws_error_set(&e, UVAWS_ECANCELED, "the client closed while waiting for %s", w->path);
+  w->done_cb(&e, w->arg);
+  uvaws_error_clear(&e);
   uv_close((uv_handle_t *)&w->timer, on_timer_closed);
 }
 
@@ -48,6 +66,7 @@ static void on_timer(uv_timer_t *t) { poll_now(t->data); }
 
 static void on_answer(uvaws_result_t *res, void *arg) {
   waiter_t *w = arg;
+  w->calling = 0;
   if (res->error != NULL) {
     finish(w, res->error);
     return;
@@ -70,6 +89,7 @@ static void on_answer(uvaws_result_t *res, void *arg) {
 
 static void poll_now(waiter_t *w) {
   int rc = uvaws_call(w->client, w->operation, w->params, on_answer, w);
+  w->calling = rc == 0;
   if (rc != 0) {
     uvaws_error_t e = {0};
     uvaws_error_set(&e, rc, "%s: %s", w->operation, uvaws_strerror(rc));
@@ -100,6 +120,7 @@ int uvaws_wait_for(uvaws_client_t *c, const char *operation, const cJSON *params
   if (w->operation && w->path && w->expected && w->params) {
     /* The first call goes out now; its answer (and so done_cb) comes from the loop. */
     rc = uvaws_call(c, operation, w->params, on_answer, w);
+    w->calling = rc == 0;
   }
   if (rc != 0) { /* no handle yet: nothing to close */
     cJSON_Delete(w->params);
@@ -111,5 +132,6 @@ int uvaws_wait_for(uvaws_client_t *c, const char *operation, const cJSON *params
   }
   uv_timer_init(uvaws_client_loop(c), &w->timer);
   w->timer.data = w;
+  client_add_closer(c, &w->closer, on_client_close);
   return rc;
 }

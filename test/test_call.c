@@ -193,6 +193,44 @@ static void test_dynamodb_items(void **state) {
 }
 
 typedef struct {
+  int calls, code;
+} waited_t;
+
+static void count_waited(const uvaws_error_t *err, void *arg) {
+  waited_t *w = arg;
+  w->calls++;
+  w->code = err ? err->code : 0;
+}
+
+static void close_client(uv_timer_t *t) {
+  uvaws_client_close(t->data, on_closed, NULL);
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+/* A client closed while a waiter pauses, or while its call is out: the waiter
+ * ends once, cancelled, and never touches the closed client. */
+static void test_waiter_and_close(void **state) {
+  (void)state;
+  cJSON *dp = cJSON_Parse("{\"TableName\":\"calls\"}");
+  for (int in_flight = 0; in_flight < 2; in_flight++) {
+    fx_t fx;
+    fx_open(&fx, "dynamodb", dynalite);
+    waited_t w = {0};
+    assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "NEVER",
+                                    200, 10000, count_waited, &w), 0);
+    uv_timer_t t;
+    uv_timer_init(&fx.loop, &t);
+    t.data = fx.client;
+    uv_timer_start(&t, close_client, in_flight ? 0 : 100, 0); /* 100 ms: inside a pause */
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.code, UVAWS_ECANCELED);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+  }
+  cJSON_Delete(dp);
+}
+
+typedef struct {
   int pages, items, stop_after;
 } scan_t;
 
@@ -636,6 +674,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dynamodb_items),
       cmocka_unit_test(test_dynamodb_batch_query_scan),
+      cmocka_unit_test(test_waiter_and_close),
       cmocka_unit_test(test_ses_v1),
       cmocka_unit_test(test_ses_v2),
       cmocka_unit_test(test_query_protocols),
