@@ -10,17 +10,11 @@
 #include <openssl/crypto.h>
 
 #include "config_internal.h"
+#include "secret.h"
 
 /* botocore allows role chains; config_t carries one source, so a chain is
  * followed this far only to report cycles and to say what is unsupported. */
 #define MAX_CHAIN 8
-
-static void cleanse_free(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
-}
 
 static int resolve_profile(const config_input_t *in, config_t *out, const char **from) {
   const char *p = NULL;
@@ -342,6 +336,6 @@ void config_free(config_t *cfg) {
   char *secret[] = {cfg->access_key,        cfg->secret_key,        cfg->session_token,
                     cfg->source_access_key, cfg->source_secret_key, cfg->source_session_token};
   for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
-    cleanse_free(secret[i]);
+    secret_free(secret[i]);
   memset(cfg, 0, sizeof *cfg);
 }

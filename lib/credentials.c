@@ -79,19 +79,12 @@ struct creds_chain_s {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void free_secret(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
-}
-
 void creds_clear(creds_t *c) {
   if (c == NULL)
     return;
   free(c->access_key);
-  free_secret(c->secret_key);
-  free_secret(c->session_token);
+  secret_free(c->secret_key);
+  secret_free(c->session_token);
   memset(c, 0, sizeof *c);
 }
 
@@ -272,7 +265,7 @@ static void on_token_file(void *arg, const char *data, size_t len, int err) {
       token[--n] = '\0';
   }
   int rc = token && canon_is_field_value(token) ? container_send(op, token) : UVAWS_EINVAL;
-  free_secret(token);
+  secret_free(token);
   if (rc != 0) {
     fail(ch, 0, UVAWS_ECREDS, "container credentials: token file %s: %s",
          ch->container_token_file, rc == UVAWS_EINVAL ? "holds control characters" : uvaws_strerror(rc));
@@ -316,7 +309,7 @@ static void on_http(const uvaws_response_t *res, void *arg) {
   switch (op->step) {
   case STEP_TOKEN:
     if (ok && res->body_len > 0 && canon_is_field_value(res->body)) {
-      free_secret(ch->imds_token);
+      secret_free(ch->imds_token);
       ch->imds_token = strdup(res->body);
       ch->imds_token_at = (int64_t)time(NULL);
     } else {
@@ -331,7 +324,7 @@ static void on_http(const uvaws_response_t *res, void *arg) {
                                  : "IMDSv2 token refused");
         return;
       }
-      free_secret(ch->imds_token);
+      secret_free(ch->imds_token);
       ch->imds_token = NULL;
     }
     rc = imds_after_token(op);
@@ -750,9 +743,9 @@ void creds_chain_free(creds_chain_t *ch) {
   free(ch->tried);
   free(ch->process_cmd);
   free(ch->container_url);
-  free_secret(ch->container_token);
+  secret_free(ch->container_token);
   free(ch->container_token_file);
   free(ch->imds_endpoint);
-  free_secret(ch->imds_token);
+  secret_free(ch->imds_token);
   free(ch);
 }

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "secret.h"
 
 /* The shared files are tiny; a cap keeps a wrong path (a log, a device) from
  * being slurped whole. */
@@ -52,13 +53,6 @@ typedef struct {
   buf_t val;         /* its value while it may still grow */
   const char *why;   /* what was wrong, for the caller's message */
 } parser_t;
-
-static void cleanse_free(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
-}
 
 static int is_space(char c) {
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
@@ -511,11 +505,11 @@ void ini_free(ini_t *ini) {
       entry_t *e = &s->ent[j];
       for (size_t k = 0; k < e->nsub; k++) {
         free(e->sub[k].key);
-        cleanse_free(e->sub[k].value);
+        secret_free(e->sub[k].value);
       }
       free(e->sub);
       free(e->key);
-      cleanse_free(e->value);
+      secret_free(e->value);
     }
     free(s->ent);
     free(s->name);

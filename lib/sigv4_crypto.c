@@ -5,27 +5,14 @@
 
 #include <openssl/crypto.h>
 
+#include "secret.h"
+
 #define BLOCK 64 /* SHA-256 block size, the HMAC pad length */
-
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p != NULL)
-    memcpy(p, s, n);
-  return p;
-}
-
-static void free_secret(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
-}
 
 /* Forgets the names of an entry but keeps its digest contexts for the next
  * key (re-initializing them overwrites the old state). */
 static void entry_forget(sigv4_key_entry_t *e) {
-  free_secret(e->secret);
+  secret_free(e->secret);
   free(e->region);
   free(e->service);
   e->secret = e->region = e->service = NULL;
@@ -151,9 +138,9 @@ const sigv4_hmac_key_t *sigv4_signing_key(sigv4_crypto_t *c, const char *secret,
   if (e->key.inner == NULL || e->key.outer == NULL ||
       derive(c, secret, date, region, service, &e->key) != 0)
     return NULL;
-  e->secret = dup_str(secret);
-  e->region = dup_str(region);
-  e->service = dup_str(service);
+  e->secret = strdup(secret);
+  e->region = strdup(region);
+  e->service = strdup(service);
   if (e->secret == NULL || e->region == NULL || e->service == NULL) {
     entry_forget(e);
     return NULL;
