@@ -11,10 +11,11 @@ client's CPU per request over the raw baseline's in the same round.
 """
 import json
 import os
-import platform
 import re
 import statistics
 import sys
+
+from machine import cpu_model
 
 ROWS = [  # name, label in the table, label in the chart
     ('uvaws', 'uvaws (signed; retries on)', 'uvaws'),
@@ -25,17 +26,6 @@ ROWS = [  # name, label in the table, label in the chart
     ('sdk_js_v3', 'AWS SDK for JavaScript v3', 'JS SDK v3'),
     ('wrk', 'wrk -t1 (floor, unsigned)', 'wrk (floor)'),
 ]
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown CPU'
 
 
 def wrk(out_file, time_file, inflight):

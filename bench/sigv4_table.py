@@ -9,8 +9,9 @@ usage: sigv4_table.py RESULTS.jsonl CHECK_FILE
 """
 import json
 import os
-import platform
 import sys
+
+from machine import cpu_model
 
 ROWS = [
     ('uvaws_cached', 'getitem'),
@@ -25,17 +26,6 @@ ROWS = [
     ('smithy_presign_s3', 'presign'),
     ('botocore_presign_s3', 'presign'),
 ]
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown CPU'
 
 
 def main(jsonl, check_file):
