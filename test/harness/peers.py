@@ -265,7 +265,7 @@ def missing(args):
     """Why the requested peers can't run here, or None."""
     if args.dynalite or args.ses:
         if shutil.which("node") is None:
-            return "node is not installed (dynalite and aws-ses-v2-local need Node >= 20)"
+            return "node is not installed (dynalite and aws-ses-v2-local run on Node.js >= 18)"
         for pkg in (["dynalite"] if args.dynalite else []) + \
                    (["aws-ses-v2-local"] if args.ses else []):
             if not os.path.isdir(os.path.join(NODE_MODULES, pkg)):
