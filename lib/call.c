@@ -349,6 +349,8 @@ int uvaws_call(uvaws_client_t *c, const char *operation, const cJSON *params, uv
     return call_query(c, svc, operation, params, cl);
   case UVAWS_PROTOCOL_REST_JSON:
     return call_rest_op(c, op->method, op->path, op, params, cl);
+  case UVAWS_PROTOCOL_REST_XML:
+    break;
   }
   free(cl);
   return UVAWS_EINTERNAL;
@@ -360,7 +362,7 @@ int uvaws_call_rest(uvaws_client_t *c, const char *method, const char *path, con
       (params && !cJSON_IsObject(params)))
     return UVAWS_EINVAL;
   static const uvaws_service_t rest_any = {"rest", NULL, NULL, NULL, UVAWS_PROTOCOL_REST_JSON,
-                                           NULL, NULL, NULL};
+                                           NULL, NULL, NULL, NULL};
   const uvaws_service_t *svc = uvaws_client_service(c);
   call_t *cl = call_new(svc ? svc : &rest_any, cb, arg);
   if (cl == NULL)

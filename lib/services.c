@@ -3,56 +3,6 @@
 #include "services.h"
 
 #include <string.h>
-#include <strings.h>
-
-static const uvaws_service_t services[] = {
-    /* name, service id, signing name, endpoint prefix, protocol, API version,
-     * JSON version, target prefix */
-    {"dynamodb", "DynamoDB", "dynamodb", "dynamodb", UVAWS_PROTOCOL_JSON, "2012-08-10", "1.0",
-     "DynamoDB_20120810"},
-    {"dynamodbstreams", "DynamoDB Streams", "dynamodb", "streams.dynamodb", UVAWS_PROTOCOL_JSON,
-     "2012-08-10", "1.0", "DynamoDBStreams_20120810"},
-    {"sqs", "SQS", "sqs", "sqs", UVAWS_PROTOCOL_JSON, "2012-11-05", "1.0", "AmazonSQS"},
-    {"kinesis", "Kinesis", "kinesis", "kinesis", UVAWS_PROTOCOL_JSON, "2013-12-02", "1.1",
-     "Kinesis_20131202"},
-    {"logs", "CloudWatch Logs", "logs", "logs", UVAWS_PROTOCOL_JSON, "2014-03-28", "1.1",
-     "Logs_20140328"},
-    {"secretsmanager", "Secrets Manager", "secretsmanager", "secretsmanager", UVAWS_PROTOCOL_JSON,
-     "2017-10-17", "1.1", "secretsmanager"},
-    {"ssm", "SSM", "ssm", "ssm", UVAWS_PROTOCOL_JSON, "2014-11-06", "1.1", "AmazonSSM"},
-    {"kms", "KMS", "kms", "kms", UVAWS_PROTOCOL_JSON, "2014-11-01", "1.1", "TrentService"},
-    {"events", "EventBridge", "events", "events", UVAWS_PROTOCOL_JSON, "2015-10-07", "1.1",
-     "AWSEvents"},
-    {"firehose", "Firehose", "firehose", "firehose", UVAWS_PROTOCOL_JSON, "2015-08-04", "1.1",
-     "Firehose_20150804"},
-    {"ses", "SES", "ses", "email", UVAWS_PROTOCOL_QUERY, "2010-12-01", NULL, NULL},
-    {"sesv2", "SESv2", "ses", "email", UVAWS_PROTOCOL_REST_JSON, "2019-09-27", NULL, NULL},
-    {"sts", "STS", "sts", "sts", UVAWS_PROTOCOL_QUERY, "2011-06-15", NULL, NULL},
-    {"sns", "SNS", "sns", "sns", UVAWS_PROTOCOL_QUERY, "2010-03-31", NULL, NULL},
-    {"cloudwatch", "CloudWatch", "monitoring", "monitoring", UVAWS_PROTOCOL_QUERY, "2010-08-01",
-     NULL, NULL},
-    {"ec2", "EC2", "ec2", "ec2", UVAWS_PROTOCOL_EC2, "2016-11-15", NULL, NULL},
-    {"lambda", "Lambda", "lambda", "lambda", UVAWS_PROTOCOL_REST_JSON, "2015-03-31", NULL, NULL},
-};
-
-/* Other names people use for the same rows. */
-static const struct {
-  const char *alias, *name;
-} aliases[] = {
-    {"email", "ses"}, {"monitoring", "cloudwatch"}, {"streams.dynamodb", "dynamodbstreams"},
-};
-
-const uvaws_service_t *uvaws_service_find(const char *name) {
-  if (name == NULL)
-    return NULL;
-  for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-    if (strcasecmp(name, aliases[i].alias) == 0)
-      name = aliases[i].name;
-  for (size_t i = 0; i < sizeof services / sizeof *services; i++)
-    if (strcasecmp(name, services[i].name) == 0)
-      return &services[i];
-  return NULL;
-}
 
 static const rest_op_t rest_ops[] = {
     /* SES v2 */

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 want=(build-essential meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev
-      libssl-dev libcjson-dev libexpat1-dev openssl ca-certificates python3)
+      libssl-dev libcjson-dev libexpat1-dev openssl ca-certificates python3
+      python3-botocore)  # the AWS service models the operation layer is built from
 for set in "$@"; do
   case "$set" in
     build) ;;

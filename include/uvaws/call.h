@@ -83,6 +83,7 @@ typedef enum {
   UVAWS_PROTOCOL_QUERY,     /* awsQuery */
   UVAWS_PROTOCOL_EC2,       /* ec2Query */
   UVAWS_PROTOCOL_REST_JSON, /* restJson1 */
+  UVAWS_PROTOCOL_REST_XML,  /* restXml (S3, Route 53, CloudFront) */
 } uvaws_protocol_t;
 
 typedef struct {
@@ -94,10 +95,29 @@ typedef struct {
   const char *api_version;     /* "2012-08-10" */
   const char *json_version;    /* "1.0" or "1.1" (JSON protocols) */
   const char *target_prefix;   /* "DynamoDB_20120810" (JSON protocols) */
+  const char *global_endpoint; /* "iam.amazonaws.com" for a global service, else NULL */
 } uvaws_service_t;
 
-/* The row for `name` (case-insensitive), or NULL. */
+/* The row of service `name`, or NULL (no such service, or no model file).
+ * `name` is a model's name ("dynamodb", "s3", "sesv2": botocore's and the
+ * AWS CLI's), compared case-insensitively; else a service id ("DynamoDB",
+ * "CloudWatch") or an endpoint prefix ("email", "monitoring"); where
+ * several services share a prefix, the one with the oldest API version (the
+ * service that first had the name: "email" is SES). */
 UVAWS_EXTERN const uvaws_service_t *uvaws_service_find(const char *name);
+
+/* Every service, in name order: row `i`, or NULL past the last one. */
+UVAWS_EXTERN const uvaws_service_t *uvaws_service_at(size_t i);
+
+/* Where the compiled service models are read from: the directory holding
+ * services.bin. The first use maps the file for the life of the process, so
+ * set it before any client or call needs a model: afterwards this returns
+ * UVAWS_EBUSY. Without it, $UVAWS_MODEL_DIR, else the directory the library
+ * was installed with. Returns 0, UVAWS_EINVAL (NULL or empty) or UVAWS_ENOMEM. */
+UVAWS_EXTERN int uvaws_models_set_dir(const char *dir);
+
+/* The directory the models are (or will be) read from. */
+UVAWS_EXTERN const char *uvaws_models_dir(void);
 
 /* The row a client speaks, or NULL for a client of a service not in the table
  * (uvaws_fetch still works there). */
