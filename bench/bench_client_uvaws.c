@@ -54,7 +54,7 @@ static void submit(run_t *run) {
   run->started++;
   /* --call serializes the params and parses the answer every time: what the
    * operation layer adds over a raw fetch of the same request. */
-  int rc = run->params ? uvaws_call(run->client, "GetItem", run->params, on_result, run)
+  int rc = run->params ? uvaws_call(run->client, "GetItem", run->params, on_result, run, NULL)
                        : uvaws_fetch(run->client, &request, on_answer, run, NULL);
   if (rc != 0) {
     fprintf(stderr, "uvaws_fetch: %s\n", uvaws_strerror(rc));

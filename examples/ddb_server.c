@@ -97,7 +97,7 @@ static void handle_line(conn_t *c, char *line) {
   cJSON_AddStringToObject(params, "TableName", table);
   cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(params, "Key"), "id"),
                           "S", l->key);
-  if (uvaws_call(ddb, "GetItem", params, on_item, l) == 0) {
+  if (uvaws_call(ddb, "GetItem", params, on_item, l, NULL) == 0) {
     c->pending++;
   } else {
     free(l);

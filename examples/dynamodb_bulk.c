@@ -74,8 +74,12 @@ static void on_active(const uvaws_error_t *err, void *arg) {
 static int wait_active(uv_loop_t *loop, uvaws_client_t *c, const char *table) {
   cJSON *p = cJSON_CreateObject();
   cJSON_AddStringToObject(p, "TableName", table);
-  int rc = uvaws_wait_for(c, "DescribeTable", p, "Table.TableStatus", "ACTIVE", 200, 120000,
-                          on_active, NULL);
+  /* the model's TableExists waiter, polling every 200 ms for up to two minutes */
+  uvaws_wait_options_t wo = UVAWS_WAIT_OPTIONS_INIT;
+  wo.delay_ms = 200;
+  wo.max_attempts = 600;
+  wo.timeout_ms = 120000;
+  int rc = uvaws_wait_for(c, "TableExists", p, &wo, on_active, NULL, NULL);
   cJSON_Delete(p);
   if (rc == 0)
     uv_run(loop, UV_RUN_DEFAULT);

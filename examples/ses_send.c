@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
   cJSON *body = cJSON_AddObjectToObject(msg, "Body");
   cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "Text"), "Data", "Sent with uvaws_call.");
   cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "Html"), "Data", "<p>Sent with <b>uvaws_call</b>.</p>");
-  if (uvaws_call(v1, "SendEmail", p, on_sent, "SES v1 SendEmail") != 0)
+  if (uvaws_call(v1, "SendEmail", p, on_sent, "SES v1 SendEmail", NULL) != 0)
     failures++;
   cJSON_Delete(p);
 
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   cJSON_AddStringToObject(cJSON_AddObjectToObject(simple, "Subject"), "Data", "Hello from uvaws (SES v2)");
   cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(simple, "Body"), "Text"),
                           "Data", "Sent with uvaws_call.");
-  if (uvaws_call(v2, "SendEmail", p, on_sent, "SES v2 SendEmail") != 0)
+  if (uvaws_call(v2, "SendEmail", p, on_sent, "SES v2 SendEmail", NULL) != 0)
     failures++;
   cJSON_Delete(p);
 

@@ -39,3 +39,18 @@ void buf_free(buf_t *b) {
   b->len = b->cap = 0;
   b->failed = 0;
 }
+
+void buf_add_escaped(buf_t *b, const char *s, size_t n,
+                     const char *(*escape)(unsigned char c, char tmp[8], int arg), int arg) {
+  size_t run = 0;
+  char tmp[8];
+  for (size_t i = 0; i < n; i++) {
+    const char *esc = escape((unsigned char)s[i], tmp, arg);
+    if (esc == NULL)
+      continue;
+    buf_add(b, s + run, i - run);
+    buf_adds(b, esc);
+    run = i + 1;
+  }
+  buf_add(b, s + run, n - run);
+}

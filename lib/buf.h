@@ -43,6 +43,12 @@ static inline void buf_addc(buf_t *b, char c) {
 
 static inline void buf_adds(buf_t *b, const char *s) { buf_add(b, s, strlen(s)); }
 
+/* Appends `n` bytes of `s`, each byte for which `escape` returns a text
+ * replaced by that text (`tmp` is room it may use). Runs between escaped
+ * bytes are copied in one piece. */
+void buf_add_escaped(buf_t *b, const char *s, size_t n,
+                     const char *(*escape)(unsigned char c, char tmp[8], int arg), int arg);
+
 /* NUL-terminates without counting the NUL; returns the data or NULL if any
  * append failed. */
 static inline const char *buf_str(buf_t *b) {

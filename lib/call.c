@@ -1,24 +1,18 @@
-/* uvaws_call: an operation name and cJSON parameters in, cJSON out, in the
- * protocol of the client's service. Serialization happens before the call
- * returns; the answer is parsed from the loop, before the callback. */
-#include "uvaws/call.h"
+/* uvaws_call: an operation of the client's service, by its model. The
+ * parameters are checked and serialized before the call returns; a problem
+ * found there is delivered through the callback, from the loop, like any
+ * other failure. The answer is parsed by the output shape before the
+ * callback. */
+#include "call_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "query_ser.h"
-#include "services.h"
-#include "sigv4_canon.h"
-#include "xml_json.h"
+#include "future_internal.h"
 
-typedef struct {
-  const uvaws_service_t *svc;
-  const rest_op_t *op; /* rest-json: how to read the answer */
-  uvaws_result_cb cb;
-  void *arg;
-} call_t;
+/* ---- results ---------------------------------------------------------------- */
 
 cJSON *uvaws_result_steal(uvaws_result_t *res) {
   if (res == NULL)
@@ -28,345 +22,297 @@ cJSON *uvaws_result_steal(uvaws_result_t *res) {
   return out;
 }
 
-static int is_word(const char *s) {
-  if (s == NULL || *s == '\0')
-    return 0;
-  for (; *s; s++)
-    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-      return 0;
-  return 1;
+int uvaws_op_cancel(uvaws_op_t *op) {
+  if (op == NULL || op->cancel == NULL)
+    return UVAWS_EINVAL;
+  return op->cancel(op);
 }
 
-/* ---- answers --------------------------------------------------------------- */
-
-static void copy_mapped_headers(cJSON *out, const char *map, const uvaws_response_t *r) {
-  for (const char *p = map; p && *p;) {
-    size_t n = strcspn(p, " ");
-    char pair[128];
-    snprintf(pair, sizeof pair, "%.*s", (int)n, p);
-    char *colon = strchr(pair, ':');
-    if (colon) {
-      *colon = '\0';
-      const char *v = uvaws_response_header(r, colon + 1);
-      if (v)
-        cJSON_AddStringToObject(out, pair, v);
-    }
-    p += n;
-    p += strspn(p, " ");
-  }
+static void call_free(call_t *cl) {
+  if (cl->payload_free != NULL)
+    cl->payload_free((void *)cl->payload);
+  uvaws_error_clear(&cl->err);
+  free(cl->request_id);
+  free(cl);
 }
 
-/* The output object, or NULL with *why set. */
-static cJSON *parse_answer(const call_t *cl, const uvaws_response_t *r, char *why, size_t why_len) {
-  if (cl->svc->protocol == UVAWS_PROTOCOL_QUERY || cl->svc->protocol == UVAWS_PROTOCOL_EC2)
-    return xml_to_json(r->body, r->body_len, why, why_len);
-  cJSON *out;
-  if (cl->op && cl->op->out_payload) {
-    out = cJSON_CreateObject();
-    if (out)
-      cJSON_AddItemToObject(out, cl->op->out_payload, cJSON_CreateString(r->body));
-  } else if (r->body_len == 0 || r->body[strspn(r->body, " \t\r\n")] == '\0') {
-    out = cJSON_CreateObject(); /* many operations answer nothing */
-  } else {
-    out = cJSON_ParseWithLength(r->body, r->body_len);
-    if (out == NULL || !cJSON_IsObject(out)) {
-      cJSON_Delete(out);
-      snprintf(why, why_len, "the answer is not a JSON object");
-      return NULL;
-    }
-  }
-  if (out && cl->op) {
-    copy_mapped_headers(out, cl->op->out_headers, r);
-    if (cl->op->out_status)
-      cJSON_AddNumberToObject(out, cl->op->out_status, (double)r->status);
-  }
-  return out;
+/* Hands the result to the caller, then frees the call. */
+static void finish(call_t *cl, uvaws_result_t *res) {
+  cl->state = CALL_DONE;
+  client_enter_callback(cl->client);
+  cl->cb(res, cl->arg);
+  client_leave_callback(cl->client);
+  cJSON_Delete(res->output);
+  call_free(cl);
+}
+
+/* An error found before anything was sent, delivered from the loop. */
+static void on_early_error(defer_t *d) {
+  call_t *cl = (call_t *)((char *)d - offsetof(call_t, defer));
+  uvaws_result_t res = {.error = &cl->err};
+  finish(cl, &res);
+}
+
+static int fail_early(call_t *cl) {
+  cl->state = CALL_EARLY;
+  client_defer(cl->client, &cl->defer, on_early_error);
+  return 0;
 }
 
 static void on_answer(const uvaws_response_t *r, void *arg) {
   call_t *cl = arg;
-  uvaws_result_t res = {.response = r, .error = r->error};
-  uvaws_error_t parse_err = {0};
-  if (r->error == NULL) {
-    char why[160] = "out of memory";
-    res.output = parse_answer(cl, r, why, sizeof why);
-    if (res.output == NULL) {
-      uvaws_error_set(&parse_err, UVAWS_EPROTOCOL, "%s", why);
-      parse_err.http_status = r->status;
-      res.error = &parse_err;
+  cl->job = NULL;
+  uvaws_result_t res = {.response = r};
+  if (r->error != NULL) {
+    if (uvaws_error_copy(&cl->err, r->error) != 0)
+      uvaws_error_set(&cl->err, r->error->code, "out of memory copying the error");
+    if (cl->err.code == UVAWS_EAWS)
+      op_error_by_status(&cl->err);
+  } else if (s3_error_in_200(cl, r)) {
+    /* filled cl->err */
+  } else if (op_parse(cl->m, cl->mop, r, &res.output, &cl->request_id, &cl->err) == 0) {
+    s3_fix_output(cl, r, res.output);
+    const mref_t *out = cl->mop->output != MODEL_NONE ? model_mref(cl->m, cl->mop->output) : NULL;
+    if (op_raw_payload(cl->m, out) != NULL && !cl->streamed_out) {
+      res.payload = r->body;
+      res.payload_len = r->body_len;
     }
+  } else {
+    cl->err.http_status = r->status;
   }
-  cl->cb(&res, cl->arg);
-  cJSON_Delete(res.output);
-  uvaws_error_clear(&parse_err);
-  free(cl);
+  if (cl->err.code != 0)
+    res.error = &cl->err;
+  res.request_id = cl->request_id;
+  if (res.request_id == NULL)
+    res.request_id = res.error && res.error->request_id ? res.error->request_id : NULL;
+  if (res.request_id == NULL && (res.request_id = uvaws_response_header(r, "x-amzn-RequestId")) == NULL)
+    res.request_id = uvaws_response_header(r, "x-amz-request-id");
+  finish(cl, &res);
 }
 
-/* ---- requests -------------------------------------------------------------- */
-
-static int submit(uvaws_client_t *c, call_t *cl, uvaws_request_t *req) {
-  int rc = uvaws_fetch(c, req, on_answer, cl, NULL);
-  if (rc != 0) {
-    if (req->body_free)
-      req->body_free((void *)req->body);
-    free(cl);
+static int call_cancel(uvaws_op_t *op) {
+  call_t *cl = (call_t *)op;
+  switch (cl->state) {
+  case CALL_SENT:
+    return cl->job ? uvaws_cancel(cl->job) : UVAWS_EINVAL;
+  default: /* CALL_EARLY: its outcome is on its way; CALL_DONE: in its callback */
+    return UVAWS_EINVAL;
   }
-  return rc;
 }
 
-static call_t *call_new(const uvaws_service_t *svc, uvaws_result_cb cb, void *arg) {
-  call_t *cl = calloc(1, sizeof *cl);
-  if (cl) {
-    cl->svc = svc;
-    cl->cb = cb;
-    cl->arg = arg;
-  }
-  return cl;
-}
+/* ---- the model --------------------------------------------------------------- */
 
-static void free_body(void *p) { free(p); }
-
-static int call_json(uvaws_client_t *c, const uvaws_service_t *svc, const char *operation,
-                     const cJSON *params, call_t *cl) {
-  char *body = params ? cJSON_PrintUnformatted(params) : strdup("{}");
-  if (body == NULL) {
-    free(cl);
-    return UVAWS_ENOMEM;
-  }
-  char target[160], ctype[48];
-  snprintf(target, sizeof target, "%s.%s", svc->target_prefix, operation);
-  snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", svc->json_version);
-  uvaws_kv_t h[] = {{"Content-Type", ctype}, {"X-Amz-Target", target}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
-                         .body = body, .body_len = strlen(body), .body_free = free_body};
-  return submit(c, cl, &req);
-}
-
-static int call_query(uvaws_client_t *c, const uvaws_service_t *svc, const char *operation,
-                      const cJSON *params, call_t *cl) {
-  buf_t b = {0};
-  buf_adds(&b, "Action=");
-  buf_adds(&b, operation);
-  buf_adds(&b, "&Version=");
-  buf_adds(&b, svc->api_version);
-  char bad[256] = "";
-  int rc = params ? query_serialize(params, svc->protocol == UVAWS_PROTOCOL_EC2, &b, bad, sizeof bad)
-                  : 0;
-  if (rc == 0 && buf_str(&b) == NULL)
-    rc = UVAWS_ENOMEM;
-  if (rc != 0) {
-    buf_free(&b);
-    free(cl);
-    return rc;
-  }
-  uvaws_kv_t h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  /* the buffer's memory becomes the body: freed by the request */
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 1,
-                         .body = b.data, .body_len = b.len, .body_free = free_body};
-  return submit(c, cl, &req);
-}
-
-/* The text of a scalar parameter for a path, query or header; NULL otherwise. */
-static const char *scalar_text(const cJSON *v, char *buf, size_t n) {
-  if (cJSON_IsString(v))
-    return v->valuestring;
-  if (cJSON_IsRaw(v))
-    return v->valuestring;
-  if (cJSON_IsBool(v))
-    return cJSON_IsTrue(v) ? "true" : "false";
-  if (cJSON_IsNumber(v)) {
-    double d = v->valuedouble;
-    if (d == (double)(long long)d && d > -9e15 && d < 9e15)
-      snprintf(buf, n, "%lld", (long long)d);
+const model_t *call_model(uvaws_client_t *c, char *why, size_t n) {
+  const model_t *m = client_model(c);
+  if (m != NULL)
+    return m;
+  const uvaws_service_t *svc = uvaws_client_service(c);
+  if (svc == NULL) {
+    char dir_why[512] = "";
+    size_t count;
+    if (model_services(&count, dir_why, sizeof dir_why) == NULL)
+      snprintf(why, n, "%s", dir_why);
     else
-      snprintf(buf, n, "%.17g", d);
-    return buf;
+      snprintf(why, n, "the client's service has no model (see uvaws_service_find)");
+    return NULL;
+  }
+  m = model_get(svc->name, why, n);
+  if (m != NULL)
+    client_set_model(c, m);
+  return m;
+}
+
+static const char *op_name_at(const void *ctx, size_t i) {
+  const model_t *m = ctx;
+  return model_str(m, m->ops[i].name);
+}
+
+int call_unknown(uvaws_error_t *e, const model_t *m, const char *kind, const char *name,
+                 suggest_name_fn get, size_t n) {
+  buf_t hint = {0};
+  if (suggest(name, get, m, n, &hint) > 0 && buf_str(&hint))
+    uvaws_error_set(e, UVAWS_EOPERATION, "%s has no %s %s; did you mean %s?", m->svc->name, kind,
+                    name, hint.data);
+  else
+    uvaws_error_set(e, UVAWS_EOPERATION, "%s has no %s %s (uvaws help %s lists what it has)",
+                    m->svc->name, kind, name, m->svc->name);
+  buf_free(&hint);
+  return UVAWS_EOPERATION;
+}
+
+/* Why an operation cannot be called, or NULL. */
+static const char *unsupported(const model_t *m, const mop_t *op) {
+  if (m->signature == MSIG_V2)
+    return "signs with Signature Version 2, which uvaws does not speak";
+  if (m->signature == MSIG_BEARER)
+    return "signs with bearer tokens, which uvaws does not speak";
+  for (int k = 0; k < 2; k++) {
+    uint32_t ref = k ? op->output : op->input;
+    if (ref == MODEL_NONE)
+      continue;
+    const mshape_t *s = model_target(m, model_mref(m, ref));
+    for (uint32_t i = 0; i < s->b; i++)
+      if (model_target(m, model_mref(m, s->a + i))->flags & MS_EVENTSTREAM)
+        return "streams events, which uvaws does not speak";
   }
   return NULL;
 }
 
-#define MAX_REST_ITEMS 32
+/* ---- calls ------------------------------------------------------------------- */
 
-/* A rest-json request being built; every string it points to lives here
- * until uvaws_fetch has copied the request. */
-typedef struct {
-  cJSON *rest;   /* the params not yet placed: the JSON body at the end */
-  cJSON *parked; /* members moved to the query or headers, kept alive */
-  buf_t path;    /* encoded */
-  uvaws_kv_t query[MAX_REST_ITEMS], headers[MAX_REST_ITEMS];
-  size_t nq, nh;
-  char texts[2 * MAX_REST_ITEMS][32]; /* numbers and booleans as text */
-  char names[2 * MAX_REST_ITEMS][64]; /* wire names */
-  size_t ntexts, nnames;
-} rest_req_t;
-
-/* Fills {Label} and {Label+} from the params. */
-static int fill_path(rest_req_t *r, const char *tmpl) {
-  for (const char *p = tmpl; *p;) {
-    if (*p != '{') {
-      buf_addc(&r->path, *p++);
-      continue;
-    }
-    const char *end = strchr(p, '}');
-    if (end == NULL)
-      return UVAWS_EINVAL;
-    char name[96];
-    snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-    int greedy = name[0] && name[strlen(name) - 1] == '+';
-    if (greedy)
-      name[strlen(name) - 1] = '\0';
-    char num[32];
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->rest, name);
-    const char *text = scalar_text(v, num, sizeof num);
-    if (text == NULL || text[0] == '\0')
-      return UVAWS_EPARAM;
-    canon_encode(&r->path, text, strlen(text), greedy);
-    cJSON_DeleteItemFromObjectCaseSensitive(r->rest, name);
-    p = end + 1;
-  }
-  return buf_str(&r->path) ? 0 : UVAWS_ENOMEM;
+static int options_ok(const uvaws_call_options_t *o, uvaws_call_options_t *copy) {
+  uvaws_call_options_t deflt = UVAWS_CALL_OPTIONS_INIT;
+  *copy = deflt;
+  if (o == NULL)
+    return 1;
+  if (o->size == 0)
+    return 0;
+  memcpy(copy, o, o->size < sizeof *copy ? o->size : sizeof *copy);
+  copy->size = sizeof *copy;
+  if (copy->payload_len && copy->payload == NULL)
+    return 0;
+  if (copy->payload != NULL && copy->upload_fd >= 0)
+    return 0;
+  return 1;
 }
 
-/* Adds one member as a name/value pair; 0 or UVAWS_EPARAM. */
-static int add_pair(rest_req_t *r, uvaws_kv_t *kv, size_t *n, const char *name, const cJSON *v) {
-  if (*n >= MAX_REST_ITEMS || r->ntexts >= 2 * MAX_REST_ITEMS)
-    return UVAWS_EPARAM;
-  const char *text = scalar_text(v, r->texts[r->ntexts], sizeof r->texts[0]);
-  if (text == NULL)
-    return UVAWS_EPARAM;
-  r->ntexts++;
-  kv[(*n)++] = (uvaws_kv_t){name, text};
-  return 0;
-}
-
-/* Moves the members a mapping names ("Member:wire ...") into pairs. */
-static int take_mapped(rest_req_t *r, const char *map, uvaws_kv_t *kv, size_t *n) {
-  for (const char *p = map; p && *p;) {
-    size_t len = strcspn(p, " ");
-    const char *colon = memchr(p, ':', len);
-    if (colon != NULL && r->nnames < 2 * MAX_REST_ITEMS) {
-      char member[64];
-      snprintf(member, sizeof member, "%.*s", (int)(colon - p), p);
-      char *wire = r->names[r->nnames];
-      snprintf(wire, sizeof r->names[0], "%.*s", (int)(p + len - colon - 1), colon + 1);
-      cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(r->rest, member);
-      if (v != NULL) {
-        r->nnames++;
-        cJSON_AddItemToArray(r->parked, v);
-        int rc = add_pair(r, kv, n, wire, v);
-        if (rc != 0)
-          return rc;
-      }
-    }
-    p += len;
-    p += strspn(p, " ");
-  }
-  return 0;
-}
-
-static int call_rest_op(uvaws_client_t *c, const char *method, const char *path_tmpl,
-                        const rest_op_t *op, const cJSON *params, call_t *cl) {
-  rest_req_t *r = calloc(1, sizeof *r);
-  if (r == NULL) {
-    free(cl);
+int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
+                  const uvaws_call_options_t *options, uvaws_result_cb cb, void *arg,
+                  uvaws_op_t **op_out) {
+  if (op_out)
+    *op_out = NULL;
+  uvaws_call_options_t o;
+  if (c == NULL || cb == NULL || operation == NULL || operation[0] == '\0' ||
+      (params && !cJSON_IsObject(params)) || !options_ok(options, &o))
+    return UVAWS_EINVAL;
+  if (client_is_closing(c))
+    return UVAWS_ECLOSED;
+  call_t *cl = calloc(1, sizeof *cl);
+  if (cl == NULL)
     return UVAWS_ENOMEM;
+  cl->op.cancel = call_cancel;
+  cl->client = c;
+  cl->cb = cb;
+  cl->arg = arg;
+  cl->opts = o;
+  cl->payload = o.payload;
+  cl->payload_free = o.payload_free;
+  if (op_out)
+    *op_out = &cl->op;
+  char why[512];
+  if ((cl->m = call_model(c, why, sizeof why)) == NULL) {
+    uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s", why);
+    return fail_early(cl);
   }
-  int rc = 0;
-  r->rest = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
-  r->parked = cJSON_CreateArray();
-  if (r->rest == NULL || r->parked == NULL)
-    rc = UVAWS_ENOMEM;
+  const model_t *m = cl->m;
+  if ((cl->mop = model_op(m, operation)) == NULL) {
+    call_unknown(&cl->err, m, "operation", operation, op_name_at, m->h->op_count);
+    return fail_early(cl);
+  }
+  const char *no = unsupported(m, cl->mop);
+  if (no != NULL) {
+    uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s %s %s", m->svc->name, operation, no);
+    return fail_early(cl);
+  }
+  if (op_check(m, cl->mop, params, &cl->err) != 0)
+    return fail_early(cl);
+  op_req_t r;
+  int rc = op_serialize(m, cl->mop, params, &r, &cl->err);
   if (rc == 0)
-    rc = fill_path(r, path_tmpl);
-  int bodyless = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "DELETE");
-  if (rc == 0 && op != NULL) {
-    rc = take_mapped(r, op->query, r->query, &r->nq);
-    if (rc == 0)
-      rc = take_mapped(r, op->headers, r->headers, &r->nh);
-  } else if (rc == 0 && bodyless) {
-    /* uvaws_call_rest: every member left goes to the query string */
-    const cJSON *v;
-    cJSON_ArrayForEach(v, r->rest) {
-      if ((rc = add_pair(r, r->query, &r->nq, v->string, v)) != 0)
-        break;
-    }
-  }
-  char *body = NULL;
-  if (rc == 0) {
-    cJSON *payload = op && op->payload ? cJSON_DetachItemFromObjectCaseSensitive(r->rest, op->payload)
-                                       : NULL;
-    int json_body = 0;
-    if (payload != NULL) { /* a raw body: a string as it is, anything else as JSON */
-      json_body = !cJSON_IsString(payload);
-      body = json_body ? cJSON_PrintUnformatted(payload) : strdup(payload->valuestring);
-      cJSON_Delete(payload);
-    } else if (!bodyless && (op == NULL || cJSON_GetArraySize(r->rest) > 0)) {
-      json_body = 1;
-      body = cJSON_PrintUnformatted(r->rest);
-    }
-    if ((payload != NULL || json_body) && body == NULL)
-      rc = UVAWS_ENOMEM;
-    if (rc == 0 && json_body && r->nh < MAX_REST_ITEMS)
-      r->headers[r->nh++] = (uvaws_kv_t){"Content-Type", "application/json"};
-  }
-  if (rc == 0) {
-    uvaws_request_t req = {.method = method, .path = r->path.data, .path_encoded = 1,
-                           .query = r->query, .query_count = r->nq,
-                           .headers = r->headers, .header_count = r->nh,
-                           .body = body, .body_len = body ? strlen(body) : 0,
-                           .body_free = body ? free_body : NULL};
-    cl->op = op;
-    rc = submit(c, cl, &req); /* on failure it freed the body and the call */
-  } else {
-    free(body);
-    free(cl);
-  }
-  cJSON_Delete(r->rest);
-  cJSON_Delete(r->parked);
-  buf_free(&r->path);
-  free(r);
+    rc = call_send(cl, &r);
+  op_req_free(&r);
+  if (rc == 0)
+    return 0;
+  if (cl->err.code != 0) /* a problem of the parameters or the payload */
+    return fail_early(cl);
+  if (op_out)
+    *op_out = NULL;
+  cl->payload_free = NULL; /* a call that failed takes nothing */
+  call_free(cl);
   return rc;
 }
 
 int uvaws_call(uvaws_client_t *c, const char *operation, const cJSON *params, uvaws_result_cb cb,
-               void *arg) {
-  if (c == NULL || cb == NULL || !is_word(operation) || (params && !cJSON_IsObject(params)))
-    return UVAWS_EINVAL;
-  const uvaws_service_t *svc = uvaws_client_service(c);
-  if (svc == NULL)
-    return UVAWS_EOPERATION;
-  const rest_op_t *op = NULL;
-  if (svc->protocol == UVAWS_PROTOCOL_REST_JSON && (op = rest_op_find(svc->name, operation)) == NULL)
-    return UVAWS_EOPERATION;
-  call_t *cl = call_new(svc, cb, arg);
-  if (cl == NULL)
-    return UVAWS_ENOMEM;
-  switch (svc->protocol) {
-  case UVAWS_PROTOCOL_JSON:
-    return call_json(c, svc, operation, params, cl);
-  case UVAWS_PROTOCOL_QUERY:
-  case UVAWS_PROTOCOL_EC2:
-    return call_query(c, svc, operation, params, cl);
-  case UVAWS_PROTOCOL_REST_JSON:
-    return call_rest_op(c, op->method, op->path, op, params, cl);
-  case UVAWS_PROTOCOL_REST_XML:
-    break;
-  }
-  free(cl);
-  return UVAWS_EINTERNAL;
+               void *arg, uvaws_op_t **op_out) {
+  return uvaws_call_ex(c, operation, params, NULL, cb, arg, op_out);
 }
 
-int uvaws_call_rest(uvaws_client_t *c, const char *method, const char *path, const cJSON *params,
-                    uvaws_result_cb cb, void *arg) {
-  if (c == NULL || cb == NULL || !canon_is_token(method) || path == NULL || path[0] != '/' ||
-      (params && !cJSON_IsObject(params)))
-    return UVAWS_EINVAL;
-  static const uvaws_service_t rest_any = {"rest", NULL, NULL, NULL, UVAWS_PROTOCOL_REST_JSON,
-                                           NULL, NULL, NULL, NULL};
-  const uvaws_service_t *svc = uvaws_client_service(c);
-  call_t *cl = call_new(svc ? svc : &rest_any, cb, arg);
-  if (cl == NULL)
-    return UVAWS_ENOMEM;
-  cl->svc = &rest_any; /* the answer is JSON, whatever the service */
-  return call_rest_op(c, method, path, NULL, params, cl);
+/* ---- sending ------------------------------------------------------------------ */
+
+static void free_body(void *p) { free(p); }
+
+int call_send(call_t *cl, op_req_t *r) {
+  const model_t *m = cl->m;
+  fetch_ext_t x = {0};
+  if (r->host_prefix[0] && !client_endpoint_is_custom(cl->client))
+    x.host_prefix = r->host_prefix;
+  int rc = s3_prepare(cl, r, &x);
+  if (rc != 0)
+    return rc;
+  const void *body = r->body.len ? r->body.data : NULL;
+  size_t body_len = r->body.len;
+  void (*body_free)(void *) = NULL;
+  if (cl->payload != NULL && r->payload != NULL) { /* the caller's bytes are the body */
+    body = cl->payload;
+    body_len = cl->opts.payload_len;
+    body_free = cl->payload_free;
+    cl->payload_free = NULL; /* the request owns it now */
+  } else if (body != NULL) {
+    r->body.data = NULL; /* the buffer becomes the request's */
+    r->body.len = r->body.cap = 0;
+    body_free = free_body;
+  }
+  uvaws_request_t req = {
+      .method = r->method,
+      .path = r->path.data,
+      .path_encoded = 1,
+      .query = r->query.kv,
+      .query_count = r->query.count,
+      .headers = r->headers.kv,
+      .header_count = r->headers.count,
+      .body = body,
+      .body_len = body_len,
+      .body_free = body_free,
+      .timeout_ms = cl->opts.timeout_ms,
+  };
+  (void)m;
+  rc = client_fetch_ext(cl->client, &req, &x, on_answer, cl, &cl->job);
+  if (rc != 0) {
+    if (body_free == free_body)
+      free((void *)body);
+    else if (body_free != NULL) /* give the caller's buffer back to be freed by the call */
+      cl->payload_free = body_free;
+    return rc;
+  }
+  cl->state = CALL_SENT;
+  return 0;
+}
+
+/* ---- futures ------------------------------------------------------------------ */
+
+static void on_future_result(uvaws_result_t *res, void *arg) {
+  future_complete_op(arg, res->response, res->error, uvaws_result_steal(res));
+}
+
+uvaws_future_t *uvaws_call_future(uvaws_client_t *c, const char *operation, const cJSON *params,
+                                  int *err_out) {
+  int rc = UVAWS_EINVAL;
+  uvaws_future_t *f = NULL;
+  if (c != NULL) {
+    f = future_new_op(c);
+    rc = UVAWS_ENOMEM;
+    if (f != NULL) {
+      uvaws_op_t *op;
+      rc = uvaws_call(c, operation, params, on_future_result, f, &op);
+      if (rc == 0) {
+        future_bind_op(f, op);
+      } else {
+        future_discard(f);
+        f = NULL;
+      }
+    }
+  }
+  if (err_out)
+    *err_out = rc;
+  return f;
 }

@@ -109,6 +109,7 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 
 static void job_free(uvaws_job_t *j) {
   free(j->result);
+  free(j->url_host);
   if (j->body_free)
     j->body_free((void *)j->body);
   uvaws_error_clear(&j->error);
@@ -227,6 +228,7 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
       .header_count = j->header_count,
       .body = j->body,
       .body_len = j->body_len,
+      .payload_hash = j->payload_hash,
       .flags = c->sign_flags,
   };
   *in = x;
@@ -241,6 +243,22 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
     buf_adds(&conn->url, j->path);
     return start_transfer(c, j, conn, NULL);
   }
+  /* The endpoint may have become known after the request was queued (a
+   * region from instance metadata): its host is taken now. */
+  if (!j->own_host) {
+    if (j->host_prefix != NULL) {
+      free(j->url_host);
+      size_t n = strlen(j->host_prefix) + strlen(c->host) + 1;
+      if ((j->url_host = malloc(n)) == NULL) {
+        transport_conn_put(c->transport, conn);
+        return UVAWS_ENOMEM;
+      }
+      snprintf(j->url_host, n, "%s%s", j->host_prefix, c->host);
+      j->headers[0].value = j->url_host;
+    } else {
+      j->headers[0].value = c->host;
+    }
+  }
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
@@ -251,7 +269,12 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
     return rc;
   }
   buf_reset(&conn->url);
-  buf_adds(&conn->url, c->base_url);
+  if (j->url_host != NULL) {
+    buf_add(&conn->url, c->base_url, strcspn(c->base_url, ":") + 3); /* "https://" */
+    buf_adds(&conn->url, j->url_host);
+  } else {
+    buf_adds(&conn->url, c->base_url);
+  }
   buf_adds(&conn->url, j->path);
   add_query(&conn->url, j->query, j->query_count);
   return start_transfer(c, j, conn, &out);
@@ -447,10 +470,10 @@ static const char *arena_str(arena_t *a, const char *s) {
   return d;
 }
 
-static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
+static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const fetch_ext_t *x) {
   size_t path_len = strlen(r->path);
-  size_t base_len = strlen(c->base_path);
-  const char *host = c->host;
+  size_t base_len = c->base_path ? strlen(c->base_path) : 0;
+  const char *host = c->host ? c->host : ""; /* set again at dispatch */
   int own_host = 0;
   for (size_t i = 0; i < r->header_count; i++)
     if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
@@ -466,6 +489,10 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
       strings += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
       nh++;
     }
+  if (x && x->host_prefix)
+    strings += strlen(x->host_prefix) + 1;
+  if (x && x->payload_hash)
+    strings += strlen(x->payload_hash) + 1;
   size_t body_copy = r->body_free ? 0 : r->body_len;
   size_t size = sizeof(uvaws_job_t) + (nq + nh) * sizeof(uvaws_kv_t) + strings + body_copy;
   uvaws_job_t *j = calloc(1, size);
@@ -477,7 +504,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   arena_t a = {(char *)(j->headers + nh)};
   j->method = arena_str(&a, r->method);
   char *path = a.p;
-  memcpy(path, c->base_path, base_len);
+  memcpy(path, c->base_path ? c->base_path : "", base_len);
   size_t plen = base_len;
   if (r->path_encoded) {
     memcpy(path + base_len, r->path, path_len + 1);
@@ -514,12 +541,17 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   }
   j->body_len = r->body_len;
   j->timeout_ms = r->timeout_ms;
+  if (x && x->host_prefix)
+    j->host_prefix = arena_str(&a, x->host_prefix);
+  if (x && x->payload_hash)
+    j->payload_hash = arena_str(&a, x->payload_hash);
   j->submitted_ns = uv_hrtime();
   return j;
 }
 
-int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
-                   unsigned sign_expires_s, int sign_only, uvaws_job_t **job_out) {
+int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                   uvaws_response_cb cb, void *arg, unsigned sign_expires_s, int sign_only,
+                   uvaws_job_t **job_out) {
   if (job_out)
     *job_out = NULL;
   if (c == NULL || req == NULL || cb == NULL)
@@ -529,7 +561,7 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response
     rc = UVAWS_EQUEUEFULL;
   if (rc != 0)
     return rc;
-  uvaws_job_t *j = job_new(c, req);
+  uvaws_job_t *j = job_new(c, req, x);
   if (j == NULL)
     return UVAWS_ENOMEM;
   j->cb = cb;
@@ -551,8 +583,21 @@ void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const ch
 
 int uvaws_fetch(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
                 uvaws_job_t **job_out) {
-  return client_enqueue(c, req, cb, arg, 0, 0, job_out);
+  return client_enqueue(c, req, NULL, cb, arg, 0, 0, job_out);
 }
+
+int client_fetch_ext(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                     uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
+  return client_enqueue(c, req, x, cb, arg, 0, 0, job_out);
+}
+
+int client_endpoint_is_custom(const uvaws_client_t *c) { return c->endpoint != NULL; }
+int client_is_closing(const uvaws_client_t *c) { return c->closing; }
+int client_is_https(const uvaws_client_t *c) {
+  return c->base_url == NULL || strncmp(c->base_url, "https:", 6) == 0;
+}
+const void *client_model(const uvaws_client_t *c) { return c->model; }
+void client_set_model(uvaws_client_t *c, const void *model) { c->model = model; }
 
 static void abort_in_flight(uvaws_client_t *c, uvaws_job_t *j) {
   transport_abort(j->conn);

@@ -38,4 +38,33 @@ int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
                         const uvaws_kv_t *headers, size_t header_count, const char *body,
                         long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
 
+/* What the operation layer adds to a request beyond uvaws_request_t. */
+typedef struct {
+  /* Prepended to the endpoint's host when the request is sent ("bucket.",
+   * "data."): the URL and the signed Host both carry it. NULL for none. */
+  const char *host_prefix;
+  /* Signed as the payload hash instead of the body's ("UNSIGNED-PAYLOAD"),
+   * with the signer's rules; NULL for the body's hash. */
+  const char *payload_hash;
+} fetch_ext_t;
+
+/* uvaws_fetch with the extras above (`x` may be NULL). */
+int client_fetch_ext(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                     uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
+
+/* 1 when the client sends to an endpoint given by the user (option,
+ * environment, profile) rather than the one built from the region. */
+int client_endpoint_is_custom(const uvaws_client_t *c);
+
+/* 1 when requests go out over https (also while the endpoint is not yet
+ * known: the endpoints built from a region are). */
+int client_is_https(const uvaws_client_t *c);
+
+/* 1 once uvaws_client_close was called. */
+int client_is_closing(const uvaws_client_t *c);
+
+/* The operation layer's cache of the client's service model. */
+const void *client_model(const uvaws_client_t *c);
+void client_set_model(uvaws_client_t *c, const void *model);
+
 #endif

@@ -38,6 +38,9 @@ struct uvaws_job_s {
   long timeout_ms;
   int has_content_type;
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
+  const char *host_prefix; /* fetch_ext_t.host_prefix (arena), or NULL */
+  char *url_host;          /* host_prefix + the endpoint's host, made at dispatch */
+  const char *payload_hash; /* fetch_ext_t.payload_hash (arena), or NULL */
   int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
@@ -60,7 +63,8 @@ struct uvaws_client_s {
   uv_timer_t defer_timer;
   defer_t *defer_head, *defer_tail;
   /* configuration */
-  const uvaws_service_t *svc; /* the service table's row, NULL for others */
+  const uvaws_service_t *svc; /* the service's row, NULL for a service without a model */
+  const void *model;          /* its model, once the operation layer loaded it */
   char *service, *region;    /* service: the signing name */
   char *endpoint;  /* explicit (option, env, profile), or NULL to build from the region */
   char *endpoint_prefix;
@@ -136,8 +140,9 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
 int client_sign_only(uvaws_client_t *c, uvaws_job_t *j);
 /* Validates, copies and queues a request (uvaws_fetch; with sign_only, a
  * presign or an explanation). 0 or an error with no callback. */
-int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb, void *arg,
-                   unsigned sign_expires_s, int sign_only, uvaws_job_t **job_out);
+int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                   uvaws_response_cb cb, void *arg, unsigned sign_expires_s, int sign_only,
+                   uvaws_job_t **job_out);
 void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
 
 /* client_retry.c */

@@ -100,10 +100,10 @@ int uvaws_presign(uvaws_client_t *c, const uvaws_request_t *req, unsigned expire
                   uvaws_response_cb cb, void *arg) {
   if (expires_s == 0 || expires_s > UVAWS_SIGV4_MAX_EXPIRES)
     return UVAWS_EEXPIRES;
-  return client_enqueue(c, req, cb, arg, expires_s, 1, NULL);
+  return client_enqueue(c, req, NULL, cb, arg, expires_s, 1, NULL);
 }
 
 int uvaws_sign_explain(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb,
                        void *arg) {
-  return client_enqueue(c, req, cb, arg, 0, 1, NULL);
+  return client_enqueue(c, req, NULL, cb, arg, 0, 1, NULL);
 }

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "b64.h"
 #include "num_text.h"
 #include "uvaws/dynamodb.h"
 
@@ -14,33 +13,8 @@
  * recursion, not a DynamoDB rule. */
 #define MAX_DEPTH 64
 
-/* Canonical base64 only: what decodes must encode back to the same text, which
- * rules out stray characters, missing or extra padding, whitespace and
- * nonzero leftover bits in one comparison. */
-static int is_base64(const char *s) {
-  if (s == NULL)
-    return 0;
-  size_t n = strlen(s);
-  if (n == 0)
-    return 1; /* empty binary: allowed outside keys */
-  if (n % 4 != 0 || n > (size_t)0x7ffffffc)
-    return 0;
-  unsigned char *raw = malloc(n / 4 * 3 + 1);
-  char *back = malloc(n + 1);
-  int ok = 0;
-  if (raw != NULL && back != NULL) {
-    int got = EVP_DecodeBlock(raw, (const unsigned char *)s, (int)n);
-    /* EVP_DecodeBlock counts padding as zero bytes: take them off. */
-    int pad = (s[n - 1] == '=') + (s[n - 2] == '=');
-    if (got >= 0 && got >= pad) {
-      int len = EVP_EncodeBlock((unsigned char *)back, raw, got - pad);
-      ok = len == (int)n && memcmp(back, s, n) == 0;
-    }
-  }
-  free(raw);
-  free(back);
-  return ok;
-}
+/* Canonical base64 only (b64.h); empty binary is allowed outside keys. */
+static int is_base64(const char *s) { return s != NULL && b64_is_canonical(s, strlen(s)); }
 
 static int str_cmp(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "future_internal.h"
+#include "uvaws/call.h"
 
 typedef struct waiter_s {
   struct waiter_s *next;
@@ -21,6 +23,8 @@ struct uvaws_future_s {
   defer_t defer; /* a deferred `then` */
   uvaws_client_t *client;
   uvaws_job_t *job; /* while the request is pending */
+  uvaws_op_t *op;   /* a call's, while it is pending */
+  cJSON *output;    /* a call's output */
   unsigned refs;
   int done;
   int user_released;
@@ -42,6 +46,8 @@ struct uvaws_future_s {
 static void future_unref(uvaws_future_t *f);
 
 static void free_response(uvaws_future_t *f) {
+  cJSON_Delete(f->output);
+  f->output = NULL;
   free(f->headers);
   free(f->header_text);
   free(f->body);
@@ -183,6 +189,43 @@ uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t
   return f;
 }
 
+/* ---- futures of operation calls -------------------------------------------- */
+
+uvaws_future_t *future_new_op(uvaws_client_t *client) {
+  uvaws_future_t *f = calloc(1, sizeof *f);
+  if (f != NULL) {
+    f->client = client;
+    f->refs = 2; /* the user's and the call's */
+  }
+  return f;
+}
+
+void future_discard(uvaws_future_t *f) { free(f); }
+
+void future_bind_op(uvaws_future_t *f, uvaws_op_t *op) { f->op = op; }
+
+void future_complete_op(uvaws_future_t *f, const uvaws_response_t *res,
+                        const uvaws_error_t *err, cJSON *output) {
+  static const uvaws_response_t none = {.body = ""};
+  uvaws_response_t r = res ? *res : none;
+  r.error = err;
+  f->op = NULL;
+  f->output = output; /* first: the call's reference may be the last one */
+  on_response(&r, f); /* copies, marks done, drops the call's reference */
+}
+
+const cJSON *uvaws_future_output(const uvaws_future_t *f) {
+  return f != NULL && f->done ? f->output : NULL;
+}
+
+cJSON *uvaws_future_take_output(uvaws_future_t *f) {
+  if (f == NULL || !f->done)
+    return NULL;
+  cJSON *o = f->output;
+  f->output = NULL;
+  return o;
+}
+
 int uvaws_future_then(uvaws_future_t *f, uvaws_response_cb cb, void *arg) {
   if (f == NULL || cb == NULL || f->user_released)
     return UVAWS_EINVAL;
@@ -273,6 +316,8 @@ int uvaws_future_cancel(uvaws_future_t *f) {
     return UVAWS_EINVAL;
   if (f->job != NULL)
     return uvaws_cancel(f->job);
+  if (f->op != NULL)
+    return uvaws_op_cancel(f->op);
   int rc = UVAWS_EINVAL; /* an `all`: cancel every pending member */
   for (size_t i = 0; i < f->member_count; i++)
     if (!f->members[i]->done && uvaws_future_cancel(f->members[i]) == 0)

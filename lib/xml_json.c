@@ -5,129 +5,20 @@
  * known once all of its children have been seen. */
 #include "xml_json.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
+#include "xml_tree.h"
 
 #define MAX_DEPTH 64
 #define MAX_TEXT ((size_t)1 << 20)
 
-typedef struct node {
-  char *name; /* namespace prefix dropped */
-  char *text; /* NULL when empty; ignored once the element has children */
-  size_t text_len, text_cap;
-  struct node *parent, *first, *last, *next;
-  size_t nchildren;
-  /* Set while converting the parent: the child that opens a group of
-   * same-named siblings records where the group sits in the sorted index. */
-  size_t group_start, group_count;
-} node;
-
-typedef struct {
-  XML_Parser parser;
-  node *root, *cur;
-  size_t depth;
-  const char *why; /* set when we stopped the parser ourselves */
-} state;
-
-static void node_free(node *n) {
-  while (n != NULL) {
-    node *next = n->next;
-    node_free(n->first); /* bounded by MAX_DEPTH */
-    free(n->name);
-    free(n->text);
-    free(n);
-    n = next;
-  }
-}
-
-static void stop(state *s, const char *why) {
-  if (s->why == NULL)
-    s->why = why;
-  XML_StopParser(s->parser, XML_FALSE);
-}
-
-static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts) {
-  state *s = ud;
-  (void)atts; /* attributes carry nothing the query protocols need */
-  if (s->why != NULL)
-    return;
-  if (s->depth >= MAX_DEPTH) {
-    stop(s, "too deep");
-    return;
-  }
-  const char *colon = strrchr(name, ':');
-  node *n = calloc(1, sizeof *n);
-  if (n == NULL || (n->name = strdup(colon ? colon + 1 : name)) == NULL) {
-    free(n);
-    stop(s, "out of memory");
-    return;
-  }
-  n->parent = s->cur;
-  if (s->cur == NULL) {
-    s->root = n;
-  } else {
-    node *p = s->cur;
-    if (p->last != NULL)
-      p->last->next = n;
-    else
-      p->first = n;
-    p->last = n;
-    p->nchildren++;
-  }
-  s->cur = n;
-  s->depth++;
-}
-
-static void XMLCALL on_end(void *ud, const XML_Char *name) {
-  state *s = ud;
-  (void)name; /* expat has checked that it matches */
-  /* expat may still report the end of an empty element after a stop in its
-   * start handler, whose node then does not exist. */
-  if (s->why != NULL)
-    return;
-  s->cur = s->cur->parent;
-  s->depth--;
-}
-
-static void XMLCALL on_text(void *ud, const XML_Char *t, int len) {
-  state *s = ud;
-  node *n = s->cur;
-  /* Text beside child elements is indentation: only leaves keep text. */
-  if (s->why != NULL || n == NULL || n->first != NULL || len <= 0)
-    return;
-  size_t add = (size_t)len;
-  if (add > MAX_TEXT - n->text_len) {
-    stop(s, "text too long");
-    return;
-  }
-  if (n->text_cap - n->text_len <= add) {
-    size_t cap = n->text_cap ? n->text_cap : 32;
-    while (cap - n->text_len <= add)
-      cap *= 2;
-    char *p = realloc(n->text, cap);
-    if (p == NULL) {
-      stop(s, "out of memory");
-      return;
-    }
-    n->text = p;
-    n->text_cap = cap;
-  }
-  memcpy(n->text + n->text_len, t, add);
-  n->text_len += add;
-  n->text[n->text_len] = '\0';
-}
-
-/* AWS answers never carry a DTD; refusing it before any declaration is read
- * means no entity can be defined, so no entity expansion of any kind. */
-static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
-                               const XML_Char *pubid, int has_internal_subset) {
-  (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
-  stop(ud, "DOCTYPE refused");
-}
+/* While converting a parent, the child that opens a group of same-named
+ * siblings records where the group sits in the sorted index. */
+typedef xml_node node;
+#define group_start mark
+#define group_count mark2
 
 /* ---- tree to cJSON ---- */
 
@@ -145,14 +36,9 @@ static int slot_cmp(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static const char *text_of(const node *n) { return n->text ? n->text : ""; }
+static const char *text_of(const node *n) { return xml_text(n); }
 
-static node *child(const node *n, const char *name) {
-  for (node *c = n->first; c != NULL; c = c->next)
-    if (strcmp(c->name, name) == 0)
-      return c;
-  return NULL;
-}
+static node *child(const node *n, const char *name) { return xml_child(n, name); }
 
 static int all_named(const node *n, const char *name) {
   for (node *c = n->first; c != NULL; c = c->next)
@@ -333,55 +219,13 @@ static cJSON *root_of(node *root) {
 
 /* ---- entry point ---- */
 
-static void say(char *buf, size_t len, const char *why) {
-  if (buf != NULL && len > 0)
-    snprintf(buf, len, "%s", why);
-}
-
 cJSON *xml_to_json(const char *xml, size_t len, char *why_buf, size_t why_len) {
-  if (xml == NULL && len > 0) {
-    say(why_buf, why_len, "no XML given");
+  node *root = xml_parse(xml, len, MAX_DEPTH, MAX_TEXT, why_buf, why_len);
+  if (root == NULL)
     return NULL;
-  }
-  state s = {0};
-  s.parser = XML_ParserCreate(NULL);
-  if (s.parser == NULL) {
-    say(why_buf, why_len, "out of memory");
-    return NULL;
-  }
-  XML_SetUserData(s.parser, &s);
-  XML_SetElementHandler(s.parser, on_start, on_end);
-  XML_SetCharacterDataHandler(s.parser, on_text);
-  XML_SetStartDoctypeDeclHandler(s.parser, on_doctype);
-  XML_SetParamEntityParsing(s.parser, XML_PARAM_ENTITY_PARSING_NEVER);
-
-  /* XML_Parse takes an int length: feed larger bodies in pieces. */
-  enum XML_Status st = XML_STATUS_OK;
-  const char *p = xml ? xml : "";
-  size_t left = len;
-  do {
-    int n = left > INT_MAX / 2 ? INT_MAX / 2 : (int)left;
-    left -= (size_t)n;
-    st = XML_Parse(s.parser, p, n, left == 0);
-    p += n;
-  } while (st == XML_STATUS_OK && left > 0);
-
-  cJSON *out = NULL;
-  if (st != XML_STATUS_OK) {
-    if (s.why != NULL)
-      say(why_buf, why_len, s.why);
-    else if (XML_GetErrorCode(s.parser) == XML_ERROR_NO_MEMORY)
-      say(why_buf, why_len, "out of memory");
-    else if (why_buf != NULL && why_len > 0)
-      snprintf(why_buf, why_len, "not well-formed XML at line %lu: %s",
-               (unsigned long)XML_GetCurrentLineNumber(s.parser),
-               XML_ErrorString(XML_GetErrorCode(s.parser)));
-  } else {
-    out = root_of(s.root);
-    if (out == NULL)
-      say(why_buf, why_len, "out of memory");
-  }
-  XML_ParserFree(s.parser);
-  node_free(s.root);
+  cJSON *out = root_of(root);
+  if (out == NULL && why_buf != NULL && why_len > 0)
+    snprintf(why_buf, why_len, "out of memory");
+  xml_free(root);
   return out;
 }

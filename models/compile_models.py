@@ -105,6 +105,25 @@ def load_json(path):
         return json.load(f)
 
 
+def deep_merge(base, extra):
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = v
+
+
+def with_extras(vdir, name, data, skip=()):
+    """botocore's NAME.sdk-extras.json merged in, as its loader does, except
+    the parts in `skip` (service-2's extra shape members: SourceRegion, a
+    parameter botocore consumes to presign a URL, never sent)."""
+    path = os.path.join(vdir, name + ".sdk-extras.json")
+    if os.path.exists(path):
+        merge = load_json(path).get("merge", {})
+        deep_merge(data, {k: v for k, v in merge.items() if k not in skip})
+    return data
+
+
 SERIAL_KEYS = ("locationName", "queryName", "flattened", "location", "streaming",
                "timestampFormat", "xmlNamespace", "resultWrapper", "xmlAttribute",
                "eventpayload", "jsonvalue", "hostLabel")
@@ -330,10 +349,12 @@ def compile_all(data_dir, only=None):
         if version is None:
             continue
         vdir = os.path.join(svc_dir, version)
-        model = load_json(os.path.join(vdir, "service-2.json"))
+        model = with_extras(vdir, "service-2", load_json(os.path.join(vdir, "service-2.json")),
+                            skip=("shapes",))
         pag = os.path.join(vdir, "paginators-1.json")
         wai = os.path.join(vdir, "waiters-2.json")
-        paginators = load_json(pag).get("pagination", {}) if os.path.exists(pag) else {}
+        paginators = (with_extras(vdir, "paginators-1", load_json(pag)).get("pagination", {})
+                      if os.path.exists(pag) else {})
         waiters = load_json(wai).get("waiters", {}) if os.path.exists(wai) else {}
         services.append((name, model, Service(name, model, paginators, waiters).build()))
     return services

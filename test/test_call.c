@@ -53,16 +53,29 @@ typedef struct {
   int calls, code;
   long status;
   char type[128];
+  char message[1024];
+  char request_id[128];
   cJSON *out; /* stolen */
+  char payload[256];
+  size_t payload_len;
+  int sent; /* a response was there */
 } got_t;
 
 static void on_result(uvaws_result_t *r, void *arg) {
   got_t *g = arg;
   g->calls++;
   g->status = r->response ? r->response->status : 0;
+  g->sent = r->response != NULL;
   if (r->error) {
     g->code = r->error->code;
     snprintf(g->type, sizeof g->type, "%s", r->error->aws_type ? r->error->aws_type : "");
+    snprintf(g->message, sizeof g->message, "%s",
+             r->error->message ? r->error->message : r->error->detail ? r->error->detail : "");
+  }
+  snprintf(g->request_id, sizeof g->request_id, "%s", r->request_id ? r->request_id : "");
+  if (r->payload != NULL) {
+    g->payload_len = r->payload_len;
+    snprintf(g->payload, sizeof g->payload, "%.*s", (int)r->payload_len, (const char *)r->payload);
   }
   g->out = uvaws_result_steal(r);
 }
@@ -73,10 +86,12 @@ static got_t call(fx_t *fx, const char *op, const char *params_json) {
   cJSON *params = params_json ? cJSON_Parse(params_json) : NULL;
   if (params_json)
     assert_non_null(params);
-  assert_int_equal(uvaws_call(fx->client, op, params, on_result, &g), 0);
+  assert_int_equal(uvaws_call(fx->client, op, params, on_result, &g, NULL), 0);
   cJSON_Delete(params); /* serialized already */
   uv_run(&fx->loop, UV_RUN_DEFAULT);
   assert_int_equal(g.calls, 1);
+  if (g.code != 0 && g.code != UVAWS_EAWS) /* shown when a test does not expect it */
+    print_message("%s: %s: %s\n", op, uvaws_err_name(g.code), g.message);
   return g;
 }
 
@@ -110,21 +125,33 @@ static void test_dynamodb_items(void **state) {
   assert_int_equal(g.code, 0);
   assert_string_equal(str_at(g.out, "TableDescription.TableName"), "calls");
   cJSON_Delete(g.out);
-  /* CREATING until ACTIVE: the waiter polls DescribeTable */
+  /* CREATING until ACTIVE: the model's TableExists waiter polls DescribeTable */
   cJSON *dp = cJSON_Parse("{\"TableName\":\"calls\"}");
   int waited = -1;
-  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "ACTIVE",
-                                  50, 30000, on_waited, &waited), 0);
+  uvaws_wait_options_t wo = UVAWS_WAIT_OPTIONS_INIT;
+  wo.delay_ms = 50;
+  assert_int_equal(uvaws_wait_for(fx.client, "TableExists", dp, &wo, on_waited, &waited, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(waited, 0);
-  /* a state that never comes: the waiter gives up with a timeout */
+  /* a state that never comes: the waiter gives up after its attempts ... */
   waited = -1;
-  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "DELETING",
-                                  50, 300, on_waited, &waited), 0);
+  wo.max_attempts = 3;
+  assert_int_equal(uvaws_wait_for(fx.client, "TableNotExists", dp, &wo, on_waited, &waited, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(waited, UVAWS_ETIMEDOUT);
-  assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, NULL, "ACTIVE", 50, 300,
-                                  on_waited, &waited), UVAWS_EINVAL);
+  /* ... or at its deadline */
+  waited = -1;
+  wo.max_attempts = 1000;
+  wo.timeout_ms = 300;
+  assert_int_equal(uvaws_wait_for(fx.client, "TableNotExists", dp, &wo, on_waited, &waited, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(waited, UVAWS_ETIMEDOUT);
+  assert_int_equal(uvaws_wait_for(fx.client, NULL, dp, &wo, on_waited, &waited, NULL), UVAWS_EINVAL);
+  /* an unknown waiter: the callback says so, with the closest names */
+  waited = -1;
+  assert_int_equal(uvaws_wait_for(fx.client, "TableExist", dp, NULL, on_waited, &waited, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(waited, UVAWS_EOPERATION);
   cJSON_Delete(dp);
 
   /* every AttributeValue type, through the helpers, both ways */
@@ -142,7 +169,7 @@ static void test_dynamodb_items(void **state) {
   cJSON_AddStringToObject(put, "TableName", "calls");
   cJSON_AddItemToObject(put, "Item", item);
   got_t pg = {0};
-  assert_int_equal(uvaws_call(fx.client, "PutItem", put, on_result, &pg), 0);
+  assert_int_equal(uvaws_call(fx.client, "PutItem", put, on_result, &pg, NULL), 0);
   cJSON_Delete(put);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(pg.code, 0);
@@ -216,8 +243,9 @@ static void test_waiter_and_close(void **state) {
     fx_t fx;
     fx_open(&fx, "dynamodb", dynalite);
     waited_t w = {0};
-    assert_int_equal(uvaws_wait_for(fx.client, "DescribeTable", dp, "Table.TableStatus", "NEVER",
-                                    200, 10000, count_waited, &w), 0);
+    uvaws_wait_options_t wo = UVAWS_WAIT_OPTIONS_INIT;
+    wo.delay_ms = 200;
+    assert_int_equal(uvaws_wait_for(fx.client, "TableNotExists", dp, &wo, count_waited, &w, NULL), 0);
     uv_timer_t t;
     uv_timer_init(&fx.loop, &t);
     t.data = fx.client;
@@ -263,7 +291,7 @@ static void test_dynamodb_batch_query_scan(void **state) {
     cJSON_AddItemToArray(list, cJSON_Parse(t));
   }
   got_t g = {0};
-  assert_int_equal(uvaws_call(fx.client, "BatchWriteItem", req, on_result, &g), 0);
+  assert_int_equal(uvaws_call(fx.client, "BatchWriteItem", req, on_result, &g, NULL), 0);
   cJSON_Delete(req);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(g.code, 0);
@@ -278,7 +306,7 @@ static void test_dynamodb_batch_query_scan(void **state) {
   /* Scan 7 at a time: 25 items over 4 pages, LastEvaluatedKey followed */
   scan_t s = {0};
   cJSON *p = cJSON_Parse("{\"TableName\":\"calls\",\"Limit\":7}");
-  assert_int_equal(uvaws_paginate(fx.client, "Scan", p, on_scan_page, on_pages_done, &s), 0);
+  assert_int_equal(uvaws_paginate(fx.client, "Scan", p, on_scan_page, on_pages_done, &s, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(pages_done_err, 0);
   assert_int_equal(s.items, 25);
@@ -286,7 +314,7 @@ static void test_dynamodb_batch_query_scan(void **state) {
   assert_int_equal(pages_done_n, (unsigned)s.pages);
   /* the page callback can stop it */
   scan_t s2 = {.stop_after = 2};
-  assert_int_equal(uvaws_paginate(fx.client, "Scan", p, on_scan_page, on_pages_done, &s2), 0);
+  assert_int_equal(uvaws_paginate(fx.client, "Scan", p, on_scan_page, on_pages_done, &s2, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(s2.pages, 2);
   assert_int_equal(pages_done_n, 2);
@@ -342,7 +370,7 @@ static void test_ses_v1(void **state) {
   cJSON *params = cJSON_CreateObject();
   cJSON_AddStringToObject(cJSON_AddObjectToObject(params, "RawMessage"), "Data", (char *)b64);
   got_t r = {0};
-  assert_int_equal(uvaws_call(fx.client, "SendRawEmail", params, on_result, &r), 0);
+  assert_int_equal(uvaws_call(fx.client, "SendRawEmail", params, on_result, &r, NULL), 0);
   cJSON_Delete(params);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(r.code, 0);
@@ -425,36 +453,44 @@ static void test_query_protocols(void **state) {
   fx_t fx;
   fx_open(&fx, "sts", server);
   got_t g = call(&fx, "AssumeRole", "{\"RoleArn\":\"arn:aws:iam::123456789012:role/demo\","
-                                    "\"RoleSessionName\":\"s\",\"DurationSeconds\":900}");
+                                    "\"RoleSessionName\":\"s1\",\"DurationSeconds\":900}");
   assert_int_equal(g.code, 0);
   assert_string_equal(str_at(g.out, "Credentials.AccessKeyId"), "ASIAROLEEXAMPLE");
-  assert_string_equal(str_at(g.out, "ResponseMetadata.RequestId"), "c6104cbe-af31-11e0-8154-cbc7ccf896c7");
+  /* typed by the output shape: a timestamp in the output form, a number */
+  assert_string_equal(str_at(g.out, "Credentials.Expiration"), "2099-01-01T00:00:00Z");
+  assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g.out, "PackedPolicySize")), 6);
+  assert_string_equal(g.request_id, "c6104cbe-af31-11e0-8154-cbc7ccf896c7");
+  assert_null(cJSON_GetObjectItem(g.out, "ResponseMetadata"));
   assert_string_equal(last_body(), "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
-                                   "%3A%3A123456789012%3Arole%2Fdemo&RoleSessionName=s&DurationSeconds=900");
+                                   "%3A%3A123456789012%3Arole%2Fdemo&RoleSessionName=s1&DurationSeconds=900");
   cJSON_Delete(g.out);
   fx_close(&fx);
 
   fx_open(&fx, "ec2", server);
-  g = call(&fx, "DescribeInstances", "{\"InstanceId\":[\"i-1\",\"i-2\"],\"Filter\":[{\"Name\":"
-                                     "\"instance-state-name\",\"Value\":[\"running\"]}]}");
+  g = call(&fx, "DescribeInstances", "{\"InstanceIds\":[\"i-1\",\"i-2\"],\"Filters\":[{\"Name\":"
+                                     "\"instance-state-name\",\"Values\":[\"running\"]}]}");
   assert_int_equal(g.code, 0);
   assert_string_equal(last_body(), "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1&"
                                    "InstanceId.2=i-2&Filter.1.Name=instance-state-name&"
                                    "Filter.1.Value.1=running");
-  assert_string_equal(str_at(g.out, "reservationSet.0.instancesSet.1.instanceId"), "i-2");
-  assert_string_equal(str_at(g.out, "reservationSet.0.instancesSet.0.tagSet.0.value"), "web");
-  assert_string_equal(str_at(g.out, "requestId"), "8f7724cf-496f");
+  /* wire names (reservationSet, instancesSet, tagSet) become member names */
+  assert_string_equal(str_at(g.out, "Reservations.0.Instances.1.InstanceId"), "i-2");
+  assert_string_equal(str_at(g.out, "Reservations.0.Instances.0.Tags.0.Value"), "web");
+  assert_string_equal(g.request_id, "8f7724cf-496f");
   cJSON_Delete(g.out);
   fx_close(&fx);
 
   fx_open(&fx, "sns", server);
   g = call(&fx, "ListTopics", NULL);
   assert_int_equal(g.code, 0);
+  /* a list of one stays a list */
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(g.out, "Topics")));
   assert_string_equal(str_at(g.out, "Topics.0.TopicArn"), "arn:aws:sns:us-east-1:1:a");
   cJSON_Delete(g.out);
   g = call(&fx, "Publish", "{\"TopicArn\":\"bad\",\"Message\":\"hi\"}");
   assert_int_equal(g.code, UVAWS_EAWS);
   assert_string_equal(g.type, "InvalidParameter");
+  assert_string_equal(g.request_id, "r-err");
   fx_close(&fx);
 }
 
@@ -465,10 +501,20 @@ static void test_lambda_invoke(void **state) {
          "\"application/json\",\"body\":\"{\\\"result\\\":42}\"}]");
   fx_t fx;
   fx_open(&fx, "lambda", server);
-  got_t g = call(&fx, "Invoke", "{\"FunctionName\":\"my:fn\",\"InvocationType\":"
-                                "\"RequestResponse\",\"Qualifier\":\"live\",\"Payload\":{\"x\":1}}");
+  /* the payload as bytes, not base64 in the parameters */
+  const char *payload = "{\"x\":1}";
+  uvaws_call_options_t o = UVAWS_CALL_OPTIONS_INIT;
+  o.payload = payload;
+  o.payload_len = strlen(payload);
+  cJSON *params = cJSON_Parse("{\"FunctionName\":\"my:fn\",\"InvocationType\":\"RequestResponse\","
+                              "\"Qualifier\":\"live\"}");
+  got_t g = {0};
+  assert_int_equal(uvaws_call_ex(fx.client, "Invoke", params, &o, on_result, &g, NULL), 0);
+  cJSON_Delete(params);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(g.code, 0);
-  assert_string_equal(str_at(g.out, "Payload"), "{\"result\":42}");
+  assert_string_equal(g.payload, "{\"result\":42}");
+  assert_null(cJSON_GetObjectItem(g.out, "Payload")); /* the bytes are the payload's */
   assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g.out, "StatusCode")), 200);
   cJSON_Delete(g.out);
   cJSON *log = control(server, "GET", "/_log?last=1", NULL);
@@ -477,7 +523,25 @@ static void test_lambda_invoke(void **state) {
   assert_string_equal(str_at(log, "requests.0.headers.x-amz-invocation-type"), "RequestResponse");
   assert_string_equal(str_at(log, "requests.0.body"), "{\"x\":1}");
   cJSON_Delete(log);
+  /* the same payload given as base64 in the parameters */
+  g = call(&fx, "Invoke", "{\"FunctionName\":\"my:fn\",\"Payload\":\"eyJ4IjoxfQ==\"}");
+  assert_int_equal(g.code, 0);
+  cJSON_Delete(g.out);
+  log = control(server, "GET", "/_log?last=1", NULL);
+  assert_string_equal(str_at(log, "requests.0.body"), "{\"x\":1}");
+  cJSON_Delete(log);
   fx_close(&fx);
+}
+
+/* Calls that fail before anything is sent; returns the message. */
+static got_t refused(fx_t *fx, const char *op, const char *params_json, int code) {
+  got_t g = call(fx, op, params_json);
+  if (g.code != code)
+    print_error("%s: %s (%s)\n", op, uvaws_err_name(g.code), g.message);
+  assert_int_equal(g.code, code);
+  assert_false(g.sent);
+  assert_null(g.out);
+  return g;
 }
 
 static void test_bad_input(void **state) {
@@ -487,26 +551,53 @@ static void test_bad_input(void **state) {
   fx_open(&fx, "sesv2", server);
   got_t g = {0};
   cJSON *arr = cJSON_CreateArray();
-  assert_int_equal(uvaws_call(fx.client, "NoSuchOperation", NULL, on_result, &g), UVAWS_EOPERATION);
-  assert_int_equal(uvaws_call(fx.client, "SendEmail", arr, on_result, &g), UVAWS_EINVAL);
-  assert_int_equal(uvaws_call(fx.client, "Send Email", NULL, on_result, &g), UVAWS_EINVAL);
-  assert_int_equal(uvaws_call(fx.client, NULL, NULL, on_result, &g), UVAWS_EINVAL);
-  assert_int_equal(uvaws_call(fx.client, "SendEmail", NULL, NULL, &g), UVAWS_EINVAL);
-  assert_int_equal(uvaws_call(NULL, "SendEmail", NULL, on_result, &g), UVAWS_EINVAL);
-  /* a path label that is missing */
-  assert_int_equal(uvaws_call(fx.client, "GetEmailIdentity", NULL, on_result, &g), UVAWS_EPARAM);
+  /* misuse: refused at once, no callback */
+  assert_int_equal(uvaws_call(fx.client, "SendEmail", arr, on_result, &g, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_call(fx.client, NULL, NULL, on_result, &g, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_call(fx.client, "", NULL, on_result, &g, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_call(fx.client, "SendEmail", NULL, NULL, &g, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_call(NULL, "SendEmail", NULL, on_result, &g, NULL), UVAWS_EINVAL);
+  uvaws_call_options_t zero = {0};
+  assert_int_equal(uvaws_call_ex(fx.client, "SendEmail", NULL, &zero, on_result, &g, NULL),
+                   UVAWS_EINVAL);
+  assert_int_equal(g.calls, 0);
+  cJSON_Delete(arr);
+  /* an unknown operation: the closest names */
+  g = refused(&fx, "SendEmails", NULL, UVAWS_EOPERATION);
+  assert_non_null(strstr(g.message, "did you mean SendEmail"));
+  g = refused(&fx, "Send Email", NULL, UVAWS_EOPERATION);
+  /* a path label that is missing, an unknown member, wrong types: each with its path */
+  g = refused(&fx, "GetEmailIdentity", "{}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "EmailIdentity: missing"));
+  g = refused(&fx, "SendEmail", "{\"FromEmailAddress\":\"a@b\",\"Destination\":{\"ToAdresses\":"
+                                "[\"x\"]},\"Content\":{\"Simple\":{\"Subject\":{\"Data\":1},"
+                                "\"Body\":{\"Text\":{\"Data\":\"t\"}}}}}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "Destination.ToAdresses: unknown parameter; did you mean ToAddresses?"));
+  assert_non_null(strstr(g.message, "Content.Simple.Subject.Data: expected a string, got a number"));
+  g = refused(&fx, "SendEmail", "{\"Destination\":{\"ToAddresses\":[\"a\",2]},\"Content\":"
+                                "{\"Simple\":{\"Subject\":{\"Data\":\"s\"},\"Body\":{}}}}",
+              UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "Destination.ToAddresses[1]: expected a string, got a number"));
   fx_close(&fx);
   fx_open(&fx, "sns", server);
-  cJSON *nul = cJSON_Parse("{\"TopicArn\":null}");
-  assert_int_equal(uvaws_call(fx.client, "Publish", nul, on_result, &g), UVAWS_EPARAM);
-  cJSON_Delete(nul);
+  g = refused(&fx, "Publish", "{\"TopicArn\":null,\"Message\":\"m\"}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "TopicArn: expected a string, got null"));
+  g = refused(&fx, "Publish", "{}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "Message: missing (required)"));
   fx_close(&fx);
-  fx_open(&fx, "not-in-the-table", server);
-  assert_int_equal(uvaws_call(fx.client, "Anything", NULL, on_result, &g), UVAWS_EOPERATION);
+  fx_open(&fx, "dynamodb", server);
+  g = refused(&fx, "GetItem", "{\"TableName\":\"ab\",\"Key\":{\"k\":{\"S\":\"v\"}},"
+                              "\"ConsistentRead\":\"yes\"}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "TableName: shorter than the minimum of 3"));
+  assert_non_null(strstr(g.message, "ConsistentRead: expected true or false, got a string"));
+  g = refused(&fx, "GetItem", "{\"TableName\":\"abc\",\"Key\":{\"k\":{\"B\":\"not base64\"}}}",
+              UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "Key.k.B: not base64"));
+  fx_close(&fx);
+  fx_open(&fx, "not-in-the-models", server);
+  g = refused(&fx, "Anything", NULL, UVAWS_EOPERATION);
   assert_null(uvaws_client_service(fx.client));
   fx_close(&fx);
-  cJSON_Delete(arr);
-  assert_int_equal(g.calls, 0);
   assert_int_equal((int)control_number(server, "/_stats", "requests"), 0); /* nothing sent */
   assert_non_null(uvaws_service_find("DynamoDB"));
   assert_string_equal(uvaws_service_find("ses")->endpoint_prefix, "email");

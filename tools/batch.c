@@ -194,7 +194,7 @@ static void submit_line(batch_t *b, char *text) {
     it->b = b;
     it->id = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNumber((double)b->lineno);
     b->submitted++;
-    int rc = uvaws_call(b->client, op->valuestring, params, on_result, it);
+    int rc = uvaws_call(b->client, op->valuestring, params, on_result, it, NULL);
     if (rc == 0) {
       b->inflight++;
     } else {

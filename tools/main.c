@@ -249,7 +249,7 @@ static int cmd_call(const char *service, const char *operation, const char *json
     return code;
   }
   call_state_t s = {EXIT_OTHER, operation};
-  int rc = uvaws_call(c, operation, params, on_call, &s);
+  int rc = uvaws_call(c, operation, params, on_call, &s, NULL);
   cJSON_Delete(params);
   if (rc != 0) {
     fprintf(stderr, "uvaws: %s %s: %s (%s)\n", service, operation, uvaws_strerror(rc),

@@ -1,13 +1,12 @@
 /* libFuzzer target for xml_to_json(): any bytes as an answer body. What
  * converts is printed (every string must be valid for cJSON) and fed on to
- * the query serializer and the DynamoDB helpers, which take arbitrary cJSON
- * trees and so are exercised on odd shapes for free. Must never crash, hang
+ * the DynamoDB helpers, which take arbitrary cJSON trees and so are
+ * exercised on odd shapes for free. Must never crash, hang
  * or leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "query_ser.h"
 #include "uvaws.h"
 #include "xml_json.h"
 
@@ -17,11 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (j == NULL)
     return 0;
   free(cJSON_PrintUnformatted(j));
-
-  buf_t b = {0};
-  char bad[64];
-  (void)query_serialize(j, (int)(size & 1), &b, bad, sizeof bad);
-  buf_free(&b);
 
   cJSON *item = uvaws_ddb_to_item(j);
   cJSON *back = uvaws_ddb_from_item(item);

@@ -1,0 +1,69 @@
+/* What the operation layer's files share: a call in flight (call.c), the
+ * S3 rules around it (s3.c), paginators and waiters (paginate.c, waiter.c). */
+#ifndef UVAWS_CALL_INTERNAL_H
+#define UVAWS_CALL_INTERNAL_H
+
+#include "client_internal.h"
+#include "op.h"
+#include "suggest.h"
+#include "uvaws/call.h"
+
+/* The handle every asynchronous operation returns. */
+struct uvaws_op_s {
+  int (*cancel)(uvaws_op_t *op);
+};
+
+typedef enum {
+  CALL_NEW,   /* being built */
+  CALL_EARLY, /* failed before sending: its error comes from the loop */
+  CALL_SENT,  /* its request is with the client */
+  CALL_DONE,  /* its callback is running */
+} call_state_t;
+
+typedef struct {
+  uvaws_op_t op; /* first: the handle */
+  defer_t defer; /* delivers an early error */
+  uvaws_client_t *client;
+  const model_t *m;
+  const mop_t *mop;
+  uvaws_result_cb cb;
+  void *arg;
+  uvaws_call_options_t opts;
+  const void *payload; /* the caller's payload bytes, until the request takes them */
+  void (*payload_free)(void *payload);
+  uvaws_job_t *job;
+  call_state_t state;
+  int streamed_out; /* the output payload went to a file */
+  uvaws_error_t err;
+  char *request_id;  /* from the body (query protocols) */
+} call_t;
+
+/* The client's model (loaded on first use, then cached in the client), or
+ * NULL with the reason in `why`. */
+const model_t *call_model(uvaws_client_t *c, char *why, size_t n);
+
+/* Fills `e` with UVAWS_EOPERATION: `m` has no `kind` ("operation",
+ * "paginator", "waiter") called `name`, with the closest of the `n` names
+ * `get` gives. Returns UVAWS_EOPERATION. */
+int call_unknown(uvaws_error_t *e, const model_t *m, const char *kind, const char *name,
+                 suggest_name_fn get, size_t n);
+
+/* Hands a serialized request to the client. 0, or an error: with cl->err
+ * set when the request itself is at fault (delivered through the callback),
+ * else for the caller to return. */
+int call_send(call_t *cl, op_req_t *r);
+
+/* S3 (s3.c): addressing, checksums the model requires, the copy source
+ * header; 0 or an error with cl->err set. Does nothing for other services. */
+int s3_prepare(call_t *cl, op_req_t *r, fetch_ext_t *x);
+
+/* S3 answers some operations (CopyObject, CompleteMultipartUpload,
+ * UploadPartCopy) with 200 and an <Error> document: 1 (cl->err set) when
+ * `res` is one. */
+int s3_error_in_200(call_t *cl, const uvaws_response_t *res);
+
+/* Completes an output the model cannot describe (GetBucketLocation's bare
+ * <LocationConstraint> root). */
+void s3_fix_output(call_t *cl, const uvaws_response_t *res, cJSON *out);
+
+#endif
