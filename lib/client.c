@@ -109,6 +109,7 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 
 static void job_free(uvaws_job_t *j) {
   free(j->result);
+  free(j->bound_path);
   if (j->body_free)
     j->body_free((void *)j->body);
   uvaws_error_clear(&j->error);
@@ -257,6 +258,8 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
   return start_transfer(c, j, conn, &out);
 }
 
+static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j);
+
 void client_dispatch_more(uvaws_client_t *c) {
   while (!c->closing && c->queue_head != NULL && client_ready(c)) {
     uvaws_job_t *j = c->queue_head;
@@ -264,7 +267,9 @@ void client_dispatch_more(uvaws_client_t *c) {
     if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
       break;
     queue_unlink(c, j);
-    int rc = j->sign_only ? client_sign_only(c, j) : send_job(c, j);
+    int rc = job_bind_endpoint(c, j);
+    if (rc == 0)
+      rc = j->sign_only ? client_sign_only(c, j) : send_job(c, j);
     if (rc != 0) {
       client_log(c, UVAWS_LOG_ERROR, "cannot send %s %s: %s", j->method, j->path,
                  uvaws_strerror(rc));
@@ -447,10 +452,31 @@ static const char *arena_str(arena_t *a, const char *s) {
   return d;
 }
 
+/* A request accepted before the endpoint is known (the region still being
+ * looked up) gets its base path and Host when it is dispatched. */
+static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j) {
+  if (!j->unbound)
+    return 0;
+  size_t base_len = strlen(c->base_path);
+  if (base_len > 0) {
+    size_t path_len = strlen(j->path);
+    if ((j->bound_path = malloc(base_len + path_len + 1)) == NULL)
+      return UVAWS_ENOMEM;
+    memcpy(j->bound_path, c->base_path, base_len);
+    memcpy(j->bound_path + base_len, j->path, path_len + 1);
+    j->path = j->bound_path;
+  }
+  if (!j->own_host)
+    j->headers[0].value = c->host; /* outlives every job of the client */
+  j->unbound = 0;
+  return 0;
+}
+
 static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   size_t path_len = strlen(r->path);
-  size_t base_len = strlen(c->base_path);
-  const char *host = c->host;
+  int unbound = c->base_path == NULL || c->host == NULL;
+  size_t base_len = unbound ? 0 : strlen(c->base_path);
+  const char *host = unbound ? "" : c->host;
   int own_host = 0;
   for (size_t i = 0; i < r->header_count; i++)
     if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
@@ -477,7 +503,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   arena_t a = {(char *)(j->headers + nh)};
   j->method = arena_str(&a, r->method);
   char *path = a.p;
-  memcpy(path, c->base_path, base_len);
+  memcpy(path, unbound ? "" : c->base_path, base_len);
   size_t plen = base_len;
   if (r->path_encoded) {
     memcpy(path + base_len, r->path, path_len + 1);
@@ -495,6 +521,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   j->headers[0] = (uvaws_kv_t){"Host", arena_str(&a, host)};
   j->header_count = 1;
   j->own_host = own_host;
+  j->unbound = unbound;
   for (size_t i = 0; i < r->header_count; i++) {
     const uvaws_kv_t *h = &r->headers[i];
     if (reserved_header(h->name))

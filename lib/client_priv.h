@@ -38,6 +38,8 @@ struct uvaws_job_s {
   long timeout_ms;
   int has_content_type;
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
+  int unbound;  /* accepted before the endpoint was known: path lacks the base */
+  char *bound_path; /* base path + path, when it was added at dispatch */
   int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
