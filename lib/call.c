@@ -334,7 +334,7 @@ int uvaws_call(uvaws_client_t *c, const char *operation, const cJSON *params, uv
     return UVAWS_EINVAL;
   const uvaws_service_t *svc = uvaws_client_service(c);
   if (svc == NULL)
-    return UVAWS_EOPERATION;
+    return UVAWS_ESERVICE;
   const rest_op_t *op = NULL;
   if (svc->protocol == UVAWS_PROTOCOL_REST_JSON && (op = rest_op_find(svc->name, operation)) == NULL)
     return UVAWS_EOPERATION;

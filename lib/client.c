@@ -108,6 +108,7 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 static void job_free(uvaws_job_t *j) {
+  client_deadline_stop(j);
   free(j->result);
   free(j->bound_path);
   if (j->body_free)
@@ -192,7 +193,10 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
     buf_addc(&conn->header_text, '\0');
   }
   conn->job = j;
-  long timeout = j->timeout_ms > 0 ? j->timeout_ms : c->request_timeout_ms;
+  /* -1 (or the client's -1) lifts the limit; curl's 0 means none. */
+  long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
+  if (timeout < 0)
+    timeout = 0;
   int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, c->max_response_bytes);
   if (rc != 0) {
     conn->job = NULL;
@@ -564,6 +568,11 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response
   j->sign_only = sign_only;
   j->expires_s = sign_expires_s;
   j->state = JOB_QUEUED;
+  long deadline = req->deadline_ms ? req->deadline_ms : c->deadline_ms;
+  if (deadline > 0 && client_deadline_start(c, j, deadline) != 0) {
+    job_free(j);
+    return UVAWS_ENOMEM;
+  }
   c->stats.submitted++;
   queue_push(c, j);
   if (job_out)
@@ -634,10 +643,7 @@ int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
   return 0;
 }
 
-int uvaws_cancel(uvaws_job_t *j) {
-  if (j == NULL)
-    return UVAWS_EINVAL;
-  uvaws_client_t *c = j->client;
+int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
   switch (j->state) {
   case JOB_QUEUED:
     queue_unlink(c, j);
@@ -652,9 +658,15 @@ int uvaws_cancel(uvaws_job_t *j) {
     return UVAWS_EINVAL;
   }
   uvaws_error_clear(&j->error);
-  complete_later(c, j, UVAWS_ECANCELED, "cancelled");
+  complete_later(c, j, code, detail);
   client_dispatch_more(c);
   return 0;
+}
+
+int uvaws_cancel(uvaws_job_t *j) {
+  if (j == NULL)
+    return UVAWS_EINVAL;
+  return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits

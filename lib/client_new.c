@@ -15,6 +15,7 @@
 
 #define DEFAULT_MAX_CLIENTS 100
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 60000
 #define DEFAULT_MAX_RESPONSE_BYTES ((size_t)64 << 20)
 
 /* ---- client lifecycle ---------------------------------------------------- */
@@ -123,6 +124,8 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
     return uvaws_error_set(err, UVAWS_EINVAL, "session token contains control characters");
   if (o->user_agent_suffix && !canon_is_field_value(o->user_agent_suffix))
     return uvaws_error_set(err, UVAWS_EINVAL, "user_agent_suffix contains control characters");
+  if (o->request_timeout_ms < -1 || o->deadline_ms < -1 || o->connect_timeout_ms < 0)
+    return uvaws_error_set(err, UVAWS_EINVAL, "timeouts: milliseconds, 0 for the default, -1 for none");
   if (o->ca_file && o->ca_file[0] == '\0')
     return uvaws_error_set(err, UVAWS_EINVAL, "ca_file is empty");
   return 0;
@@ -243,7 +246,8 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   c->loop = loop;
   c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;
   c->max_queue = o->max_queue;
-  c->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
+  c->request_timeout_ms = o->request_timeout_ms ? o->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
+  c->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : 0;
   c->max_response_bytes = o->max_response_bytes ? o->max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES;
   c->sign_flags = o->sign_flags;
   /* S3 signs paths as sent, unnormalized, with x-amz-content-sha256: a

@@ -32,7 +32,15 @@ static void check(const uvaws_error_t *e, long status, const char *type, const c
   str_eq(e->aws_type, type);
   str_eq(e->message, message);
   str_eq(e->request_id, request_id);
-  assert_null(e->detail);
+  if (type != NULL || message != NULL) {
+    assert_null(e->detail);
+    return;
+  }
+  /* Not an AWS error: an excerpt says what came back, control bytes escaped. */
+  assert_non_null(e->detail);
+  assert_true(strstr(e->detail, "not an AWS error") || strstr(e->detail, "an empty answer"));
+  for (const char *p = e->detail; *p; p++)
+    assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
 
 /* Runs one answer through the parser; the caller clears `e`. */
@@ -373,6 +381,32 @@ static void empty_503(void **state) {
   uvaws_error_clear(&e);
 }
 
+static void html_from_a_proxy(void **state) {
+  (void)state;
+  uvaws_kv_t h[] = {{"Content-Type", "text/html\x1b[31m"}};
+  uvaws_error_t e = {0};
+  parse(&e, 502, h, N(h),
+        "\n\n<html>\r\n<head><title>502 Bad Gateway</title></head>\n<body>\x1b]0;pwned\x07"
+        "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body></html>");
+  check(&e, 502, NULL, NULL, NULL);
+  str_eq(e.detail, "an answer that is not an AWS error (text/html\\x1b[31m): <html> <head><title>502 "
+                   "Bad Gateway</title></head> <body>\\x1b]0;pwned\\x07<center><h1>502 Bad "
+                   "Gateway</h1></center> <hr><center>nginx</center> </body></html>");
+  uvaws_error_clear(&e);
+  /* long pages are cut, and say so */
+  char page[4096];
+  memset(page, 'x', sizeof page - 1);
+  page[sizeof page - 1] = '\0';
+  parse(&e, 500, NULL, 0, page);
+  check(&e, 500, NULL, NULL, NULL);
+  assert_true(strlen(e.detail) < 300);
+  assert_non_null(strstr(e.detail, " ..."));
+  uvaws_error_clear(&e);
+  parse(&e, 500, NULL, 0, "");
+  str_eq(e.detail, "an empty answer");
+  uvaws_error_clear(&e);
+}
+
 static void garbage(void **state) {
   (void)state;
   uvaws_error_t e = {0};
@@ -592,6 +626,7 @@ int main(void) {
       cmocka_unit_test(throttling),
       cmocka_unit_test(request_id_sources),
       cmocka_unit_test(empty_503),
+      cmocka_unit_test(html_from_a_proxy),
       cmocka_unit_test(garbage),
       cmocka_unit_test(huge_message),
       cmocka_unit_test(xml_namespaces_and_text),

@@ -502,7 +502,7 @@ static void test_bad_input(void **state) {
   cJSON_Delete(nul);
   fx_close(&fx);
   fx_open(&fx, "not-in-the-table", server);
-  assert_int_equal(uvaws_call(fx.client, "Anything", NULL, on_result, &g), UVAWS_EOPERATION);
+  assert_int_equal(uvaws_call(fx.client, "Anything", NULL, on_result, &g), UVAWS_ESERVICE);
   assert_null(uvaws_client_service(fx.client));
   fx_close(&fx);
   cJSON_Delete(arr);

@@ -88,12 +88,14 @@ typedef struct {
   unsigned attempts;
   char type[128];
   char detail[1024];
+  uint64_t done_ns;
 } outcome_t;
 
 static void on_done(const uvaws_response_t *r, void *arg) {
   outcome_t *o = arg;
   o->status = r->status;
   o->attempts = r->attempts;
+  o->done_ns = uv_hrtime();
   if (r->error) {
     o->code = r->error->code;
     snprintf(o->type, sizeof o->type, "%s", r->error->aws_type ? r->error->aws_type : "");
@@ -466,6 +468,24 @@ static void test_container(void **state) {
   assert_int_equal(r.new_rc, UVAWS_ECREDS);
 }
 
+/* The deadline also bounds the wait for credentials. */
+static void test_deadline_while_fetching_credentials(void **state) {
+  (void)state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/creds", server);
+  setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "uvaws-test-container-token", 1);
+  configure("{\"container_delay_ms\": 1500}");
+  uvaws_client_options_t o = bare();
+  o.deadline_ms = 200;
+  uint64_t t0 = uv_hrtime();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ETIMEDOUT);
+  assert_int_equal(r.attempts, 0);
+  assert_non_null(strstr(r.detail, "deadline"));
+  assert_true((r.done_ns - t0) / 1000000 < 1200); /* not when the credentials came */
+}
+
 /* ---- instance metadata -------------------------------------------------------- */
 
 static void test_imds_v2(void **state) {
@@ -698,6 +718,7 @@ int main(void) {
       T(test_credential_process),
       T(test_credential_process_failures),
       T(test_container),
+      T(test_deadline_while_fetching_credentials),
       T(test_imds_v2),
       T(test_imds_v1_fallback_rules),
       T(test_imds_timeout),

@@ -36,7 +36,7 @@ typedef void (*uvaws_result_cb)(uvaws_result_t *res, void *arg);
  * NULL for none), serialized before this returns. Returns 0 (the callback
  * will come, once) or, with no callback: UVAWS_EINVAL (NULL client, operation
  * or callback; params not an object; an operation name that is not a word),
- * UVAWS_EOPERATION (the client's service is not in the table, or a rest-json
+ * UVAWS_ESERVICE (the client's service is not in the table), UVAWS_EOPERATION (a rest-json
  * operation the table lacks: use uvaws_call_rest), UVAWS_EPARAM (a value the
  * protocol cannot carry: null in query, a missing path label), or any
  * uvaws_fetch error. */

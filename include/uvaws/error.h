@@ -46,6 +46,7 @@ extern "C" {
   XX(ECREDS, -3046, "credential provider failed")                                \
   XX(EOPERATION, -3060, "unknown operation")                                     \
   XX(EPARAM, -3061, "parameter cannot be serialized by this protocol")          \
+  XX(ESERVICE, -3062, "unknown service: no operations known for it")            \
   XX(EINTERNAL, -3099, "internal error")
 
 typedef enum {
