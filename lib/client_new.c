@@ -320,11 +320,11 @@ static void on_handle_closed(uv_handle_t *h) {
   uvaws_client_t *c = h->data;
   if (--c->pending_closes > 0)
     return;
-  uvaws_close_cb cb = c->close_cb;
-  void *arg = c->close_arg;
+  /* libuv's rule: the callback sees the client still allocated (closed: every
+   * call on it is refused), and it is freed when the callback returns. */
+  if (c->close_cb)
+    c->close_cb(c, c->close_arg);
   free_client(c);
-  if (cb)
-    cb(c, arg); /* the pointer identifies the client; it is already freed */
 }
 
 void client_on_transport_closed(void *arg) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "aws_error.h"
 #include "uvaws.h"
@@ -609,6 +610,29 @@ static void arguments_and_reuse(void **state) {
   uvaws_error_clear(&e);
 }
 
+/* uvaws codes and libuv codes never meet: one int can carry either. */
+static void error_codes_apart_from_libuv(void **state) {
+  (void)state;
+  static const int codes[] = {
+#define XX(name, value, text) UVAWS_##name,
+      UVAWS_ERRNO_MAP(XX)
+#undef XX
+  };
+  char name[64];
+  for (size_t i = 0; i < N(codes); i++) {
+    assert_in_range(codes[i], UVAWS_ERRNO_MIN, UVAWS_ERRNO_MAX);
+    uv_err_name_r(codes[i], name, sizeof name);
+    assert_non_null(strstr(name, "Unknown")); /* no libuv code has this value */
+    assert_string_not_equal(uvaws_err_name(codes[i]), "UVAWS_UNKNOWN");
+    for (size_t k = 0; k < i; k++)
+      assert_int_not_equal(codes[i], codes[k]);
+  }
+  for (int c = -5000; c < 0; c++) /* every code libuv could give back */
+    assert_string_equal(uvaws_err_name(c), "UVAWS_UNKNOWN");
+  assert_string_equal(uvaws_err_name(UV_EAI_AGAIN), "UVAWS_UNKNOWN");
+  assert_string_equal(uvaws_strerror(UV_ECANCELED), "unknown error");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dynamodb_resource_not_found),
@@ -633,6 +657,7 @@ int main(void) {
       cmocka_unit_test(xml_entity_attacks),
       cmocka_unit_test(body_kind),
       cmocka_unit_test(arguments_and_reuse),
+      cmocka_unit_test(error_codes_apart_from_libuv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,8 +125,11 @@ UVAWS_EXTERN int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t 
                      uvaws_error_t *err);
 
 /* Closes the client: queued and in-flight requests complete with
- * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and the
- * client is freed. Safe inside a response callback. A second call does nothing. */
+ * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and, when
+ * it returns, the client is freed. Inside `cb` the pointer is still valid (as
+ * a libuv handle in its close callback): new work is refused with
+ * UVAWS_ECLOSED and uvaws_client_stats works. Safe inside a response
+ * callback. A second call does nothing. */
 UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
