@@ -15,14 +15,19 @@ import sys
 import tempfile
 import unittest
 
-SRC = sys.argv.pop(1) if len(sys.argv) > 2 else "."
-BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build"
+SRC = sys.argv.pop(1) if len(sys.argv) > 3 else "."
+BUILD = sys.argv.pop(1) if len(sys.argv) > 2 else "build"
+# A sanitized library needs its runtime in the program too: the build's
+# b_sanitize ("none", "address,undefined" ...), given by meson.
+SANITIZE = sys.argv.pop(1) if len(sys.argv) > 1 else "none"
+SAN_FLAGS = [] if SANITIZE == "none" else ["-fsanitize=" + SANITIZE]
 DDB = os.environ.get("UVAWS_TEST_DYNALITE")
 CC = os.environ.get("CC", "cc")
 
 
 def c_blocks():
-    text = open(os.path.join(SRC, "README.md"), encoding="utf-8").read()
+    with open(os.path.join(SRC, "README.md"), encoding="utf-8") as f:
+        text = f.read()
     return re.findall(r"^```c\n(.*?)^```", text, re.S | re.M)
 
 
@@ -56,7 +61,7 @@ class Readme(unittest.TestCase):
         links = "main(" in code
         out = os.path.join(self.tmp.name, "block%d%s" % (i, "" if links else ".o"))
         cmd = [CC, "-Wall", "-Wextra", "-Werror", path, "-o", out,  # cc as the README says
-               *pkg_config("--cflags")]
+               *SAN_FLAGS, *pkg_config("--cflags")]
         cmd += pkg_config("--libs") if links else ["-c"]
         p = subprocess.run(cmd, capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, "README C block %d does not compile:\n%s\n%s"
