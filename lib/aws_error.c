@@ -1,5 +1,6 @@
 #include "aws_error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -304,6 +305,54 @@ static int from_xml(uvaws_error_t *err, const char *body, size_t len) {
 
 /* ---- putting it together ---- */
 
+/* An answer that is no AWS error at all (an HTML page from a proxy or a
+ * wrong endpoint): a short excerpt, blanks folded and control bytes escaped,
+ * so that a person sees what came back and a terminal is not hijacked. */
+#define EXCERPT_MAX 160
+
+/* Up to `max` bytes of text from s[0..n) into dst (4 * max + 1 bytes): blank
+ * runs folded to one space, control bytes as \xHH. Returns how much of s it
+ * took. */
+static size_t excerpt(char *dst, size_t max, const char *s, size_t n) {
+  size_t t = 0, i = 0;
+  int blank = 0;
+  while (i < n && is_blank((unsigned char)s[i]))
+    i++;
+  for (; i < n && t < max; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (is_blank(ch)) {
+      blank = 1;
+      continue;
+    }
+    if (blank)
+      dst[t++] = ' ';
+    blank = 0;
+    if (ch < 0x20 || ch == 0x7f)
+      t += (size_t)snprintf(dst + t, 5, "\\x%02x", ch);
+    else
+      dst[t++] = (char)ch;
+  }
+  dst[utf8_whole(dst, t)] = '\0';
+  return i;
+}
+
+static int keep_excerpt(char **out, const char *content_type, const char *body, size_t n) {
+  char text[EXCERPT_MAX * 4 + 1], type[40 * 4 + 1] = "";
+  size_t used = excerpt(text, EXCERPT_MAX, body, n);
+  if (content_type)
+    excerpt(type, 40, content_type, strlen(content_type));
+  size_t cap = sizeof text + sizeof type + 64;
+  char *d = malloc(cap);
+  if (d == NULL)
+    return -1;
+  snprintf(d, cap, "%s%s%s%s%s%s", text[0] ? "an answer that is not an AWS error" : "an empty answer",
+           type[0] ? " (" : "", type, type[0] ? ")" : "", text[0] ? ": " : "", text);
+  if (used < n)
+    snprintf(d + strlen(d), cap - strlen(d), " ...");
+  *out = d;
+  return 0;
+}
+
 static int fill(uvaws_error_t *err, const uvaws_kv_t *headers, size_t header_count,
                 const char *body, size_t body_len) {
   const char *h = header(headers, header_count, "x-amzn-ErrorType");
@@ -328,6 +377,11 @@ static int fill(uvaws_error_t *err, const uvaws_kv_t *headers, size_t header_cou
   case AWS_BODY_OTHER:
     break;
   }
+
+  if (err->aws_type == NULL && err->message == NULL && err->detail == NULL &&
+      keep_excerpt(&err->detail, header(headers, header_count, "Content-Type"), body,
+                   body_len) != 0)
+    return -1;
 
   /* The body's id first; the headers in the order the SDKs look. */
   static const char *const ids[] = {"x-amzn-RequestId", "x-amz-request-id"};

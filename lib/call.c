@@ -201,7 +201,7 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
     *op_out = &cl->op;
   char why[512];
   if ((cl->m = call_model(c, why, sizeof why)) == NULL) {
-    uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s", why);
+    uvaws_error_set(&cl->err, UVAWS_ESERVICE, "%s", why);
     return fail_early(cl);
   }
   const model_t *m = cl->m;

@@ -108,8 +108,10 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 static void job_free(uvaws_job_t *j) {
+  client_deadline_stop(j);
   free(j->result);
   free(j->url_host);
+  free(j->bound_path);
   if (j->body_free)
     j->body_free((void *)j->body);
   uvaws_error_clear(&j->error);
@@ -192,7 +194,10 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
     buf_addc(&conn->header_text, '\0');
   }
   conn->job = j;
-  long timeout = j->timeout_ms > 0 ? j->timeout_ms : c->request_timeout_ms;
+  /* -1 (or the client's -1) lifts the limit; curl's 0 means none. */
+  long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
+  if (timeout < 0)
+    timeout = 0;
   int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, c->max_response_bytes);
   if (rc != 0) {
     conn->job = NULL;
@@ -243,21 +248,16 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
     buf_adds(&conn->url, j->path);
     return start_transfer(c, j, conn, NULL);
   }
-  /* The endpoint may have become known after the request was queued (a
-   * region from instance metadata): its host is taken now. */
-  if (!j->own_host) {
-    if (j->host_prefix != NULL) {
-      free(j->url_host);
-      size_t n = strlen(j->host_prefix) + strlen(c->host) + 1;
-      if ((j->url_host = malloc(n)) == NULL) {
-        transport_conn_put(c->transport, conn);
-        return UVAWS_ENOMEM;
-      }
-      snprintf(j->url_host, n, "%s%s", j->host_prefix, c->host);
-      j->headers[0].value = j->url_host;
-    } else {
-      j->headers[0].value = c->host;
+  /* A host prefix ("bucket.", "data.") goes before the endpoint's host,
+   * which is bound by now: in the URL and in the signed Host alike. */
+  if (j->host_prefix != NULL && !j->own_host && j->url_host == NULL) {
+    size_t n = strlen(j->host_prefix) + strlen(c->host) + 1;
+    if ((j->url_host = malloc(n)) == NULL) {
+      transport_conn_put(c->transport, conn);
+      return UVAWS_ENOMEM;
     }
+    snprintf(j->url_host, n, "%s%s", j->host_prefix, c->host);
+    j->headers[0].value = j->url_host;
   }
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
@@ -280,6 +280,8 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
   return start_transfer(c, j, conn, &out);
 }
 
+static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j);
+
 void client_dispatch_more(uvaws_client_t *c) {
   while (!c->closing && c->queue_head != NULL && client_ready(c)) {
     uvaws_job_t *j = c->queue_head;
@@ -287,7 +289,9 @@ void client_dispatch_more(uvaws_client_t *c) {
     if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
       break;
     queue_unlink(c, j);
-    int rc = j->sign_only ? client_sign_only(c, j) : send_job(c, j);
+    int rc = job_bind_endpoint(c, j);
+    if (rc == 0)
+      rc = j->sign_only ? client_sign_only(c, j) : send_job(c, j);
     if (rc != 0) {
       client_log(c, UVAWS_LOG_ERROR, "cannot send %s %s: %s", j->method, j->path,
                  uvaws_strerror(rc));
@@ -470,10 +474,31 @@ static const char *arena_str(arena_t *a, const char *s) {
   return d;
 }
 
+/* A request accepted before the endpoint is known (the region still being
+ * looked up) gets its base path and Host when it is dispatched. */
+static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j) {
+  if (!j->unbound)
+    return 0;
+  size_t base_len = strlen(c->base_path);
+  if (base_len > 0) {
+    size_t path_len = strlen(j->path);
+    if ((j->bound_path = malloc(base_len + path_len + 1)) == NULL)
+      return UVAWS_ENOMEM;
+    memcpy(j->bound_path, c->base_path, base_len);
+    memcpy(j->bound_path + base_len, j->path, path_len + 1);
+    j->path = j->bound_path;
+  }
+  if (!j->own_host)
+    j->headers[0].value = c->host; /* outlives every job of the client */
+  j->unbound = 0;
+  return 0;
+}
+
 static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const fetch_ext_t *x) {
   size_t path_len = strlen(r->path);
-  size_t base_len = c->base_path ? strlen(c->base_path) : 0;
-  const char *host = c->host ? c->host : ""; /* set again at dispatch */
+  int unbound = c->base_path == NULL || c->host == NULL;
+  size_t base_len = unbound ? 0 : strlen(c->base_path);
+  const char *host = unbound ? "" : c->host;
   int own_host = 0;
   for (size_t i = 0; i < r->header_count; i++)
     if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
@@ -504,7 +529,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   arena_t a = {(char *)(j->headers + nh)};
   j->method = arena_str(&a, r->method);
   char *path = a.p;
-  memcpy(path, c->base_path ? c->base_path : "", base_len);
+  memcpy(path, unbound ? "" : c->base_path, base_len);
   size_t plen = base_len;
   if (r->path_encoded) {
     memcpy(path + base_len, r->path, path_len + 1);
@@ -522,6 +547,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   j->headers[0] = (uvaws_kv_t){"Host", arena_str(&a, host)};
   j->header_count = 1;
   j->own_host = own_host;
+  j->unbound = unbound;
   for (size_t i = 0; i < r->header_count; i++) {
     const uvaws_kv_t *h = &r->headers[i];
     if (reserved_header(h->name))
@@ -569,6 +595,11 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ex
   j->sign_only = sign_only;
   j->expires_s = sign_expires_s;
   j->state = JOB_QUEUED;
+  long deadline = req->deadline_ms ? req->deadline_ms : c->deadline_ms;
+  if (deadline > 0 && client_deadline_start(c, j, deadline) != 0) {
+    job_free(j);
+    return UVAWS_ENOMEM;
+  }
   c->stats.submitted++;
   queue_push(c, j);
   if (job_out)
@@ -652,10 +683,7 @@ int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
   return 0;
 }
 
-int uvaws_cancel(uvaws_job_t *j) {
-  if (j == NULL)
-    return UVAWS_EINVAL;
-  uvaws_client_t *c = j->client;
+int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
   switch (j->state) {
   case JOB_QUEUED:
     queue_unlink(c, j);
@@ -670,9 +698,15 @@ int uvaws_cancel(uvaws_job_t *j) {
     return UVAWS_EINVAL;
   }
   uvaws_error_clear(&j->error);
-  complete_later(c, j, UVAWS_ECANCELED, "cancelled");
+  complete_later(c, j, code, detail);
   client_dispatch_more(c);
   return 0;
+}
+
+int uvaws_cancel(uvaws_job_t *j) {
+  if (j == NULL)
+    return UVAWS_EINVAL;
+  return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits

@@ -15,6 +15,7 @@
 
 #define DEFAULT_MAX_CLIENTS 100
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 60000
 #define DEFAULT_MAX_RESPONSE_BYTES ((size_t)64 << 20)
 
 /* ---- client lifecycle ---------------------------------------------------- */
@@ -123,6 +124,8 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
     return uvaws_error_set(err, UVAWS_EINVAL, "session token contains control characters");
   if (o->user_agent_suffix && !canon_is_field_value(o->user_agent_suffix))
     return uvaws_error_set(err, UVAWS_EINVAL, "user_agent_suffix contains control characters");
+  if (o->request_timeout_ms < -1 || o->deadline_ms < -1 || o->connect_timeout_ms < 0)
+    return uvaws_error_set(err, UVAWS_EINVAL, "timeouts: milliseconds, 0 for the default, -1 for none");
   if (o->ca_file && o->ca_file[0] == '\0')
     return uvaws_error_set(err, UVAWS_EINVAL, "ca_file is empty");
   return 0;
@@ -243,7 +246,8 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   c->loop = loop;
   c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;
   c->max_queue = o->max_queue;
-  c->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
+  c->request_timeout_ms = o->request_timeout_ms ? o->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
+  c->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : 0;
   c->max_response_bytes = o->max_response_bytes ? o->max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES;
   c->sign_flags = o->sign_flags;
   /* S3 signs paths as sent, unnormalized, with x-amz-content-sha256: a
@@ -316,11 +320,11 @@ static void on_handle_closed(uv_handle_t *h) {
   uvaws_client_t *c = h->data;
   if (--c->pending_closes > 0)
     return;
-  uvaws_close_cb cb = c->close_cb;
-  void *arg = c->close_arg;
+  /* libuv's rule: the callback sees the client still allocated (closed: every
+   * call on it is refused), and it is freed when the callback returns. */
+  if (c->close_cb)
+    c->close_cb(c, c->close_arg);
   free_client(c);
-  if (cb)
-    cb(c, arg); /* the pointer identifies the client; it is already freed */
 }
 
 void client_on_transport_closed(void *arg) {

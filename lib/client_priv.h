@@ -16,6 +16,7 @@
 typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED } job_state_t;
 
 typedef struct backoff_s backoff_t;
+typedef struct deadline_s deadline_t;
 
 struct uvaws_job_s {
   defer_t defer; /* first: a deferred completion is a defer_t */
@@ -38,6 +39,8 @@ struct uvaws_job_s {
   long timeout_ms;
   int has_content_type;
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
+  int unbound;  /* accepted before the endpoint was known: path lacks the base */
+  char *bound_path; /* base path + path, when it was added at dispatch */
   const char *host_prefix; /* fetch_ext_t.host_prefix (arena), or NULL */
   char *url_host;          /* host_prefix + the endpoint's host, made at dispatch */
   const char *payload_hash; /* fetch_ext_t.payload_hash (arena), or NULL */
@@ -51,6 +54,8 @@ struct uvaws_job_s {
   int skew_retried;   /* retried once after a clock-skew answer */
   int retry_cost;     /* quota tokens its retries took, given back on success */
   backoff_t *backoff; /* while waiting to be retried */
+  deadline_t *deadline; /* the whole request's time limit, when it has one */
+  uint64_t deadline_ns; /* uv_hrtime() when it passes; 0: none */
   uint64_t submitted_ns;
   uvaws_error_t error;
 };
@@ -82,7 +87,8 @@ struct uvaws_client_s {
   int region_fetching;
   unsigned max_clients;
   size_t max_queue;
-  long request_timeout_ms;
+  long request_timeout_ms; /* one attempt; -1: no limit */
+  long deadline_ms;        /* the whole request; 0: none */
   size_t max_response_bytes;
   unsigned sign_flags;
   uvaws_log_cb log_cb;
@@ -144,6 +150,20 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ex
                    uvaws_response_cb cb, void *arg, unsigned sign_expires_s, int sign_only,
                    uvaws_job_t **job_out);
 void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
+
+/* Ends a job that has not completed with `code` (cancel, deadline): its
+ * callback follows from the loop. UVAWS_EINVAL when it is already ending. */
+int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
+
+/* client_deadline.c */
+/* Starts the timer that ends the job with UVAWS_ETIMEDOUT after `ms`,
+ * wherever it is then (queued, waiting for credentials, on the wire, in a
+ * backoff); 0 or UVAWS_ENOMEM. */
+int client_deadline_start(uvaws_client_t *c, uvaws_job_t *j, long ms);
+/* Stops it (the job completed); safe when there is none. */
+void client_deadline_stop(uvaws_job_t *j);
+/* 1 when waiting `delay_s` more would pass the job's deadline. */
+int client_deadline_passes(const uvaws_job_t *j, double delay_s);
 
 /* client_retry.c */
 /* After an attempt failed or succeeded: takes the job for a retry (back in

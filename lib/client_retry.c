@@ -135,6 +135,12 @@ int client_retry_after(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t
                  j->path);
     return 0;
   }
+  if (client_deadline_passes(j, delay)) {
+    retry_on_success(&c->retry, cost);
+    client_log(c, UVAWS_LOG_INFO, "%s %s: not retried, the request's deadline comes first",
+               j->method, j->path);
+    return 0;
+  }
   client_log(c, UVAWS_LOG_INFO, "%s %s: attempt %u failed (%s), retrying in %.0f ms", j->method,
              j->path, j->attempts, err->aws_type ? err->aws_type : uvaws_err_name(err->code),
              delay * 1000);

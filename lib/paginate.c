@@ -195,7 +195,7 @@ static int setup(pager_t *p) {
   char why[512] = "";
   const model_t *m = call_model(p->client, why, sizeof why);
   if (m == NULL)
-    return uvaws_error_set(&p->early, UVAWS_EOPERATION, "%s", why);
+    return uvaws_error_set(&p->early, UVAWS_ESERVICE, "%s", why);
   const char *json = model_pager(m, p->operation);
   if (json == NULL)
     return call_unknown(&p->early, m, "paginator for", p->operation, pager_name, m->h->pager_count);

@@ -263,7 +263,7 @@ static int setup(waiter_t *w, const uvaws_wait_options_t *o) {
   char why[512] = "";
   const model_t *m = call_model(w->client, why, sizeof why);
   if (m == NULL)
-    return uvaws_error_set(&w->end, UVAWS_EOPERATION, "%s", why);
+    return uvaws_error_set(&w->end, UVAWS_ESERVICE, "%s", why);
   const char *json = model_waiter(m, w->name);
   if (json == NULL)
     return call_unknown(&w->end, m, "waiter", w->name, waiter_name, m->h->waiter_count);

@@ -2,8 +2,9 @@
 """Counts every test case across meson test logs and fuzz runs.
 
 A cmocka executable counts its cases (from its "[  PASSED  ] N test(s)" and
-"[  FAILED  ] N test(s)" lines); any other meson test counts as one. A fuzz
-target counts as one, from the "fuzz: NAME ok|FAILED" lines of scripts/fuzz.sh.
+"[  FAILED  ] N test(s)" lines); any other meson test counts as one. Each
+--result-log file holds lines "KIND: NAME ok|FAILED|SKIPPED ..." (fuzz targets
+from scripts/fuzz.sh, the fresh-root checks of scripts/test.sh), one test each.
 Prints one line "N passed, N failed, N skipped" and exits 1 if anything failed.
 """
 import json
@@ -12,10 +13,10 @@ import sys
 
 passed = failed = skipped = 0
 args = sys.argv[1:]
-fuzz_log = None
-if "--fuzz-log" in args:
-    i = args.index("--fuzz-log")
-    fuzz_log = args[i + 1]
+result_logs = []
+while "--result-log" in args:
+    i = args.index("--result-log")
+    result_logs.append(args[i + 1])
     del args[i:i + 2]
 
 PASS_RE = re.compile(r"^\[  PASSED  \] (\d+) test", re.M)
@@ -71,12 +72,14 @@ for path in args:
         else:
             failed += 1
 
-if fuzz_log:
-    for line in open(fuzz_log, encoding="utf-8", errors="replace"):
-        m = re.match(r"^fuzz: (\S+) (ok|FAILED)", line)
+for log in result_logs:
+    for line in open(log, encoding="utf-8", errors="replace"):
+        m = re.match(r"^(fuzz|fresh): (\S+) (ok|FAILED|SKIPPED)", line)
         if m:
-            if m.group(2) == "ok":
+            if m.group(3) == "ok":
                 passed += 1
+            elif m.group(3) == "SKIPPED":
+                skipped += 1
             else:
                 failed += 1
 

@@ -6,10 +6,11 @@
 #   scripts/demo.sh [ITEMS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build
+. scripts/step.sh
+scripts/setup.sh demo
 scripts/npm-peers.sh test/peers
-[ -d build ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+[ -f build/build.ninja ] || step "meson setup build" meson setup build
+step "ninja -C build" ninja -C build
 # The emulators accept any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=AKIDLOCALDEMO AWS_SECRET_ACCESS_KEY=local-demo-secret AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true

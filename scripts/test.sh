@@ -2,22 +2,26 @@
 # Runs every uvaws test: installs what is missing, then builds and runs the
 # suite twice (plain, and under AddressSanitizer + UndefinedBehaviorSanitizer),
 # runs each fuzz target briefly on its seed corpus, and ends with one line
-# "N passed, N failed, N skipped" counting every test case.
+# "N passed, N failed, N skipped" counting every test case. With --fresh it
+# also runs the demo and the README's install steps in a pristine Debian 12
+# root (../shared/fresh-run.sh; a few minutes), as CI does.
 #
-#   scripts/test.sh [--valgrind] [--no-asan] [--no-fuzz] [--fuzz-seconds N]
+#   scripts/test.sh [--fresh] [--valgrind] [--no-asan] [--no-fuzz] [--fuzz-seconds N]
 #   environment: UVAWS_SOAK_SIZE (larger soak), UVAWS_SIGV4_SUITE (suite path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. scripts/step.sh
 
-valgrind=0 asan=1 fuzz=1 fuzz_seconds=${UVAWS_FUZZ_SECONDS:-5}
+valgrind=0 asan=1 fuzz=1 fresh=0 fuzz_seconds=${UVAWS_FUZZ_SECONDS:-5}
 while [ $# -gt 0 ]; do
   case "$1" in
     --valgrind) valgrind=1 ;;
+    --fresh) fresh=1 ;;
     --no-asan) asan=0 ;;
     --no-fuzz) fuzz=0 ;;
     --fuzz-seconds) fuzz_seconds=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -29,11 +33,11 @@ scripts/npm-peers.sh test/peers
 results=()
 run_suite() { # name, build dir, meson setup args...
   local name=$1 dir=$2; shift 2
-  if [ ! -d "$dir" ]; then
-    meson setup "$dir" -Dwerror=true "$@" >/dev/null
+  if [ ! -f "$dir/build.ninja" ]; then
+    step "meson setup $dir" meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
   fi
   echo "== $name: build"
-  ninja -C "$dir" >/dev/null
+  step "ninja -C $dir" ninja -C "$dir"
   echo "== $name: test"
   local rc=0
   meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" || rc=$?
@@ -68,4 +72,11 @@ if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
   fi
 fi
 
-/usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--fuzz-log "$fuzz_log"}
+fresh_log=
+if [ "$fresh" = 1 ]; then
+  fresh_log=$(mktemp)
+  scripts/fresh-check.sh | tee "$fresh_log"
+fi
+
+/usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--result-log "$fuzz_log"} \
+  ${fresh_log:+--result-log "$fresh_log"}

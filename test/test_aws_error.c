@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "aws_error.h"
 #include "uvaws.h"
@@ -32,7 +33,15 @@ static void check(const uvaws_error_t *e, long status, const char *type, const c
   str_eq(e->aws_type, type);
   str_eq(e->message, message);
   str_eq(e->request_id, request_id);
-  assert_null(e->detail);
+  if (type != NULL || message != NULL) {
+    assert_null(e->detail);
+    return;
+  }
+  /* Not an AWS error: an excerpt says what came back, control bytes escaped. */
+  assert_non_null(e->detail);
+  assert_true(strstr(e->detail, "not an AWS error") || strstr(e->detail, "an empty answer"));
+  for (const char *p = e->detail; *p; p++)
+    assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
 
 /* Runs one answer through the parser; the caller clears `e`. */
@@ -373,6 +382,32 @@ static void empty_503(void **state) {
   uvaws_error_clear(&e);
 }
 
+static void html_from_a_proxy(void **state) {
+  (void)state;
+  uvaws_kv_t h[] = {{"Content-Type", "text/html\x1b[31m"}};
+  uvaws_error_t e = {0};
+  parse(&e, 502, h, N(h),
+        "\n\n<html>\r\n<head><title>502 Bad Gateway</title></head>\n<body>\x1b]0;pwned\x07"
+        "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body></html>");
+  check(&e, 502, NULL, NULL, NULL);
+  str_eq(e.detail, "an answer that is not an AWS error (text/html\\x1b[31m): <html> <head><title>502 "
+                   "Bad Gateway</title></head> <body>\\x1b]0;pwned\\x07<center><h1>502 Bad "
+                   "Gateway</h1></center> <hr><center>nginx</center> </body></html>");
+  uvaws_error_clear(&e);
+  /* long pages are cut, and say so */
+  char page[4096];
+  memset(page, 'x', sizeof page - 1);
+  page[sizeof page - 1] = '\0';
+  parse(&e, 500, NULL, 0, page);
+  check(&e, 500, NULL, NULL, NULL);
+  assert_true(strlen(e.detail) < 300);
+  assert_non_null(strstr(e.detail, " ..."));
+  uvaws_error_clear(&e);
+  parse(&e, 500, NULL, 0, "");
+  str_eq(e.detail, "an empty answer");
+  uvaws_error_clear(&e);
+}
+
 static void garbage(void **state) {
   (void)state;
   uvaws_error_t e = {0};
@@ -575,6 +610,29 @@ static void arguments_and_reuse(void **state) {
   uvaws_error_clear(&e);
 }
 
+/* uvaws codes and libuv codes never meet: one int can carry either. */
+static void error_codes_apart_from_libuv(void **state) {
+  (void)state;
+  static const int codes[] = {
+#define XX(name, value, text) UVAWS_##name,
+      UVAWS_ERRNO_MAP(XX)
+#undef XX
+  };
+  char name[64];
+  for (size_t i = 0; i < N(codes); i++) {
+    assert_in_range(codes[i], UVAWS_ERRNO_MIN, UVAWS_ERRNO_MAX);
+    uv_err_name_r(codes[i], name, sizeof name);
+    assert_non_null(strstr(name, "Unknown")); /* no libuv code has this value */
+    assert_string_not_equal(uvaws_err_name(codes[i]), "UVAWS_UNKNOWN");
+    for (size_t k = 0; k < i; k++)
+      assert_int_not_equal(codes[i], codes[k]);
+  }
+  for (int c = -5000; c < 0; c++) /* every code libuv could give back */
+    assert_string_equal(uvaws_err_name(c), "UVAWS_UNKNOWN");
+  assert_string_equal(uvaws_err_name(UV_EAI_AGAIN), "UVAWS_UNKNOWN");
+  assert_string_equal(uvaws_strerror(UV_ECANCELED), "unknown error");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dynamodb_resource_not_found),
@@ -592,12 +650,14 @@ int main(void) {
       cmocka_unit_test(throttling),
       cmocka_unit_test(request_id_sources),
       cmocka_unit_test(empty_503),
+      cmocka_unit_test(html_from_a_proxy),
       cmocka_unit_test(garbage),
       cmocka_unit_test(huge_message),
       cmocka_unit_test(xml_namespaces_and_text),
       cmocka_unit_test(xml_entity_attacks),
       cmocka_unit_test(body_kind),
       cmocka_unit_test(arguments_and_reuse),
+      cmocka_unit_test(error_codes_apart_from_libuv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -595,7 +595,7 @@ static void test_bad_input(void **state) {
   assert_non_null(strstr(g.message, "Key.k.B: not base64"));
   fx_close(&fx);
   fx_open(&fx, "not-in-the-models", server);
-  g = refused(&fx, "Anything", NULL, UVAWS_EOPERATION);
+  g = refused(&fx, "Anything", NULL, UVAWS_ESERVICE);
   assert_null(uvaws_client_service(fx.client));
   fx_close(&fx);
   assert_int_equal((int)control_number(server, "/_stats", "requests"), 0); /* nothing sent */

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "client_priv.h"
 #include "testutil.h"
 
 static const char *server;     /* http://127.0.0.1:PORT */
@@ -23,9 +24,27 @@ typedef struct {
   int closed;
 } fixture_t;
 
+static void never_called(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  (void)arg;
+  fail_msg("a refused request must not call back");
+}
+
+/* The client is still allocated in its close callback (libuv's rule: under
+ * ASan a freed one fails here), closed to new work, its counters readable. */
 static void on_closed(uvaws_client_t *c, void *arg) {
-  (void)c;
-  ((fixture_t *)arg)->closed++;
+  fixture_t *fx = arg;
+  fx->closed++;
+  assert_ptr_equal(c, fx->client);
+  assert_ptr_equal(uvaws_client_loop(c), &fx->loop);
+  uvaws_client_stats_t st;
+  assert_int_equal(uvaws_client_stats(c, &st), 0);
+  assert_int_equal(st.queued + st.in_flight, 0);
+  assert_int_equal(st.completed, st.submitted);
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(c, &req, NULL, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &req, never_called, NULL, NULL), UVAWS_ECLOSED);
+  uvaws_client_close(c, NULL, NULL); /* a second close does nothing */
 }
 
 static void fixture_open(fixture_t *fx, const uvaws_client_options_t *o) {
@@ -385,6 +404,147 @@ static void test_timeouts(void **state) {
   fixture_close(&fx);
 }
 
+/* The default per-attempt limit is set (a silent endpoint cannot hang a
+ * request), and -1 lifts it for one request or the whole client. */
+static void test_timeout_default_and_lifted(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  assert_int_equal(fx.client->request_timeout_ms, 60000); /* documented in client.h */
+  fixture_close(&fx);
+
+  o.request_timeout_ms = 200;
+  o.max_attempts = 1;
+  fixture_open(&fx, &o);
+  outcome_t out[2] = {0};
+  uvaws_kv_t slow[] = {{"x-test-delay-ms", "600"}};
+  uvaws_request_t lifted = {.method = "GET", .path = "/", .headers = slow, .header_count = 1,
+                            .timeout_ms = -1};
+  uvaws_request_t limited = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  assert_int_equal(submit(fx.client, &lifted, &out[0], NULL), 0);
+  assert_int_equal(submit(fx.client, &limited, &out[1], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out[0].code, 0);
+  assert_int_equal(out[1].code, UVAWS_ETIMEDOUT);
+  free_outcomes(out, 2);
+  fixture_close(&fx);
+
+  o.request_timeout_ms = -1;
+  fixture_open(&fx, &o);
+  memset(out, 0, sizeof out);
+  assert_int_equal(submit(fx.client, &limited, &out[0], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out[0].code, 0);
+  free_outcomes(out, 1);
+  fixture_close(&fx);
+
+  uvaws_client_t *c = NULL;
+  o.request_timeout_ms = -2;
+  assert_int_equal(uvaws_client_new(uv_default_loop(), &o, &c, NULL), UVAWS_EINVAL);
+  o.request_timeout_ms = 0;
+  o.deadline_ms = -7;
+  assert_int_equal(uvaws_client_new(uv_default_loop(), &o, &c, NULL), UVAWS_EINVAL);
+  assert_null(c);
+}
+
+/* The deadline bounds a request wherever it waits: on the wire across
+ * attempts, in the queue behind max_clients, and it stops retries whose
+ * backoff would pass it (the last answer is delivered instead). */
+static void test_deadline(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  o.request_timeout_ms = 150; /* each attempt times out ... */
+  o.max_attempts = 10;        /* ... and would be retried for a long while */
+  o.retry_base_delay_ms = 1;
+  o.retry_max_delay_ms = 1;
+  o.deadline_ms = 500;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  outcome_t out[3] = {0};
+  uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
+  uvaws_request_t stalled = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  uvaws_request_t quick = {.method = "GET", .path = "/", .deadline_ms = 100};
+  uvaws_request_t unbounded = {.method = "GET", .path = "/", .deadline_ms = -1};
+  uint64_t t0 = uv_hrtime();
+  assert_int_equal(submit(fx.client, &stalled, &out[0], NULL), 0);
+  assert_int_equal(submit(fx.client, &quick, &out[1], NULL), 0);     /* queued behind it */
+  assert_int_equal(submit(fx.client, &unbounded, &out[2], NULL), 0); /* queued, no limit */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  uint64_t ms = (uv_hrtime() - t0) / 1000000;
+  assert_int_equal(out[0].calls, 1);
+  assert_int_equal(out[0].code, UVAWS_ETIMEDOUT);
+  assert_in_range(out[0].attempts, 2, 5); /* 150 ms attempts within 500 ms */
+  assert_int_equal(out[1].calls, 1);
+  assert_int_equal(out[1].code, UVAWS_ETIMEDOUT); /* ended while still queued */
+  assert_int_equal(out[1].attempts, 0);
+  assert_int_equal(out[2].calls, 1);
+  assert_int_equal(out[2].code, 0); /* sent once the slot freed */
+  assert_true(ms >= 450 && ms < 3000);
+  free_outcomes(out, 3);
+  fixture_close(&fx);
+
+  /* A retry whose backoff would end past the deadline is not made. */
+  o = test_options(server);
+  o.retry_base_delay_ms = 5000;
+  o.retry_max_delay_ms = 5000;
+  o.deadline_ms = 300;
+  fixture_open(&fx, &o);
+  uvaws_kv_t busy[] = {{"x-test-status", "503"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = busy, .header_count = 1};
+  int tries = 0;
+  do { /* full jitter may draw a delay short enough to fit: then it retried */
+    memset(out, 0, sizeof out);
+    assert_int_equal(submit(fx.client, &req, &out[0], NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+  } while (out[0].attempts != 1 && ++tries < 5);
+  assert_int_equal(out[0].code, UVAWS_EAWS);
+  assert_int_equal(out[0].status, 503);
+  assert_int_equal(out[0].attempts, 1);
+  free_outcomes(out, 1);
+  fixture_close(&fx);
+}
+
+/* A request cancelled before its deadline ends once, cancelled; one whose
+ * deadline ended it cannot be cancelled from its callback. */
+typedef struct {
+  uvaws_job_t *job;
+  int calls, code, cancel_rc;
+} deadline_cancel_t;
+
+static void cancel_self(const uvaws_response_t *r, void *arg) {
+  deadline_cancel_t *d = arg;
+  d->calls++;
+  d->code = r->error ? r->error->code : 0;
+  d->cancel_rc = uvaws_cancel(d->job);
+}
+
+static void test_deadline_and_cancel(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  o.deadline_ms = 100;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  outcome_t out = {0};
+  uvaws_job_t *job;
+  assert_int_equal(submit(fx.client, &req, &out, &job), 0);
+  assert_int_equal(uvaws_cancel(job), 0);
+  deadline_cancel_t d = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &req, cancel_self, &d, &d.job), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out.calls, 1);
+  assert_int_equal(out.code, UVAWS_ECANCELED);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.code, UVAWS_ETIMEDOUT);
+  assert_int_equal(d.cancel_rc, UVAWS_EINVAL);
+  free_outcomes(&out, 1);
+  fixture_close(&fx);
+}
+
 static void test_response_limit(void **state) {
   (void)state;
   uvaws_client_options_t o = test_options(server);
@@ -545,12 +705,6 @@ static void test_signed_at_dispatch(void **state) {
   cJSON_Delete(log);
   free_outcomes(&out, 1);
   fixture_close(&fx);
-}
-
-static void never_called(const uvaws_response_t *r, void *arg) {
-  (void)r;
-  (void)arg;
-  fail_msg("a refused request must not call back");
 }
 
 static void test_bad_input(void **state) {
@@ -724,6 +878,9 @@ int main(void) {
       cmocka_unit_test(test_close_with_pending),
       cmocka_unit_test(test_close_inside_callback),
       cmocka_unit_test(test_timeouts),
+      cmocka_unit_test(test_timeout_default_and_lifted),
+      cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_deadline_and_cancel),
       cmocka_unit_test(test_response_limit),
       cmocka_unit_test(test_aws_error_parsed),
       cmocka_unit_test(test_network_error),

@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,12 +88,14 @@ typedef struct {
   unsigned attempts;
   char type[128];
   char detail[1024];
+  uint64_t done_ns;
 } outcome_t;
 
 static void on_done(const uvaws_response_t *r, void *arg) {
   outcome_t *o = arg;
   o->status = r->status;
   o->attempts = r->attempts;
+  o->done_ns = uv_hrtime();
   if (r->error) {
     o->code = r->error->code;
     snprintf(o->type, sizeof o->type, "%s", r->error->aws_type ? r->error->aws_type : "");
@@ -278,6 +283,114 @@ static void test_no_region(void **state) {
   assert_non_null(strstr(r.new_detail, "AWS_REGION"));
 }
 
+/* A request submitted before the region (and so the endpoint) is known waits
+ * for it, as for credentials; when it cannot be found the request ends with
+ * UVAWS_ENOREGION and what was tried. No endpoint is configured in these
+ * tests, so nothing may be sent: a derived endpoint would be a real AWS
+ * host. A fetch is used only where metadata cannot answer; where it can, a
+ * presign (signed, never sent) shows the endpoint the request was bound to. */
+static int closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd); /* nothing listens there now: connections are refused */
+  return ntohs(a.sin_port);
+}
+
+static uvaws_client_options_t no_region_no_endpoint(void) {
+  unsetenv("AWS_REGION");
+  uvaws_client_options_t o = bare();
+  o.endpoint = NULL;
+  o.access_key = "AKIDSTATIC";
+  o.secret_key = "s";
+  return o;
+}
+
+static void test_region_pending_metadata_refused(void **state) {
+  (void)state;
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+  unsetenv("AWS_EC2_METADATA_DISABLED");
+  setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
+  uvaws_client_options_t o = no_region_no_endpoint();
+  /* several requests wait; each ends once, with the region error */
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_t *c;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
+  outcome_t out[3];
+  memset(out, 0, sizeof out);
+  for (int i = 0; i < 3; i++) {
+    uvaws_request_t req = {.method = "GET", .path = i == 1 ? "/a b/c" : "/"};
+    assert_int_equal(uvaws_fetch(c, &req, on_done, &out[i], NULL), 0);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(out[i].code, UVAWS_ENOREGION);
+    assert_int_equal(out[i].status, 0);
+    assert_non_null(strstr(out[i].detail, "AWS_REGION"));
+    assert_non_null(strstr(out[i].detail, "instance metadata"));
+  }
+  uvaws_client_close(c, on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+typedef struct {
+  int code, calls;
+  char url[1024];
+  uint64_t done_ns;
+} presigned_t;
+
+static void on_presigned(const uvaws_response_t *r, void *arg) {
+  presigned_t *p = arg;
+  p->calls++;
+  p->code = r->error ? r->error->code : 0;
+  snprintf(p->url, sizeof p->url, "%.*s", (int)r->body_len, r->body);
+  p->done_ns = uv_hrtime();
+}
+
+static presigned_t presign_with_pending_region(const char *imds_config) {
+  use_metadata();
+  configure(imds_config);
+  uvaws_client_options_t o = no_region_no_endpoint();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_t *c;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
+  presigned_t p = {0};
+  uint64_t t0 = uv_hrtime();
+  uvaws_request_t req = {.method = "GET", .path = "/tables/a b"};
+  assert_int_equal(uvaws_presign(c, &req, 60, on_presigned, &p), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uvaws_client_close(c, on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  assert_int_equal(p.calls, 1);
+  p.done_ns -= t0;
+  return p;
+}
+
+static void test_region_pending_slow_metadata(void **state) {
+  (void)state;
+  presigned_t p = presign_with_pending_region("{\"imds_delay_ms\": 300, \"imds_region\": \"eu-west-3\"}");
+  assert_int_equal(p.code, 0);
+  assert_true(p.done_ns >= 300000000ull); /* it waited for the answer */
+  /* bound at dispatch to the endpoint the region gives, path encoded once */
+  assert_true(strncmp(p.url, "https://dynamodb.eu-west-3.amazonaws.com/tables/a%20b?", 53) == 0);
+  assert_non_null(strstr(p.url, "%2Feu-west-3%2Fdynamodb%2Faws4_request"));
+}
+
+static void test_region_pending_metadata_times_out(void **state) {
+  (void)state;
+  setenv("AWS_METADATA_SERVICE_TIMEOUT", "0.2", 1);
+  presigned_t p = presign_with_pending_region("{\"imds_delay_ms\": 3000}");
+  assert_int_equal(p.code, UVAWS_ENOREGION);
+  assert_int_equal(p.url[0], '\0');
+}
+
 /* ---- credential_process ------------------------------------------------------ */
 
 static void process_profile(const char *script_body) {
@@ -353,6 +466,24 @@ static void test_container(void **state) {
   setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
   r = run_one(&o, NULL, 0);
   assert_int_equal(r.new_rc, UVAWS_ECREDS);
+}
+
+/* The deadline also bounds the wait for credentials. */
+static void test_deadline_while_fetching_credentials(void **state) {
+  (void)state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/creds", server);
+  setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "uvaws-test-container-token", 1);
+  configure("{\"container_delay_ms\": 1500}");
+  uvaws_client_options_t o = bare();
+  o.deadline_ms = 200;
+  uint64_t t0 = uv_hrtime();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.code, UVAWS_ETIMEDOUT);
+  assert_int_equal(r.attempts, 0);
+  assert_non_null(strstr(r.detail, "deadline"));
+  assert_true((r.done_ns - t0) / 1000000 < 1200); /* not when the credentials came */
 }
 
 /* ---- instance metadata -------------------------------------------------------- */
@@ -587,10 +718,14 @@ int main(void) {
       T(test_credential_process),
       T(test_credential_process_failures),
       T(test_container),
+      T(test_deadline_while_fetching_credentials),
       T(test_imds_v2),
       T(test_imds_v1_fallback_rules),
       T(test_imds_timeout),
       T(test_region_from_metadata),
+      T(test_region_pending_metadata_refused),
+      T(test_region_pending_slow_metadata),
+      T(test_region_pending_metadata_times_out),
       T(test_short_lived_credentials),
       T(test_expired_token_retry),
       T(test_loop_never_blocked),

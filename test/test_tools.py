@@ -55,6 +55,38 @@ TABLE_SPEC = {"AttributeDefinitions": [{"AttributeName": "id", "AttributeType": 
               "BillingMode": "PAY_PER_REQUEST"}
 
 
+class FakeServer:
+    """A loopback HTTP server that answers every request with one canned page."""
+
+    def __init__(self, status, ctype, body):
+        import http.server
+        import threading
+        answer = (status, ctype, body)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(answer[0])
+                self.send_header("Content-Type", answer[1])
+                self.send_header("Content-Length", str(len(answer[2])))
+                self.end_headers()
+                self.wfile.write(answer[2])
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @unittest.skipUnless(DDB and SES, "needs the emulators (run under peers.py)")
 class Tool(unittest.TestCase):
     @classmethod
@@ -75,7 +107,39 @@ class Tool(unittest.TestCase):
         self.assertEqual(uvaws("--concurrency", "zero", "batch", "dynamodb")[0], 2)
         rc, _, err = uvaws("--endpoint", DDB, "call", "dynamodb", "ListTables", "{not json")
         self.assertEqual(rc, 2)
-        self.assertIn("not a JSON object", err)
+        self.assertIn("not valid JSON", err)
+        for text, kind in (("[1, 2]", "an array"), ('"x"', "a string"), ("3", "a number"),
+                           ("null", "null")):
+            rc, _, err = uvaws("--endpoint", DDB, "call", "dynamodb", "ListTables", text)
+            self.assertEqual(rc, 2)
+            self.assertIn("JSON, but %s, not an object" % kind, err)
+
+    def test_command_help(self):
+        for cmd in ("call", "batch", "presign", "sign", "help"):
+            rc, out, err = uvaws(cmd, "--help")
+            self.assertEqual(rc, 0, err)
+            self.assertTrue(out.startswith("usage: uvaws [options] %s" % cmd), out)
+            self.assertEqual(uvaws("help", cmd), (0, out, ""))
+        self.assertIn("--concurrency", uvaws("batch", "--help")[1])
+        self.assertIn("--deadline", uvaws("call", "-h")[1])
+        self.assertNotIn("--concurrency", uvaws("call", "--help")[1])
+        self.assertIn("--explain", uvaws("help", "sign")[1])
+        self.assertEqual(uvaws("help")[0], 0)
+        # an unknown command, an unknown service: each named as such
+        rc, _, err = uvaws("frobnicate", "dynamodb")
+        self.assertEqual(rc, 2)
+        self.assertIn("unknown command 'frobnicate'", err)
+        self.assertIn("call, batch, presign, sign, help", err)
+        self.assertEqual(uvaws("help", "frobnicate")[0], 2)
+        for cmd in (["call", "dynamodbb", "ListTables"], ["batch", "nosuchservice"]):
+            rc, _, err = uvaws("--endpoint", DDB, *cmd, stdin="")
+            self.assertEqual(rc, 2)
+            self.assertIn("unknown service '%s'" % cmd[1], err)
+            self.assertNotIn("operation", err.replace("operations", ""))
+        # a command with the wrong arguments shows its own synopsis
+        rc, _, err = uvaws("presign", "s3")
+        self.assertEqual(rc, 2)
+        self.assertIn("usage: uvaws [options] presign SERVICE PATH", err)
 
     def test_call(self):
         item = {"TableName": "tooltable", "Item": {"id": {"S": "c1"}, "v": {"N": "7"}}}
@@ -104,6 +168,77 @@ class Tool(unittest.TestCase):
         rc, _, err = uvaws("--endpoint", "http://127.0.0.1:9", "--max-attempts", "1", "call",
                            "dynamodb", "ListTables")
         self.assertEqual(rc, 3)
+
+    def test_not_an_aws_error(self):
+        # a wrong endpoint answering HTML: a short excerpt, control bytes escaped
+        page = b"<html>\n<head><title>500 Internal Server Error</title></head>\n<body>\x1b[2J" \
+               + b"<h1>Oops</h1>" + b"x" * 4000 + b"</body></html>"
+        with FakeServer(500, "text/html", page) as url:
+            rc, out, err = uvaws("--endpoint", url, "--max-attempts", "1", "call", "dynamodb",
+                                 "ListTables")
+        self.assertEqual(rc, 1)
+        self.assertEqual(out, "")
+        self.assertIn("not an AWS error (text/html): <html> <head><title>500 Internal Server "
+                      "Error</title></head> <body>\\x1b[2J<h1>Oops</h1>xxx", err)
+        self.assertIn("(HTTP 500)", err)
+        self.assertNotIn("\x1b", err)
+        self.assertLess(len(err), 400)
+
+    def test_silent_endpoint(self):
+        # accepts connections, never answers: the timeout ends it (exit 3)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(64)
+            url = "http://127.0.0.1:%d" % s.getsockname()[1]
+            t0 = time.monotonic()
+            rc, _, err = uvaws("--endpoint", url, "--timeout", "0.3", "--max-attempts", "1",
+                               "call", "dynamodb", "ListTables", timeout=30)
+            self.assertEqual(rc, 3, err)
+            self.assertIn("UVAWS_ETIMEDOUT", err)
+            # the deadline bounds all attempts together
+            rc, _, err = uvaws("--endpoint", url, "--timeout", "5", "--deadline", "0.5",
+                               "--max-attempts", "10", "call", "dynamodb", "ListTables",
+                               timeout=30)
+            self.assertEqual(rc, 3, err)
+            self.assertIn("deadline", err)
+            self.assertLess(time.monotonic() - t0, 10)
+            self.assertEqual(uvaws("--timeout", "-1", "call", "dynamodb", "ListTables")[0], 2)
+
+    def test_batch_progress(self):
+        each = [json.dumps({"op": "PutItem", "id": i, "params": {
+            "TableName": "tooltable", "Item": {"id": {"S": "p%d" % i}}}}) + "\n"
+            for i in range(3000)]
+        lines = "".join(each)
+        # a file: a percentage and an ETA from the first drawing on
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "uvaws-prog-%d.jsonl" % os.getpid())
+        with open(path, "w") as f:
+            f.write(lines)
+        try:
+            rc, out, err = uvaws("--endpoint", DDB, "--progress", "--concurrency", "8",
+                                 "batch", "dynamodb", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(rc, 0, err)
+        draws = [d.strip() for d in err.splitlines() if d.strip().startswith("[")]
+        self.assertTrue(draws)
+        for d in draws:
+            self.assertRegex(d, r"^\[[#-]{30}\] +\d+% .* ETA \d+s")
+        self.assertIn("100% 3000/3000", draws[-1])
+        # a pipe whose end nobody knows yet: a count and a rate, no percentage
+        # (results to a file: a full stdout pipe would stop it reading stdin)
+        sink = open(os.devnull, "w")
+        p = subprocess.Popen([TOOL, "--endpoint", DDB, "--progress", "batch", "dynamodb"],
+                             stdin=subprocess.PIPE, stdout=sink,
+                             stderr=subprocess.PIPE, env=ENV, text=True)
+        p.stdin.write("".join(each[:2000]))
+        p.stdin.flush()
+        time.sleep(0.6)
+        _, err = p.communicate(input="".join(each[2000:2500]), timeout=120)
+        sink.close()
+        self.assertEqual(p.returncode, 0, err)
+        draws = [d.strip() for d in err.splitlines() if d.strip()]
+        self.assertRegex(draws[0], r"^\d+ done +\d+/s +failed 0$")
+        self.assertIn("100% 2500/2500", draws[-2] if draws[-1].startswith("batch:") else draws[-1])
 
     def test_batch(self):
         lines = []

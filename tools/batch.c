@@ -6,6 +6,7 @@
  * time spent waiting in a queue. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@ typedef struct {
   size_t pend_len, pend_off, pend_cap;
   int reading, eof, read_error;
   unsigned long lineno, submitted, done, ok, failed, invalid;
+  uint64_t total_bytes; /* a regular file's size: progress from the start; 0 on a pipe */
+  uint64_t done_bytes;  /* bytes of the lines answered so far */
   unsigned inflight;
   double *lat;
   size_t lat_n, lat_cap;
@@ -38,6 +41,7 @@ typedef struct {
 typedef struct {
   batch_t *b;
   cJSON *id;
+  size_t bytes; /* its line's, newline included */
 } item_t;
 
 static void pump(batch_t *b);
@@ -80,23 +84,36 @@ static double percentile(const batch_t *b, double p) {
 
 static double elapsed_s(const batch_t *b) { return (double)(uv_hrtime() - b->start_ns) / 1e9; }
 
+/* A regular file shows how far along it is from the start (bytes of answered
+ * lines against the file's size, then lines once all are read); a pipe, whose
+ * end nobody knows, shows a count and a rate. */
 static void draw_bar(batch_t *b, int final) {
   double secs = elapsed_s(b);
   double rate = secs > 0 ? (double)b->done / secs : 0;
+  double frac = -1;
+  if (b->eof && b->lineno > 0)
+    frac = (double)b->done / (double)b->lineno; /* every line is a request or an invalid one */
+  else if (b->total_bytes > 0)
+    frac = (double)b->done_bytes / (double)b->total_bytes;
   char line[200];
-  if (b->eof && b->lineno > 0) {
-    unsigned long total = b->lineno; /* every line is a request or an invalid line */
-    int width = 30, filled = total ? (int)((double)b->done / (double)total * width) : width;
+  if (frac >= 0) {
+    if (frac > 1)
+      frac = 1;
+    int width = 30, filled = (int)(frac * width);
     char bar[32];
     for (int i = 0; i < width; i++)
       bar[i] = i < filled ? '#' : '-';
     bar[width] = '\0';
-    double eta = rate > 0 ? (double)(total - b->done) / rate : 0;
-    snprintf(line, sizeof line, "[%s] %lu/%lu %3.0f%%  %.0f/s  failed %lu  ETA %.0fs", bar,
-             b->done, total, total ? 100.0 * (double)b->done / (double)total : 100.0, rate,
-             b->failed + b->invalid, eta);
+    char count[48];
+    if (b->eof)
+      snprintf(count, sizeof count, "%lu/%lu", b->done, b->lineno);
+    else
+      snprintf(count, sizeof count, "%lu", b->done);
+    double eta = frac > 0 ? secs * (1 - frac) / frac : 0;
+    snprintf(line, sizeof line, "[%s] %3.0f%% %s  %.0f/s  failed %lu  ETA %.0fs", bar,
+             100.0 * frac, count, rate, b->failed + b->invalid, eta);
   } else {
-    snprintf(line, sizeof line, "%lu done  %.0f/s  failed %lu  (reading input)", b->done, rate,
+    snprintf(line, sizeof line, "%lu done  %.0f/s  failed %lu", b->done, rate,
              b->failed + b->invalid);
   }
   fprintf(stderr, "\r%-78s%s", line, final ? "\n" : "");
@@ -157,6 +174,7 @@ static void on_result(uvaws_result_t *res, void *arg) {
       b->lat[b->lat_n++] = res->response->elapsed_ms;
   }
   emit(j);
+  b->done_bytes += it->bytes;
   free(it);
   b->done++;
   b->inflight--;
@@ -164,7 +182,7 @@ static void on_result(uvaws_result_t *res, void *arg) {
 }
 
 /* One input line: {"op": "PutItem", "params": {...}, "id": anything}. */
-static void submit_line(batch_t *b, char *text) {
+static void submit_line(batch_t *b, char *text, size_t bytes) {
   b->lineno++;
   while (*text == ' ' || *text == '\t' || *text == '\r')
     text++;
@@ -173,6 +191,7 @@ static void submit_line(batch_t *b, char *text) {
     text[--n] = '\0';
   if (n == 0) {
     b->lineno--; /* blank lines are not requests */
+    b->done_bytes += bytes;
     return;
   }
   cJSON *j = cJSON_Parse(text);
@@ -192,6 +211,7 @@ static void submit_line(batch_t *b, char *text) {
     item_t *it = calloc(1, sizeof *it);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     it->b = b;
+    it->bytes = bytes;
     it->id = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNumber((double)b->lineno);
     b->submitted++;
     int rc = uvaws_call(b->client, op->valuestring, params, on_result, it, NULL);
@@ -209,8 +229,12 @@ static void submit_line(batch_t *b, char *text) {
       free(it);
       b->failed++;
       b->done++;
+      b->done_bytes += bytes;
     }
   }
+  if (j == NULL || !cJSON_IsObject(j) || !cJSON_IsString(op) ||
+      (params != NULL && !cJSON_IsObject(params)))
+    b->done_bytes += bytes; /* answered at once, as invalid */
   cJSON_Delete(j);
 }
 
@@ -274,6 +298,7 @@ static void pump(batch_t *b) {
     size_t avail = b->pend_len - b->pend_off;
     char *nl = avail ? memchr(start, '\n', avail) : NULL;
     if (nl == NULL && avail > MAX_LINE) {
+      b->done_bytes += b->pend_len - b->pend_off;
       b->pend_off = b->pend_len; /* drop it: one bad line must not stop the rest */
       b->lineno++;
       emit_invalid(b, "line longer than 1 MiB");
@@ -290,7 +315,7 @@ static void pump(batch_t *b) {
     memcpy(line, start, len);
     line[len] = '\0';
     b->pend_off += len + (nl ? 1 : 0);
-    submit_line(b, line);
+    submit_line(b, line, len + (nl ? 1 : 0));
     free(line);
   }
   if (!b->eof && !b->reading && b->inflight < limit)
@@ -317,6 +342,11 @@ int cmd_batch(const char *service, const char *input, const cli_opts_t *o) {
       return EXIT_USAGE;
     }
     b->own_fd = 1;
+  }
+  struct stat st; /* stdin redirected from a file counts as a file */
+  if (fstat(b->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    off_t at = lseek(b->fd, 0, SEEK_CUR);
+    b->total_bytes = (uint64_t)(st.st_size - (at > 0 ? at : 0));
   }
   int code = EXIT_OTHER;
   b->client = cli_client(&loop, service, o, &code);

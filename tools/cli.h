@@ -20,7 +20,8 @@ enum {
 typedef struct {
   const char *region, *profile, *endpoint, *ca_file;
   unsigned max_attempts;
-  double timeout_s;
+  double timeout_s;  /* one attempt; -1: the library's default, 0: none */
+  double deadline_s; /* the whole request; 0: none */
   int verbose;       /* -v: info, -vv: debug, to stderr */
   int no_verify_ssl;
   unsigned concurrency;
@@ -51,5 +52,10 @@ cJSON *cli_error_json(const uvaws_error_t *e, long status);
 char *cli_text_arg(const char *arg);
 
 int cmd_batch(const char *service, const char *input, const cli_opts_t *o);
+
+/* help.c: the commands' own help. */
+const char *cli_command_synopsis(const char *name); /* NULL: no such command */
+int cli_command_help(const char *name, FILE *out);  /* 0, or -1: no such command */
+void cli_command_list(FILE *out);                   /* "call, batch, ..." */
 
 #endif

@@ -4,6 +4,7 @@
  *   uvaws batch SERVICE [--concurrency N] [--progress | --no-progress] [FILE]
  *   uvaws presign [--expires S] [--method M] SERVICE PATH
  *   uvaws sign [--explain] [--method M] [-H 'Name: value']... [--data BODY | @FILE] SERVICE PATH
+ *   uvaws help [COMMAND]       (or uvaws COMMAND --help)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,13 +28,16 @@ static const char usage[] =
     "  sign SERVICE PATH\n"
     "        the headers that sign a request; with --explain, the canonical request and\n"
     "        the string to sign (what to compare when AWS says SignatureDoesNotMatch)\n"
+    "  help [COMMAND]\n"
+    "        the help of one command (also: uvaws COMMAND --help)\n"
     "\n"
     "options:\n"
     "  --region REGION        instead of AWS_REGION, AWS_DEFAULT_REGION, the profile's\n"
     "  --profile NAME         instead of AWS_PROFILE, AWS_DEFAULT_PROFILE, default\n"
     "  --endpoint URL         instead of AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, ...\n"
     "  --max-attempts N       attempts per request, first included (default 3)\n"
-    "  --timeout SECONDS      per attempt (default: none)\n"
+    "  --timeout SECONDS      one attempt, connect to last byte (default 60; 0: none)\n"
+    "  --deadline SECONDS     the whole request, retries and waits included (default: none)\n"
     "  --ca-file FILE         trust this CA bundle\n"
     "  --no-verify-ssl        turn TLS verification off (never in production)\n"
     "  -v, --verbose          log to stderr (twice: debug); secrets are never logged\n"
@@ -170,7 +174,9 @@ uvaws_client_t *cli_client(uv_loop_t *loop, const char *service, const cli_opts_
   co.ca_file = o->ca_file;
   co.tls_no_verify = o->no_verify_ssl;
   co.max_attempts = o->max_attempts;
-  co.request_timeout_ms = (long)(o->timeout_s * 1000);
+  /* unset: the library's default; 0: no limit */
+  co.request_timeout_ms = o->timeout_s < 0 ? 0 : o->timeout_s == 0 ? -1 : (long)(o->timeout_s * 1000);
+  co.deadline_ms = (long)(o->deadline_s * 1000);
   co.max_clients = o->concurrency ? o->concurrency : 64;
   co.user_agent_suffix = "uvaws-cli";
   if (o->verbose) {
@@ -221,8 +227,24 @@ static void on_call(uvaws_result_t *res, void *arg) {
   s->exit_code = EXIT_OK;
 }
 
+static const char *json_kind(const cJSON *j) {
+  return cJSON_IsArray(j) ? "an array" : cJSON_IsString(j) ? "a string"
+       : cJSON_IsNumber(j) ? "a number" : cJSON_IsBool(j) ? "a boolean" : "null";
+}
+
+/* Operations are known for the services of the table; the others can still
+ * be signed for (presign, sign) by their signing name. */
+static int service_known(const char *service) {
+  if (uvaws_service_find(service) != NULL)
+    return 1;
+  fprintf(stderr, "uvaws: unknown service '%s': no operations are known for it\n", service);
+  return 0;
+}
+
 static int cmd_call(const char *service, const char *operation, const char *json,
                     const cli_opts_t *o) {
+  if (!service_known(service))
+    return EXIT_USAGE;
   cJSON *params = NULL;
   if (json != NULL) {
     char *text = cli_text_arg(json);
@@ -230,9 +252,15 @@ static int cmd_call(const char *service, const char *operation, const char *json
       return EXIT_USAGE;
     const char *end = NULL;
     params = cJSON_ParseWithOpts(text, &end, 1);
-    if (params == NULL || !cJSON_IsObject(params)) {
-      fprintf(stderr, "uvaws: the parameters are not a JSON object (near byte %ld)\n",
+    if (params == NULL) {
+      fprintf(stderr, "uvaws: the parameters are not valid JSON (near byte %ld)\n",
               end ? (long)(end - text) : 0L);
+      free(text);
+      return EXIT_USAGE;
+    }
+    if (!cJSON_IsObject(params)) {
+      fprintf(stderr, "uvaws: the parameters are JSON, but %s, not an object {...}\n",
+              json_kind(params));
       cJSON_Delete(params);
       free(text);
       return EXIT_USAGE;
@@ -387,13 +415,13 @@ int main(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.progress = -1;
   o.concurrency = 64;
+  o.timeout_s = -1;
   const char *pos[8];
-  int npos = 0;
+  int npos = 0, help = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(usage, stdout);
-      return EXIT_OK;
+      help = 1;
     } else if (strcmp(a, "--version") == 0) {
       printf("uvaws %s\n", UVAWS_VERSION_STRING);
       return EXIT_OK;
@@ -410,14 +438,16 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--max-attempts") == 0) {
       i = need(argc, argv, i);
       o.max_attempts = parse_uint(a, argv[i]);
-    } else if (strcmp(a, "--timeout") == 0) {
+    } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--deadline") == 0) {
       i = need(argc, argv, i);
       char *end;
-      o.timeout_s = strtod(argv[i], &end);
-      if (*end != '\0' || o.timeout_s <= 0) {
-        fprintf(stderr, "uvaws: --timeout %s: want seconds > 0\n", argv[i]);
+      double v = strtod(argv[i], &end);
+      /* a day at most: past that a number is a mistake, and ms must fit a long */
+      if (end == argv[i] || *end != '\0' || !(v >= 0 && v <= 86400)) {
+        fprintf(stderr, "uvaws: %s %s: want seconds from 0 to 86400\n", a, argv[i]);
         return EXIT_USAGE;
       }
+      *(a[2] == 't' ? &o.timeout_s : &o.deadline_s) = v;
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
       o.verbose++;
     } else if (strcmp(a, "-vv") == 0) {
@@ -450,14 +480,35 @@ int main(int argc, char **argv) {
     }
   }
   const char *cmd = npos > 0 ? pos[0] : NULL;
-  if (cmd && strcmp(cmd, "call") == 0 && (npos == 3 || npos == 4))
+  if (cmd && strcmp(cmd, "help") == 0 && !help) { /* uvaws help [COMMAND] */
+    cmd = npos > 1 ? pos[1] : NULL;
+    help = 1;
+  }
+  if (help && cmd == NULL) {
+    fputs(usage, stdout);
+    return EXIT_OK;
+  }
+  const char *synopsis = cmd ? cli_command_synopsis(cmd) : NULL;
+  if (cmd == NULL || synopsis == NULL) {
+    if (cmd == NULL)
+      fputs(usage, stderr);
+    else {
+      fprintf(stderr, "uvaws: unknown command '%s'; the commands are ", cmd);
+      cli_command_list(stderr);
+      fputs(" (uvaws --help)\n", stderr);
+    }
+    return EXIT_USAGE;
+  }
+  if (help)
+    return cli_command_help(cmd, stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+  if (strcmp(cmd, "call") == 0 && (npos == 3 || npos == 4))
     return cmd_call(pos[1], pos[2], npos == 4 ? pos[3] : NULL, &o);
-  if (cmd && strcmp(cmd, "batch") == 0 && (npos == 2 || npos == 3))
-    return cmd_batch(pos[1], npos == 3 ? pos[2] : NULL, &o);
-  if (cmd && strcmp(cmd, "presign") == 0 && npos == 3)
+  if (strcmp(cmd, "batch") == 0 && (npos == 2 || npos == 3))
+    return service_known(pos[1]) ? cmd_batch(pos[1], npos == 3 ? pos[2] : NULL, &o) : EXIT_USAGE;
+  if (strcmp(cmd, "presign") == 0 && npos == 3)
     return cmd_sign(pos[1], pos[2], &o, 1);
-  if (cmd && strcmp(cmd, "sign") == 0 && npos == 3)
+  if (strcmp(cmd, "sign") == 0 && npos == 3)
     return cmd_sign(pos[1], pos[2], &o, 0);
-  fputs(usage, stderr);
+  fprintf(stderr, "usage: uvaws [options] %s\n(uvaws %s --help says more)\n", synopsis, cmd);
   return EXIT_USAGE;
 }

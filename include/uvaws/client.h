@@ -60,7 +60,12 @@ typedef struct {
   unsigned max_clients;       /* requests in flight at once; default 100 */
   size_t max_queue;           /* requests waiting beyond max_clients; 0: unbounded */
   long connect_timeout_ms;    /* default 10000 */
-  long request_timeout_ms;    /* one attempt, connect to last byte; 0: no limit */
+  long request_timeout_ms;    /* one attempt, connect to last byte; default 60000;
+                                 -1: no limit. A silent endpoint ends in UVAWS_ETIMEDOUT
+                                 after this, then is retried as max_attempts allows */
+  long deadline_ms;           /* the whole request: queue, credentials, every attempt
+                                 and backoff; ends it with UVAWS_ETIMEDOUT wherever it
+                                 is; default (0) and -1: none */
   size_t max_response_bytes;  /* larger bodies fail with UVAWS_ETOOBIG; default 64 MiB */
   const char *user_agent_suffix; /* appended to "uvaws/VERSION" */
   const char *ca_file;        /* PEM bundle to trust instead of the system's */
@@ -94,7 +99,8 @@ typedef struct {
   const void *body;
   size_t body_len;
   void (*body_free)(void *body); /* non-NULL: take `body` without copying, free it so */
-  long timeout_ms;               /* 0: the client's request_timeout_ms */
+  long timeout_ms;               /* one attempt; 0: the client's request_timeout_ms; -1: none */
+  long deadline_ms;              /* the whole request; 0: the client's deadline_ms; -1: none */
 } uvaws_request_t;
 
 /* The outcome of a request, valid during the callback only (a future keeps
@@ -119,8 +125,11 @@ UVAWS_EXTERN int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t 
                      uvaws_error_t *err);
 
 /* Closes the client: queued and in-flight requests complete with
- * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and the
- * client is freed. Safe inside a response callback. A second call does nothing. */
+ * UVAWS_ECANCELED, handles close, then `cb` (may be NULL) is called and, when
+ * it returns, the client is freed. Inside `cb` the pointer is still valid (as
+ * a libuv handle in its close callback): new work is refused with
+ * UVAWS_ECLOSED and uvaws_client_stats works. Safe inside a response
+ * callback. A second call does nothing. */
 UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, void *arg);
 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an

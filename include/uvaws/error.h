@@ -1,7 +1,10 @@
 /* Error codes and error objects.
  *
  * As in libuv, functions return 0 or a negative code; uvaws_strerror() and
- * uvaws_err_name() describe a code. A failed request carries a uvaws_error_t
+ * uvaws_err_name() describe a code. Every uvaws code lies in -7999..-7000,
+ * where no libuv code is (libuv's run from -1 to -4095: negated errno values,
+ * UV_EAI_* at -3000..-3014, its own at -4095..-4025), so a program can pass
+ * both kinds through one int and tell them apart. A failed request carries a uvaws_error_t
  * with everything known about the failure: the code, the HTTP status, the AWS
  * error type, message and request id, and a detail (curl's text, a file and
  * line ...). No secret ever appears in an error.
@@ -11,42 +14,46 @@
 
 #include "common.h"
 
+#define UVAWS_ERRNO_MIN (-7999)
+#define UVAWS_ERRNO_MAX (-7000)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define UVAWS_ERRNO_MAP(XX)                                                      \
-  XX(EINVAL, -3001, "invalid argument")                                          \
-  XX(ENOMEM, -3002, "out of memory")                                             \
-  XX(EMETHOD, -3003, "HTTP method is not a token")                               \
-  XX(EHEADERNAME, -3004, "header name is not an HTTP token")                     \
-  XX(EHEADERVALUE, -3005, "header value contains CR, LF or NUL")                 \
-  XX(EPATH, -3006, "path is empty, relative or contains CR, LF or NUL")          \
-  XX(EQUERY, -3007, "query parameter contains CR, LF or NUL")                    \
-  XX(ETIME, -3008, "timestamp out of range")                                     \
-  XX(ENOHOST, -3009, "request has no Host")                                      \
-  XX(EEXPIRES, -3010, "expiry out of range (1 s to 7 days)")                     \
-  XX(ECRYPTO, -3011, "cryptographic library failure")                            \
-  XX(ECANCELED, -3020, "request cancelled")                                      \
-  XX(ECLOSED, -3021, "client is closing or closed")                              \
-  XX(ETIMEDOUT, -3022, "request timed out")                                      \
-  XX(ENETWORK, -3023, "network failure")                                         \
-  XX(ETLS, -3024, "TLS failure")                                                 \
-  XX(ETOOBIG, -3025, "response larger than the limit")                           \
-  XX(EQUEUEFULL, -3026, "request queue is full")                                 \
-  XX(EAWS, -3027, "AWS returned an error")                                       \
-  XX(EPROTOCOL, -3028, "malformed response")                                     \
-  XX(EBUSY, -3029, "operation not allowed from inside a loop callback")          \
-  XX(ENOCONFIG, -3040, "configuration file not found")                           \
-  XX(ECONFIG, -3041, "configuration file does not parse")                        \
-  XX(ENOPROFILE, -3042, "profile not found")                                     \
-  XX(ENOCREDS, -3043, "no credentials found")                                    \
-  XX(ENOREGION, -3044, "no region configured")                                   \
-  XX(EENDPOINT, -3045, "invalid endpoint URL")                                   \
-  XX(ECREDS, -3046, "credential provider failed")                                \
-  XX(EOPERATION, -3060, "unknown operation")                                     \
-  XX(EPARAM, -3061, "parameter cannot be serialized by this protocol")          \
-  XX(EINTERNAL, -3099, "internal error")
+  XX(EINVAL, -7001, "invalid argument")                                          \
+  XX(ENOMEM, -7002, "out of memory")                                             \
+  XX(EMETHOD, -7003, "HTTP method is not a token")                               \
+  XX(EHEADERNAME, -7004, "header name is not an HTTP token")                     \
+  XX(EHEADERVALUE, -7005, "header value contains CR, LF or NUL")                 \
+  XX(EPATH, -7006, "path is empty, relative or contains CR, LF or NUL")          \
+  XX(EQUERY, -7007, "query parameter contains CR, LF or NUL")                    \
+  XX(ETIME, -7008, "timestamp out of range")                                     \
+  XX(ENOHOST, -7009, "request has no Host")                                      \
+  XX(EEXPIRES, -7010, "expiry out of range (1 s to 7 days)")                     \
+  XX(ECRYPTO, -7011, "cryptographic library failure")                            \
+  XX(ECANCELED, -7020, "request cancelled")                                      \
+  XX(ECLOSED, -7021, "client is closing or closed")                              \
+  XX(ETIMEDOUT, -7022, "request timed out")                                      \
+  XX(ENETWORK, -7023, "network failure")                                         \
+  XX(ETLS, -7024, "TLS failure")                                                 \
+  XX(ETOOBIG, -7025, "response larger than the limit")                           \
+  XX(EQUEUEFULL, -7026, "request queue is full")                                 \
+  XX(EAWS, -7027, "AWS returned an error")                                       \
+  XX(EPROTOCOL, -7028, "malformed response")                                     \
+  XX(EBUSY, -7029, "operation not allowed from inside a loop callback")          \
+  XX(ENOCONFIG, -7040, "configuration file not found")                           \
+  XX(ECONFIG, -7041, "configuration file does not parse")                        \
+  XX(ENOPROFILE, -7042, "profile not found")                                     \
+  XX(ENOCREDS, -7043, "no credentials found")                                    \
+  XX(ENOREGION, -7044, "no region configured")                                   \
+  XX(EENDPOINT, -7045, "invalid endpoint URL")                                   \
+  XX(ECREDS, -7046, "credential provider failed")                                \
+  XX(EOPERATION, -7060, "unknown operation")                                     \
+  XX(EPARAM, -7061, "parameter cannot be serialized by this protocol")          \
+  XX(ESERVICE, -7062, "unknown service: no operations known for it")            \
+  XX(EINTERNAL, -7099, "internal error")
 
 typedef enum {
 #define XX(name, value, text) UVAWS_##name = value,
