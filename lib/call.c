@@ -67,7 +67,7 @@ static void on_answer(const uvaws_response_t *r, void *arg) {
     if (uvaws_error_copy(&cl->err, r->error) != 0)
       uvaws_error_set(&cl->err, r->error->code, "out of memory copying the error");
     if (cl->err.code == UVAWS_EAWS)
-      op_error_by_status(&cl->err);
+      op_error_by_status(&cl->err, r->body_len);
   } else if (s3_error_in_200(cl, r)) {
     /* filled cl->err */
   } else if (op_parse(cl->m, cl->mop, r, &res.output, &cl->request_id, &cl->err) == 0) {

@@ -83,9 +83,10 @@ int op_parse(const model_t *m, const mop_t *op, const uvaws_response_t *res, cJS
              char **request_id, uvaws_error_t *err);
 
 /* An AWS error answer with no error type (S3's HEAD errors have no body; a
- * 5xx from a proxy): its type becomes the status code ("404") and its
- * message the reason phrase, as botocore reports them. */
-void op_error_by_status(uvaws_error_t *e);
+ * 5xx from a proxy): its type becomes the status code ("404"), as botocore
+ * reports it, and, when the body was empty, its message the reason phrase
+ * ("Not Found"); a body that is no AWS error keeps its excerpt in detail. */
+void op_error_by_status(uvaws_error_t *e, size_t body_len);
 
 /* ---- shared by the serializers and parsers ---------------------------------- */
 

@@ -469,7 +469,7 @@ int op_parse(const model_t *m, const mop_t *op, const uvaws_response_t *res, cJS
 
 /* ---- errors --------------------------------------------------------------------- */
 
-void op_error_by_status(uvaws_error_t *e) {
+void op_error_by_status(uvaws_error_t *e, size_t body_len) {
   static const struct {
     long status;
     const char *text;
@@ -486,7 +486,8 @@ void op_error_by_status(uvaws_error_t *e) {
   char code[24];
   snprintf(code, sizeof code, "%ld", e->http_status);
   e->aws_type = strdup(code);
-  for (size_t i = 0; e->message == NULL && i < sizeof reasons / sizeof *reasons; i++)
+  /* a body that is no AWS error (an HTML page) keeps its excerpt in detail */
+  for (size_t i = 0; body_len == 0 && e->message == NULL && i < sizeof reasons / sizeof *reasons; i++)
     if (reasons[i].status == e->http_status)
       e->message = strdup(reasons[i].text);
 }

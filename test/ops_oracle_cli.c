@@ -123,7 +123,7 @@ static cJSON *parse(const model_t *m, const mop_t *op, const cJSON *line) {
   cJSON *o;
   if (res.status < 200 || res.status > 299) { /* an error answer, as the client reads it */
     aws_error_from_response(&err, res.status, kv, (size_t)n, res.body, res.body_len);
-    op_error_by_status(&err);
+    op_error_by_status(&err, res.body_len);
     o = cJSON_CreateObject();
     cJSON *e = cJSON_AddObjectToObject(o, "aws_error");
     cJSON_AddStringToObject(e, "code", err.aws_type ? err.aws_type : "");
