@@ -5,12 +5,14 @@
  * callback. */
 #include "call_internal.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "future_internal.h"
+#include "uvaws/sigv4.h"
 
 /* ---- results ---------------------------------------------------------------- */
 
@@ -31,18 +33,24 @@ int uvaws_op_cancel(uvaws_op_t *op) {
 static void call_free(call_t *cl) {
   if (cl->payload_free != NULL)
     cl->payload_free((void *)cl->payload);
+  op_req_free(&cl->req);
   uvaws_error_clear(&cl->err);
   free(cl->request_id);
   free(cl);
 }
 
-/* Hands the result to the caller, then frees the call. */
-static void finish(call_t *cl, uvaws_result_t *res) {
+/* Hands the result to the caller. */
+static void deliver(call_t *cl, uvaws_result_t *res) {
   cl->state = CALL_DONE;
   client_enter_callback(cl->client);
   cl->cb(res, cl->arg);
   client_leave_callback(cl->client);
   cJSON_Delete(res->output);
+}
+
+/* Hands the result to the caller, then frees the call. */
+static void finish(call_t *cl, uvaws_result_t *res) {
+  deliver(cl, res);
   call_free(cl);
 }
 
@@ -72,6 +80,7 @@ static void on_answer(const uvaws_response_t *r, void *arg) {
     /* filled cl->err */
   } else if (op_parse(cl->m, cl->mop, r, &res.output, &cl->request_id, &cl->err) == 0) {
     s3_fix_output(cl, r, res.output);
+    stream_finish(cl);
     const mref_t *out = cl->mop->output != MODEL_NONE ? model_mref(cl->m, cl->mop->output) : NULL;
     if (op_raw_payload(cl->m, out) != NULL && !cl->streamed_out) {
       res.payload = r->body;
@@ -95,6 +104,11 @@ static int call_cancel(uvaws_op_t *op) {
   switch (cl->state) {
   case CALL_SENT:
     return cl->job ? uvaws_cancel(cl->job) : UVAWS_EINVAL;
+  case CALL_HASHING:
+    if (cl->cancelled || cl->client_gone)
+      return UVAWS_EINVAL;
+    cl->cancelled = 1; /* the hash's end delivers it */
+    return 0;
   default: /* CALL_EARLY: its outcome is on its way; CALL_DONE: in its callback */
     return UVAWS_EINVAL;
   }
@@ -216,11 +230,9 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
   }
   if (op_check(m, cl->mop, params, &cl->err) != 0)
     return fail_early(cl);
-  op_req_t r;
-  int rc = op_serialize(m, cl->mop, params, &r, &cl->err);
+  int rc = op_serialize(m, cl->mop, params, &cl->req, &cl->err);
   if (rc == 0)
-    rc = call_send(cl, &r);
-  op_req_free(&r);
+    rc = call_send(cl);
   if (rc == 0)
     return 0;
   if (cl->err.code != 0) /* a problem of the parameters or the payload */
@@ -241,18 +253,24 @@ int uvaws_call(uvaws_client_t *c, const char *operation, const cJSON *params, uv
 
 static void free_body(void *p) { free(p); }
 
-int call_send(call_t *cl, op_req_t *r) {
-  const model_t *m = cl->m;
-  fetch_ext_t x = {0};
-  if (r->host_prefix[0] && !client_endpoint_is_custom(cl->client))
-    x.host_prefix = r->host_prefix;
-  int rc = s3_prepare(cl, r, &x);
-  if (rc != 0)
-    return rc;
+/* Puts cl->req on the wire. 0, or an error for the caller (the request is
+ * not the caller's then: a payload buffer goes back to the call). */
+static int submit(call_t *cl) {
+  op_req_t *r = &cl->req;
+  fetch_ext_t *x = &cl->x;
+  call_stream_t *s = &cl->stream;
+  if (s->fd >= 0) {
+    /* signed: the file's hash when it was computed, else S3's unsigned marker */
+    x->payload_hash = s->sha256_hex[0] ? s->sha256_hex : UVAWS_SIGV4_UNSIGNED_PAYLOAD;
+    if (s->md5_b64[0] && (cl->mop->flags & MO_CHECKSUM_REQUIRED) &&
+        kvs_get(&r->headers, "Content-MD5") == NULL &&
+        kvs_set(&r->headers, "Content-MD5", s->md5_b64) != 0)
+      return UVAWS_ENOMEM;
+  }
   const void *body = r->body.len ? r->body.data : NULL;
   size_t body_len = r->body.len;
   void (*body_free)(void *) = NULL;
-  if (cl->payload != NULL && r->payload != NULL) { /* the caller's bytes are the body */
+  if (cl->payload != NULL) { /* the caller's bytes are the body */
     body = cl->payload;
     body_len = cl->opts.payload_len;
     body_free = cl->payload_free;
@@ -275,17 +293,71 @@ int call_send(call_t *cl, op_req_t *r) {
       .body_free = body_free,
       .timeout_ms = cl->opts.timeout_ms,
   };
-  (void)m;
-  rc = client_fetch_ext(cl->client, &req, &x, on_answer, cl, &cl->job);
+  int rc = client_fetch_ext(cl->client, &req, x, on_answer, cl, &cl->job);
   if (rc != 0) {
     if (body_free == free_body)
       free((void *)body);
-    else if (body_free != NULL) /* give the caller's buffer back to be freed by the call */
-      cl->payload_free = body_free;
+    else if (body_free != NULL)
+      cl->payload_free = body_free; /* freed with the call */
     return rc;
   }
   cl->state = CALL_SENT;
   return 0;
+}
+
+/* The client closes while an upload is hashed: the callback comes now; the
+ * call is freed when the hash is done (the thread pool holds it). */
+static void on_close_while_hashing(closer_t *c) {
+  call_t *cl = (call_t *)((char *)c - offsetof(call_t, closer));
+  cl->client_gone = 1;
+  uvaws_error_set(&cl->err, UVAWS_ECANCELED, "the client closed");
+  uvaws_result_t res = {.error = &cl->err};
+  deliver(cl, &res);
+}
+
+void call_hashed(call_t *cl) {
+  if (cl->client_gone) {
+    call_free(cl);
+    return;
+  }
+  client_remove_closer(cl->client, &cl->closer);
+  int rc = 0;
+  if (cl->cancelled)
+    rc = uvaws_error_set(&cl->err, UVAWS_ECANCELED, "cancelled");
+  else if (!cl->stream.hash_ok)
+    rc = uvaws_error_set(&cl->err, UVAWS_EIO, "reading upload_fd: %s",
+                         strerror(cl->stream.hash_errno ? cl->stream.hash_errno : EIO));
+  else if ((rc = submit(cl)) != 0)
+    uvaws_error_set(&cl->err, rc, "sending: %s", uvaws_strerror(rc));
+  if (rc != 0) {
+    uvaws_result_t res = {.error = &cl->err};
+    finish(cl, &res);
+  }
+}
+
+int call_send(call_t *cl) {
+  op_req_t *r = &cl->req;
+  fetch_ext_t *x = &cl->x;
+  if (r->host_prefix[0] && !client_endpoint_is_custom(cl->client))
+    x->host_prefix = r->host_prefix;
+  if (cl->payload != NULL && (r->payload == NULL || r->payload_given))
+    return uvaws_error_set(&cl->err, UVAWS_EPARAM, "%s: %s", model_str(cl->m, cl->mop->name),
+                           r->payload ? "the payload is given twice (options and parameters)"
+                                      : "this operation takes no payload");
+  int rc = s3_prepare(cl, r, x);
+  cl->stream.fd = cl->stream.out_fd = -1;
+  if (rc == 0 && (cl->opts.upload_fd >= 0 || cl->opts.download_fd >= 0))
+    rc = stream_setup(cl, r, x);
+  if (rc != 0)
+    return rc;
+  if (stream_needs_hash(cl, client_is_https(cl->client))) {
+    if ((rc = stream_hash_start(cl)) != 0)
+      return rc;
+    cl->state = CALL_HASHING;
+    client_add_closer(cl->client, &cl->closer, on_close_while_hashing);
+    return 0;
+  }
+  return submit(cl);
 }
 
 /* ---- futures ------------------------------------------------------------------ */

@@ -14,11 +14,29 @@ struct uvaws_op_s {
 };
 
 typedef enum {
-  CALL_NEW,   /* being built */
-  CALL_EARLY, /* failed before sending: its error comes from the loop */
-  CALL_SENT,  /* its request is with the client */
-  CALL_DONE,  /* its callback is running */
+  CALL_NEW,     /* being built */
+  CALL_EARLY,   /* failed before sending: its error comes from the loop */
+  CALL_HASHING, /* its upload's hash is being computed, off the loop */
+  CALL_SENT,    /* its request is with the client */
+  CALL_DONE,    /* its callback is running */
 } call_state_t;
+
+/* A payload streamed from or to a file (stream.c). */
+typedef struct {
+  body_source_t source;
+  body_sink_t sink;
+  int fd;            /* upload_fd, or -1 */
+  uint64_t off, len, pos;
+  int out_fd;        /* download_fd, or -1 */
+  int out_seekable;
+  uint64_t out_start, out_pos, out_most;
+  uvaws_progress_cb progress;
+  void *progress_arg;
+  uv_work_t work;    /* the hash, on the thread pool */
+  int hashing, hash_ok, hash_errno;
+  char sha256_hex[65];
+  char md5_b64[32];
+} call_stream_t;
 
 typedef struct {
   uvaws_op_t op; /* first: the handle */
@@ -34,6 +52,12 @@ typedef struct {
   uvaws_job_t *job;
   call_state_t state;
   int streamed_out; /* the output payload went to a file */
+  int cancelled;    /* while hashing */
+  int client_gone;  /* the client closed while hashing: the callback was given */
+  closer_t closer;  /* while hashing */
+  op_req_t req;     /* the serialized request, until it is sent */
+  fetch_ext_t x;
+  call_stream_t stream;
   uvaws_error_t err;
   char *request_id;  /* from the body (query protocols) */
 } call_t;
@@ -48,10 +72,19 @@ const model_t *call_model(uvaws_client_t *c, char *why, size_t n);
 int call_unknown(uvaws_error_t *e, const model_t *m, const char *kind, const char *name,
                  suggest_name_fn get, size_t n);
 
-/* Hands a serialized request to the client. 0, or an error: with cl->err
- * set when the request itself is at fault (delivered through the callback),
- * else for the caller to return. */
-int call_send(call_t *cl, op_req_t *r);
+/* Hands cl->req to the client (after hashing a streamed upload when it
+ * must be). 0, or an error: with cl->err set when the request itself is at
+ * fault (delivered through the callback), else for the caller to return. */
+int call_send(call_t *cl);
+
+/* stream.c: sets up upload_fd and download_fd (0, or an error with cl->err
+ * set); whether the upload must be hashed before it is sent; the hashing,
+ * which calls call_hashed from the loop when done; the file's end. */
+int stream_setup(call_t *cl, op_req_t *r, fetch_ext_t *x);
+int stream_needs_hash(const call_t *cl, int https);
+int stream_hash_start(call_t *cl);
+void call_hashed(call_t *cl);
+void stream_finish(call_t *cl);
 
 /* S3 (s3.c): addressing, checksums the model requires, the copy source
  * header; 0 or an error with cl->err set. Does nothing for other services. */

@@ -183,7 +183,7 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
     conn_header_add(conn, signed_out->headers[i].name, signed_out->headers[i].value);
   /* No "Expect: 100-continue" round trip (libcurl asks for one above 1 MiB),
    * no curl default headers nobody signed. */
-  if (j->body_len >= ((size_t)1 << 20)) {
+  if (j->body_len >= ((size_t)1 << 20) || j->source != NULL) {
     buf_adds(&conn->header_text, "Expect:");
     buf_addc(&conn->header_text, '\0');
   }
@@ -194,6 +194,8 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
     buf_addc(&conn->header_text, '\0');
   }
   conn->job = j;
+  conn->source = j->source;
+  conn->sink = j->sink;
   /* -1 (or the client's -1) lifts the limit; curl's 0 means none. */
   long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
   if (timeout < 0)
@@ -306,6 +308,10 @@ void client_dispatch_more(uvaws_client_t *c) {
 static int classify_curl(CURLcode rc, const conn_t *conn) {
   if (conn->too_big || rc == CURLE_FILESIZE_EXCEEDED)
     return UVAWS_ETOOBIG;
+  /* a streamed body's file failed, not the network */
+  if (conn->sink_failed || (conn->source && (rc == CURLE_READ_ERROR ||
+                                             rc == CURLE_ABORTED_BY_CALLBACK)))
+    return UVAWS_EIO;
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:
     return UVAWS_ETIMEDOUT;
@@ -571,6 +577,10 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     j->host_prefix = arena_str(&a, x->host_prefix);
   if (x && x->payload_hash)
     j->payload_hash = arena_str(&a, x->payload_hash);
+  if (x) {
+    j->source = x->source;
+    j->sink = x->sink;
+  }
   j->submitted_ns = uv_hrtime();
   return j;
 }

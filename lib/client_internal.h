@@ -3,6 +3,7 @@
 #ifndef UVAWS_CLIENT_INTERNAL_H
 #define UVAWS_CLIENT_INTERNAL_H
 
+#include "body_stream.h"
 #include "uvaws/client.h"
 
 /* A call the client makes from the loop, soon, never from inside the caller:
@@ -46,6 +47,10 @@ typedef struct {
   /* Signed as the payload hash instead of the body's ("UNSIGNED-PAYLOAD"),
    * with the signer's rules; NULL for the body's hash. */
   const char *payload_hash;
+  /* A body read as it goes out (the request's own body is then empty), and
+   * where a 2xx answer's body goes; both the caller's until the callback. */
+  const body_source_t *source;
+  const body_sink_t *sink;
 } fetch_ext_t;
 
 /* uvaws_fetch with the extras above (`x` may be NULL). */

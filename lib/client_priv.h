@@ -44,6 +44,8 @@ struct uvaws_job_s {
   const char *host_prefix; /* fetch_ext_t.host_prefix (arena), or NULL */
   char *url_host;          /* host_prefix + the endpoint's host, made at dispatch */
   const char *payload_hash; /* fetch_ext_t.payload_hash (arena), or NULL */
+  const body_source_t *source; /* fetch_ext_t's streams, or NULL */
+  const body_sink_t *sink;
   int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */

@@ -40,6 +40,11 @@ static inline void kvs_adds(kvs_t *k, const char *name, const char *value) {
 /* 0 or UVAWS_ENOMEM (also when an add failed). */
 int kvs_finish(kvs_t *k);
 void kvs_free(kvs_t *k);
+/* After kvs_finish: the value of `name` (case-insensitive), or NULL. */
+const char *kvs_get(const kvs_t *k, const char *name);
+/* After kvs_finish: sets `name` (replaced where it was, else added). 0 or
+ * UVAWS_ENOMEM (then `k` is unchanged). */
+int kvs_set(kvs_t *k, const char *name, const char *value);
 
 /* A serialized request. */
 typedef struct {
@@ -48,9 +53,10 @@ typedef struct {
   kvs_t query;        /* plain names and values */
   kvs_t headers;
   buf_t body;
-  /* A blob or string payload member given in the parameters: its bytes are
-   * the body (`body` holds them). */
+  /* The input's payload is a blob or string member: its bytes are the body
+   * (`body` holds them when the parameters gave it: payload_given). */
   int raw_payload;
+  int payload_given;
   /* The input's blob or string payload member (S3's Body, Lambda's Payload),
    * given or not: what call options may stream instead. */
   const mref_t *payload;

@@ -49,6 +49,34 @@ int kvs_finish(kvs_t *k) {
   return 0;
 }
 
+const char *kvs_get(const kvs_t *k, const char *name) {
+  for (size_t i = 0; i < k->count; i++)
+    if (strcasecmp(k->kv[i].name, name) == 0)
+      return k->kv[i].value;
+  return NULL;
+}
+
+int kvs_set(kvs_t *k, const char *name, const char *value) {
+  kvs_t n = {0};
+  int done = 0;
+  for (size_t i = 0; i < k->count; i++) {
+    if (strcasecmp(k->kv[i].name, name) != 0)
+      kvs_adds(&n, k->kv[i].name, k->kv[i].value);
+    else if (!done++)
+      kvs_adds(&n, name, value);
+  }
+  if (!done)
+    kvs_adds(&n, name, value);
+  int rc = kvs_finish(&n);
+  if (rc != 0) {
+    kvs_free(&n);
+    return rc;
+  }
+  kvs_free(k);
+  *k = n;
+  return 0;
+}
+
 void kvs_free(kvs_t *k) {
   buf_free(&k->text);
   free(k->kv);
@@ -275,6 +303,7 @@ static void put_raw_payload(rest_t *x, const mref_t *pr, const cJSON *v) {
   x->r->raw_payload = 1;
   if (v == NULL)
     return; /* botocore sends an empty body */
+  x->r->payload_given = 1;
   if (model_target(x->m, pr)->type == MT_STRING) {
     buf_adds(&x->r->body, v->valuestring);
     return;

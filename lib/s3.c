@@ -29,38 +29,6 @@
 
 static int is_s3(const model_t *m) { return strcmp(m->svc->name, "s3") == 0; }
 
-static const char *header(const kvs_t *h, const char *name) {
-  for (size_t i = 0; i < h->count; i++)
-    if (strcasecmp(h->kv[i].name, name) == 0)
-      return h->kv[i].value;
-  return NULL;
-}
-
-/* Rebuilds a pair list with `name` set to `value` (replaced or added). */
-static int set_header(kvs_t *h, const char *name, const char *value) {
-  kvs_t n = {0};
-  int done = 0;
-  for (size_t i = 0; i < h->count; i++) {
-    if (strcasecmp(h->kv[i].name, name) == 0) {
-      if (!done)
-        kvs_adds(&n, name, value);
-      done = 1;
-    } else {
-      kvs_adds(&n, h->kv[i].name, h->kv[i].value);
-    }
-  }
-  if (!done)
-    kvs_adds(&n, name, value);
-  int rc = kvs_finish(&n);
-  if (rc != 0) {
-    kvs_free(&n);
-    return rc;
-  }
-  kvs_free(h);
-  *h = n;
-  return 0;
-}
-
 /* A bucket that can be the first label of a host name (and, over https,
  * holds no dot, which the wildcard certificate would not cover). */
 static int dns_bucket(const char *b, size_t n, int https) {
@@ -89,7 +57,7 @@ static int digest(const char *alg, const void *data, size_t len, unsigned char *
 /* Adds header `name` = base64(alg(data)) unless it is there. */
 static int add_digest(call_t *cl, op_req_t *r, const char *name, const char *alg, const void *data,
                       size_t len) {
-  if (header(&r->headers, name) != NULL)
+  if (kvs_get(&r->headers, name) != NULL)
     return 0;
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned dl = 0;
@@ -97,7 +65,7 @@ static int add_digest(call_t *cl, op_req_t *r, const char *name, const char *alg
     return uvaws_error_set(&cl->err, UVAWS_ECRYPTO, "%s: OpenSSL has no %s", name, alg);
   buf_t b = {0};
   b64_encode(&b, d, dl);
-  int rc = buf_str(&b) ? set_header(&r->headers, name, b.data) : UVAWS_ENOMEM;
+  int rc = buf_str(&b) ? kvs_set(&r->headers, name, b.data) : UVAWS_ENOMEM;
   buf_free(&b);
   return rc == UVAWS_ENOMEM ? uvaws_error_set(&cl->err, rc, "adding %s", name) : rc;
 }
@@ -120,12 +88,16 @@ static int checksums(call_t *cl, op_req_t *r) {
     /* the member is bound to a header (x-amz-sdk-checksum-algorithm) */
     const mshape_t *in = model_target(m, model_mref(m, cl->mop->input));
     const mref_t *ar = model_member(m, in, alg_member, strlen(alg_member));
-    alg = ar ? header(&r->headers, op_wire_name(m, ar)) : NULL;
+    alg = ar ? kvs_get(&r->headers, op_wire_name(m, ar)) : NULL;
   }
   if (alg == NULL && !(cl->mop->flags & MO_CHECKSUM_REQUIRED))
     return 0;
-  if (cl->opts.upload_fd >= 0)
-    return 0; /* a streamed body: the hash is made while reading it (stream.c) */
+  if (cl->opts.upload_fd >= 0) {
+    if (alg != NULL)
+      return uvaws_error_set(&cl->err, UVAWS_EPARAM, "%s with upload_fd: not supported (leave it "
+                             "out: S3 gets Content-MD5 where it needs one)", alg_member);
+    return 0; /* Content-MD5 comes from the pass that hashes the file (stream.c) */
+  }
   size_t len;
   const void *body = body_bytes(cl, r, &len);
   if (alg == NULL)
@@ -141,7 +113,7 @@ static int checksums(call_t *cl, op_req_t *r) {
 
 /* "bucket/key?versionId=v": the key percent-encoded, '/' kept. */
 static int copy_source(call_t *cl, op_req_t *r) {
-  const char *v = header(&r->headers, "x-amz-copy-source");
+  const char *v = kvs_get(&r->headers, "x-amz-copy-source");
   if (v == NULL)
     return 0;
   const char *ver = strstr(v, "?versionId=");
@@ -150,15 +122,15 @@ static int copy_source(call_t *cl, op_req_t *r) {
   canon_encode(&b, v, n, 1);
   if (ver)
     buf_adds(&b, ver);
-  int rc = buf_str(&b) ? set_header(&r->headers, "x-amz-copy-source", b.data) : UVAWS_ENOMEM;
+  int rc = buf_str(&b) ? kvs_set(&r->headers, "x-amz-copy-source", b.data) : UVAWS_ENOMEM;
   buf_free(&b);
   return rc ? uvaws_error_set(&cl->err, rc, "encoding the copy source") : 0;
 }
 
 /* SSE-C: MD5 of the (base64) key, when it is left out. */
 static int sse_key_md5(call_t *cl, op_req_t *r, const char *key_header, const char *md5_header) {
-  const char *key = header(&r->headers, key_header);
-  if (key == NULL || header(&r->headers, md5_header) != NULL)
+  const char *key = kvs_get(&r->headers, key_header);
+  if (key == NULL || kvs_get(&r->headers, md5_header) != NULL)
     return 0;
   unsigned char *raw;
   size_t len;

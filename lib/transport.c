@@ -233,6 +233,19 @@ int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_do
 static size_t on_body(char *data, size_t size, size_t n, void *userp) {
   conn_t *c = userp;
   size_t len = size * n;
+  if (c->sink != NULL && c->sinking < 0) { /* the status is known at the first byte */
+    long status = 0;
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+    c->sinking = status >= 200 && status <= 299;
+  }
+  if (c->sinking == 1) {
+    curl_off_t expected = -1;
+    curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected);
+    size_t took = c->sink->write(c->sink->arg, data, len, expected > 0 ? (uint64_t)expected : 0);
+    if (took != len)
+      c->sink_failed = 1;
+    return took == len ? len : 0;
+  }
   if (c->body.len + len > c->max_body) {
     c->too_big = 1;
     return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
@@ -310,6 +323,8 @@ conn_t *transport_conn_get(transport_t *t) {
 
 void transport_conn_put(transport_t *t, conn_t *c) {
   c->job = NULL;
+  c->source = NULL;
+  c->sink = NULL;
   c->too_big = 0;
   c->errbuf[0] = '\0';
   if (c->body.cap > KEEP_BUFFER_BYTES)
@@ -358,6 +373,44 @@ static int link_headers(conn_t *c) {
   return 0;
 }
 
+static size_t on_read(char *buf, size_t size, size_t n, void *userp) {
+  const body_source_t *src = ((conn_t *)userp)->source;
+  size_t got = src->read(src->arg, buf, size * n);
+  return got == BODY_STREAM_ERROR ? CURL_READFUNC_ABORT : got;
+}
+
+/* curl rewinds an upload it must send again on the same transfer (an
+ * HTTP/2 stream refused, a 417): back to the start is the only seek asked. */
+static int on_seek(void *userp, curl_off_t offset, int origin) {
+  const body_source_t *src = ((conn_t *)userp)->source;
+  if (offset != 0 || origin != SEEK_SET)
+    return CURL_SEEKFUNC_CANTSEEK;
+  return src->begin(src->arg) == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+}
+
+/* The streaming half of transport_start: 0, or -1 when a begin failed. */
+static int start_streams(conn_t *c, const char *method) {
+  CURL *e = c->easy;
+  c->sinking = c->sink ? -1 : 0;
+  c->sink_failed = 0;
+  if ((c->sink && c->sink->begin(c->sink->arg) != 0) ||
+      (c->source && c->source->begin(c->source->arg) != 0))
+    return -1;
+  if (c->source == NULL) {
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 0L);
+    return 0;
+  }
+  curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+  curl_easy_setopt(e, CURLOPT_READDATA, c);
+  curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+  curl_easy_setopt(e, CURLOPT_SEEKDATA, c);
+  curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->len);
+  curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(method, "PUT") == 0 ? NULL : method);
+  return 0;
+}
+
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body) {
   CURL *e = c->easy;
@@ -371,9 +424,14 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
   curl_easy_setopt(e, CURLOPT_URL, c->url.data);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->header_text.len ? c->header_nodes : NULL);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+  /* a body that goes to a sink may be as large as it is */
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, c->sink ? (curl_off_t)0 : (curl_off_t)max_body);
+  if (start_streams(c, method) != 0)
+    return UVAWS_EIO;
   int is_get = strcmp(method, "GET") == 0, is_head = strcmp(method, "HEAD") == 0;
-  if ((is_get || is_head) && body_len == 0) {
+  if (c->source != NULL) {
+    /* the body comes from the source (start_streams) */
+  } else if ((is_get || is_head) && body_len == 0) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(e, CURLOPT_NOBODY, is_head ? 1L : 0L);

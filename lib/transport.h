@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "body_stream.h"
 #include "buf.h"
 #include "uvaws/common.h"
 
@@ -55,6 +56,11 @@ struct conn_s {
   size_t resp_header_count, resp_headers_cap;
   size_t max_body;
   int too_big;
+  /* set by the owner before transport_start, for one transfer */
+  const body_source_t *source;
+  const body_sink_t *sink;
+  int sinking;   /* -1: not known yet; 1: this body goes to the sink; 0: to memory */
+  int sink_failed;
 };
 
 int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_done_cb done,
@@ -69,7 +75,10 @@ void transport_conn_put(transport_t *t, conn_t *c);
 void conn_headers_reset(conn_t *c);
 void conn_header_add(conn_t *c, const char *name, const char *value);
 /* Sets method, URL (already in c->url), headers, body and timeout, then hands
- * the transfer to curl. The body must stay valid until the transfer ends. */
+ * the transfer to curl. The body must stay valid until the transfer ends.
+ * With c->source set, the body is read from it instead (`body` unused);
+ * with c->sink set, a 2xx answer's body goes there (and no size limit
+ * applies to it). */
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body);
 /* Takes an in-flight transfer away from curl; no done callback follows. */

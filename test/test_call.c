@@ -18,95 +18,7 @@
 
 static const char *dynalite, *ses, *server;
 
-/* ---- plumbing -------------------------------------------------------------- */
-
-typedef struct {
-  uv_loop_t loop;
-  uvaws_client_t *client;
-} fx_t;
-
-static void on_closed(uvaws_client_t *c, void *arg) {
-  (void)c;
-  (void)arg;
-}
-
-static void fx_open(fx_t *fx, const char *service, const char *endpoint) {
-  assert_int_equal(uv_loop_init(&fx->loop), 0);
-  uvaws_client_options_t o = test_options(endpoint);
-  o.service = service;
-  o.max_attempts = 1;
-  uvaws_error_t err;
-  int rc = uvaws_client_new(&fx->loop, &o, &fx->client, &err);
-  if (rc)
-    print_error("client: %s\n", err.detail ? err.detail : uvaws_strerror(rc));
-  uvaws_error_clear(&err);
-  assert_int_equal(rc, 0);
-}
-
-static void fx_close(fx_t *fx) {
-  uvaws_client_close(fx->client, on_closed, NULL);
-  uv_run(&fx->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&fx->loop), 0);
-}
-
-typedef struct {
-  int calls, code;
-  long status;
-  char type[128];
-  char message[1024];
-  char request_id[128];
-  cJSON *out; /* stolen */
-  char payload[256];
-  size_t payload_len;
-  int sent; /* a response was there */
-} got_t;
-
-static void on_result(uvaws_result_t *r, void *arg) {
-  got_t *g = arg;
-  g->calls++;
-  g->status = r->response ? r->response->status : 0;
-  g->sent = r->response != NULL;
-  if (r->error) {
-    g->code = r->error->code;
-    snprintf(g->type, sizeof g->type, "%s", r->error->aws_type ? r->error->aws_type : "");
-    snprintf(g->message, sizeof g->message, "%s",
-             r->error->message ? r->error->message : r->error->detail ? r->error->detail : "");
-  }
-  snprintf(g->request_id, sizeof g->request_id, "%s", r->request_id ? r->request_id : "");
-  if (r->payload != NULL) {
-    g->payload_len = r->payload_len;
-    snprintf(g->payload, sizeof g->payload, "%.*s", (int)r->payload_len, (const char *)r->payload);
-  }
-  g->out = uvaws_result_steal(r);
-}
-
-/* Calls and waits; params is JSON text (or NULL). */
-static got_t call(fx_t *fx, const char *op, const char *params_json) {
-  got_t g = {0};
-  cJSON *params = params_json ? cJSON_Parse(params_json) : NULL;
-  if (params_json)
-    assert_non_null(params);
-  assert_int_equal(uvaws_call(fx->client, op, params, on_result, &g, NULL), 0);
-  cJSON_Delete(params); /* serialized already */
-  uv_run(&fx->loop, UV_RUN_DEFAULT);
-  assert_int_equal(g.calls, 1);
-  if (g.code != 0 && g.code != UVAWS_EAWS) /* shown when a test does not expect it */
-    print_message("%s: %s: %s\n", op, uvaws_err_name(g.code), g.message);
-  return g;
-}
-
-static const char *str_at(const cJSON *j, const char *path) {
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s", path);
-  const cJSON *cur = j;
-  for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, ".")) {
-    if (tok[0] >= '0' && tok[0] <= '9')
-      cur = cJSON_GetArrayItem(cur, atoi(tok));
-    else
-      cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-  }
-  return cJSON_GetStringValue(cur);
-}
+#include "calltest.h"
 
 /* ---- DynamoDB -------------------------------------------------------------- */
 
@@ -230,7 +142,7 @@ static void count_waited(const uvaws_error_t *err, void *arg) {
 }
 
 static void close_client(uv_timer_t *t) {
-  uvaws_client_close(t->data, on_closed, NULL);
+  uvaws_client_close(t->data, fx_on_closed, NULL);
   uv_close((uv_handle_t *)t, NULL);
 }
 
@@ -404,13 +316,7 @@ static void test_ses_v2(void **state) {
 
 /* ---- recorded answers: STS, SNS, EC2, Lambda --------------------------------- */
 
-static void canned(const char *json_list) {
-  char body[16384];
-  snprintf(body, sizeof body, "{\"canned\": %s}", json_list);
-  cJSON *r = control(server, "POST", "/_config", body);
-  assert_non_null(r);
-  cJSON_Delete(r);
-}
+static void canned(const char *json_list) { canned_answers(server, json_list); }
 
 static const char *last_body(void) {
   static char body[4096];
@@ -513,7 +419,7 @@ static void test_lambda_invoke(void **state) {
   cJSON_Delete(params);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(g.code, 0);
-  assert_string_equal(g.payload, "{\"result\":42}");
+  assert_string_equal((const char *)g.payload, "{\"result\":42}");
   assert_null(cJSON_GetObjectItem(g.out, "Payload")); /* the bytes are the payload's */
   assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g.out, "StatusCode")), 200);
   cJSON_Delete(g.out);
@@ -689,7 +595,7 @@ static void run_requests(int n) {
   drive_next(&d);
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(d.failed, 0);
-  uvaws_client_close(c, on_closed, NULL);
+  uvaws_client_close(c, fx_on_closed, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(uv_loop_close(&loop), 0);
 }

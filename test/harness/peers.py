@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Start uvaws's test peers on 127.0.0.1, run a command against them, stop them.
 
-    peers.py run [--dynalite] [--ses] [--testserver] [--tls] [--nghttpd]
+    peers.py run [--dynalite] [--ses] [--s3rver] [--testserver] [--tls] [--nghttpd]
                  [--timeout S] [--keep-logs] [-- CMD ARGS...]
     peers.py nghttpd-stats LOGFILE
 
@@ -181,6 +181,23 @@ class Ses(Peer):
         return accepts(port) and {"UVAWS_TEST_SES": "http://%s:%d" % (HOST, port)}
 
 
+class S3rver(Peer):
+    """S3 emulator. It accepts SigV4 with the access key S3RVER (secret
+    S3RVER) but does not verify the signature; its data lives in the run's
+    temporary directory."""
+    name = "s3rver"
+
+    def argv(self, port):
+        data = os.path.join(self.tmp, "s3rver-data")
+        os.makedirs(data, exist_ok=True)
+        return ["node", os.path.join(NODE_MODULES, "s3rver", "bin", "s3rver.js"),
+                "--directory", data, "--address", HOST, "--port", str(port), "--silent",
+                "--no-vhost-buckets"]
+
+    def ready(self, port):
+        return accepts(port) and {"UVAWS_TEST_S3RVER": "http://%s:%d" % (HOST, port)}
+
+
 class TestServer(Peer):
     name = "testserver"
     port_retries = 1   # it binds port 0 itself
@@ -263,11 +280,12 @@ def nghttpd_stats(path):
 
 def missing(args):
     """Why the requested peers can't run here, or None."""
-    if args.dynalite or args.ses:
+    if args.dynalite or args.ses or args.s3rver:
         if shutil.which("node") is None:
-            return "node is not installed (dynalite and aws-ses-v2-local run on Node.js >= 18)"
+            return "node is not installed (dynalite, aws-ses-v2-local, s3rver run on Node.js >= 18)"
         for pkg in (["dynalite"] if args.dynalite else []) + \
-                   (["aws-ses-v2-local"] if args.ses else []):
+                   (["aws-ses-v2-local"] if args.ses else []) + \
+                   (["s3rver"] if args.s3rver else []):
             if not os.path.isdir(os.path.join(NODE_MODULES, pkg)):
                 return ("%s is not installed: run `npm ci` in %s" % (pkg, PEERS_DIR))
     if (args.tls or args.nghttpd) and shutil.which("openssl") is None:
@@ -283,8 +301,8 @@ def run(args):
         cmd = cmd[1:]
     if args.tls:
         args.testserver = True
-    if not (args.dynalite or args.ses or args.testserver or args.nghttpd):
-        say("no peer requested (--dynalite, --ses, --testserver, --tls, --nghttpd)")
+    if not (args.dynalite or args.ses or args.s3rver or args.testserver or args.nghttpd):
+        say("no peer requested (--dynalite, --ses, --s3rver, --testserver, --tls, --nghttpd)")
         return 2
     why = missing(args)
     if why:
@@ -308,6 +326,8 @@ def run(args):
             peers.append(Dynalite(tmp, args.timeout))
         if args.ses:
             peers.append(Ses(tmp, args.timeout))
+        if args.s3rver:
+            peers.append(S3rver(tmp, args.timeout))
         if args.testserver:
             peers.append(TestServer(tmp, args.timeout, certs if args.tls else None))
         if args.nghttpd:
@@ -386,6 +406,7 @@ def main():
     r = sub.add_parser("run", help="start peers, run a command, stop peers")
     r.add_argument("--dynalite", action="store_true", help="DynamoDB emulator")
     r.add_argument("--ses", action="store_true", help="SES v1+v2 emulator")
+    r.add_argument("--s3rver", action="store_true", help="S3 emulator")
     r.add_argument("--testserver", action="store_true", help="uvaws's fault-injecting server")
     r.add_argument("--tls", action="store_true", help="testserver also on HTTPS (implies --testserver)")
     r.add_argument("--nghttpd", action="store_true", help="HTTP/2 TLS server (nghttp2-server)")
