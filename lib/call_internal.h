@@ -90,6 +90,13 @@ void stream_finish(call_t *cl);
  * header; 0 or an error with cl->err set. Does nothing for other services. */
 int s3_prepare(call_t *cl, op_req_t *r, fetch_ext_t *x);
 
+/* The pure parts of those rules: a DNS-compatible bucket moved from the
+ * path ("/bucket/key") into the host prefix ("bucket."), 1 when moved, 0
+ * when it stays (path style), -1 out of memory; and the copy source's wire
+ * text ("bucket/a%20b?versionId=v"), appended to `out`. */
+int s3_virtual_host(op_req_t *r, int https);
+void s3_copy_source_text(const char *v, buf_t *out);
+
 /* S3 answers some operations (CopyObject, CompleteMultipartUpload,
  * UploadPartCopy) with 200 and an <Error> document: 1 (cl->err set) when
  * `res` is one. */

@@ -61,9 +61,10 @@ static void finish_code(pager_t *p, int code, const char *fmt, const char *a) {
 
 static void on_early(defer_t *d) {
   pager_t *p = (pager_t *)((char *)d - offsetof(pager_t, defer));
-  client_enter_callback(p->client);
+  uvaws_client_t *c = p->client; /* finish frees p */
+  client_enter_callback(c);
   finish(p, &p->early);
-  client_leave_callback(p->client);
+  client_leave_callback(c);
 }
 
 static int pager_cancel(uvaws_op_t *op) {

@@ -112,16 +112,20 @@ static int checksums(call_t *cl, op_req_t *r) {
 }
 
 /* "bucket/key?versionId=v": the key percent-encoded, '/' kept. */
+void s3_copy_source_text(const char *v, buf_t *out) {
+  const char *ver = strstr(v, "?versionId=");
+  size_t n = ver ? (size_t)(ver - v) : strlen(v);
+  canon_encode(out, v, n, 1);
+  if (ver)
+    buf_adds(out, ver);
+}
+
 static int copy_source(call_t *cl, op_req_t *r) {
   const char *v = kvs_get(&r->headers, "x-amz-copy-source");
   if (v == NULL)
     return 0;
-  const char *ver = strstr(v, "?versionId=");
-  size_t n = ver ? (size_t)(ver - v) : strlen(v);
   buf_t b = {0};
-  canon_encode(&b, v, n, 1);
-  if (ver)
-    buf_adds(&b, ver);
+  s3_copy_source_text(v, &b);
   int rc = buf_str(&b) ? kvs_set(&r->headers, "x-amz-copy-source", b.data) : UVAWS_ENOMEM;
   buf_free(&b);
   return rc ? uvaws_error_set(&cl->err, rc, "encoding the copy source") : 0;
@@ -144,15 +148,14 @@ static int sse_key_md5(call_t *cl, op_req_t *r, const char *key_header, const ch
   return rc;
 }
 
-static int addressing(call_t *cl, op_req_t *r, fetch_ext_t *x) {
-  if (client_endpoint_is_custom(cl->client) || cl->opts.path_style)
-    return 0;
+int s3_virtual_host(op_req_t *r, int https) {
+  if (buf_str(&r->path) == NULL || r->path.len == 0)
+    return r->path.failed ? -1 : 0;
   const char *p = r->path.data + 1;
   size_t n = strcspn(p, "/");
   if (n == 0)
     return 0; /* ListBuckets: no bucket */
-  if (n + 2 > sizeof r->host_prefix || r->host_prefix[0] != '\0' ||
-      !dns_bucket(p, n, client_is_https(cl->client)))
+  if (n + 2 > sizeof r->host_prefix || r->host_prefix[0] != '\0' || !dns_bucket(p, n, https))
     return 0;
   memcpy(r->host_prefix, p, n);
   r->host_prefix[n] = '.';
@@ -163,9 +166,17 @@ static int addressing(call_t *cl, op_req_t *r, fetch_ext_t *x) {
   r->path.len = rest;
   if (r->path.len == 0)
     buf_addc(&r->path, '/');
-  if (buf_str(&r->path) == NULL)
+  return buf_str(&r->path) ? 1 : -1;
+}
+
+static int addressing(call_t *cl, op_req_t *r, fetch_ext_t *x) {
+  if (client_endpoint_is_custom(cl->client) || cl->opts.path_style)
+    return 0;
+  int moved = s3_virtual_host(r, client_is_https(cl->client));
+  if (moved < 0)
     return uvaws_error_set(&cl->err, UVAWS_ENOMEM, "addressing the bucket");
-  x->host_prefix = r->host_prefix;
+  if (moved)
+    x->host_prefix = r->host_prefix;
   return 0;
 }
 

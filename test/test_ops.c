@@ -1,0 +1,504 @@
+/* The operation layer's pure parts, one rule at a time, on the real models
+ * (the differential test compares everything with botocore; these name the
+ * rules): checks and their messages, URI labels (greedy and not), host
+ * prefixes, idempotency tokens, headers, S3's addressing and copy source,
+ * timestamps in and out, answers' lists, maps and headers, JMESPath (every
+ * expression of every paginator and waiter of the models), suggestions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "call_internal.h"
+#include "jmespath.h"
+#include "op.h"
+#include "op_value.h"
+#include "suggest.h"
+
+static const model_t *M(const char *svc) {
+  char why[256];
+  const model_t *m = model_get(svc, why, sizeof why);
+  if (m == NULL)
+    fail_msg("%s: %s", svc, why);
+  return m;
+}
+
+/* Checks and serializes; the request, or NULL with the error in *err. */
+static op_req_t *ser(const char *svc, const char *opname, const char *json, uvaws_error_t *err) {
+  const model_t *m = M(svc);
+  const mop_t *op = model_op(m, opname);
+  assert_non_null(op);
+  cJSON *p = json ? cJSON_Parse(json) : NULL;
+  if (json)
+    assert_non_null(p);
+  static op_req_t r;
+  memset(&r, 0, sizeof r);
+  memset(err, 0, sizeof *err);
+  int rc = op_check(m, op, p, err);
+  if (rc == 0)
+    rc = op_serialize(m, op, p, &r, err);
+  cJSON_Delete(p);
+  if (rc != 0) {
+    op_req_free(&r);
+    return NULL;
+  }
+  return &r;
+}
+
+static const char *query_value(const op_req_t *r, const char *name) {
+  for (size_t i = 0; i < r->query.count; i++)
+    if (strcmp(r->query.kv[i].name, name) == 0)
+      return r->query.kv[i].value;
+  return NULL;
+}
+
+static void expect_problem(const char *svc, const char *op, const char *json, const char *text) {
+  uvaws_error_t e;
+  op_req_t *r = ser(svc, op, json, &e);
+  if (r != NULL || e.message == NULL || strstr(e.message, text) == NULL)
+    fail_msg("%s %s: wanted \"%s\" in \"%s\"", svc, op, text, e.message ? e.message : "(none)");
+  uvaws_error_clear(&e);
+}
+
+/* ---- checks ---------------------------------------------------------------- */
+
+static void test_checks(void **state) {
+  (void)state;
+  /* paths through lists and maps, and the map key itself */
+  expect_problem("dynamodb", "PutItem", "{\"TableName\":\"abc\",\"Item\":{\"k\":{\"L\":[{\"S\":1}]}}}",
+                 "Item.k.L[0].S: expected a string, got a number");
+  expect_problem("dynamodb", "BatchGetItem", "{\"RequestItems\":{\"ab\":{\"Keys\":[]}}}",
+                 "RequestItems (key ab): shorter than the minimum of 3");
+  /* a list's minimum, a number's */
+  expect_problem("dynamodb", "BatchGetItem", "{\"RequestItems\":{\"abc\":{\"Keys\":[]}}}",
+                 "RequestItems.abc.Keys: shorter than the minimum of 1");
+  expect_problem("dynamodb", "Scan", "{\"TableName\":\"abc\",\"Limit\":0}",
+                 "Limit: below the minimum of 1");
+  /* types */
+  expect_problem("dynamodb", "Scan", "{\"TableName\":\"abc\",\"Limit\":1.5}", "Limit: expected an integer");
+  expect_problem("dynamodb", "Scan", "{\"TableName\":\"abc\",\"Segment\":[1]}", "expected an integer, got a list");
+  expect_problem("kinesis", "GetShardIterator", "{\"StreamName\":\"s\",\"ShardId\":\"x\","
+                 "\"ShardIteratorType\":\"AT_TIMESTAMP\",\"Timestamp\":\"yesterday\"}",
+                 "Timestamp: expected a timestamp");
+  expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\",\"MessageBody\":\"a\xff\"}",
+                 "MessageBody: not valid UTF-8");
+  expect_problem("sqs", "ListQueues", "{\"QueueNamePrefix\":{}}", "QueueNamePrefix: expected a string, got an object");
+  /* unknown and missing, at every level; the closest names */
+  expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\",\"MessageBdy\":\"x\"}",
+                 "MessageBdy: unknown parameter; did you mean MessageBody?");
+  expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\"}", "MessageBody: missing (required)");
+  expect_problem("ec2", "DescribeInstances", "{\"Filters\":[{\"Name\":\"n\",\"Valuez\":[]}]}",
+                 "Filters[0].Valuez: unknown parameter; did you mean Values?");
+  /* a union: exactly one member */
+  expect_problem("connectcases", "SearchCases", "{\"domainId\":\"d\",\"filter\":{}}",
+                 "filter: set exactly one of");
+  expect_problem("connectcases", "SearchCases",
+                 "{\"domainId\":\"d\",\"filter\":{\"andAll\":[],\"not\":{\"andAll\":[]}}}",
+                 "filter: set only one of");
+  /* an operation without input takes nothing */
+  expect_problem("sts", "GetCallerIdentity", "{\"x\":1}", "");
+  /* null anywhere */
+  expect_problem("sns", "Publish", "{\"Message\":\"m\",\"Subject\":null}", "leave the member out");
+  /* many problems: all of them, up to a bound */
+  uvaws_error_t e;
+  assert_null(ser("sqs", "SendMessage", "{\"a1\":1,\"a2\":1,\"a3\":1,\"a4\":1,\"a5\":1,\"a6\":1,"
+                  "\"a7\":1,\"a8\":1,\"a9\":1,\"a10\":1,\"a11\":1}", &e));
+  assert_int_equal(e.code, UVAWS_EPARAM);
+  assert_non_null(strstr(e.message, "and more"));
+  uvaws_error_clear(&e);
+}
+
+/* ---- serialization rules -------------------------------------------------------- */
+
+static void test_labels(void **state) {
+  (void)state;
+  uvaws_error_t e;
+  /* greedy {Key+}: '/' kept, everything else encoded */
+  op_req_t *r = ser("s3", "GetObject", "{\"Bucket\":\"bk\",\"Key\":\"a/b c+d~e/\\u00e9\"}", &e);
+  assert_non_null(r);
+  assert_string_equal(r->path.data, "/bk/a/b%20c%2Bd~e/%C3%A9");
+  op_req_free(r);
+  /* not greedy: '/' encoded too */
+  r = ser("lambda", "GetFunction", "{\"FunctionName\":\"a/b:c\"}", &e);
+  assert_non_null(r);
+  assert_string_equal(r->path.data, "/2015-03-31/functions/a%2Fb%3Ac");
+  op_req_free(r);
+  /* an empty label is refused (it would change the path: "/bk/" lists the bucket) */
+  assert_null(ser("s3", "GetObject", "{\"Bucket\":\"bk\",\"Key\":\"\"}", &e));
+  uvaws_error_clear(&e);
+  /* the query part of the URI template */
+  r = ser("s3", "ListObjectsV2", "{\"Bucket\":\"bk\",\"MaxKeys\":3,\"FetchOwner\":true}", &e);
+  assert_string_equal(r->path.data, "/bk");
+  assert_string_equal(query_value(r, "list-type"), "2");
+  assert_string_equal(query_value(r, "max-keys"), "3");
+  assert_string_equal(query_value(r, "fetch-owner"), "true");
+  op_req_free(r);
+  r = ser("s3", "CreateMultipartUpload", "{\"Bucket\":\"bk\",\"Key\":\"k\",\"Metadata\":{\"a\":\"1\"}}", &e);
+  assert_string_equal(query_value(r, "uploads"), "");
+  assert_string_equal(kvs_get(&r->headers, "x-amz-meta-a"), "1");
+  op_req_free(r);
+}
+
+static void test_headers_and_prefixes(void **state) {
+  (void)state;
+  uvaws_error_t e;
+  /* a timestamp header: RFC 822, whole seconds; a list header joined */
+  op_req_t *r = ser("s3", "GetObject", "{\"Bucket\":\"bk\",\"Key\":\"k\",\"IfModifiedSince\":"
+                                       "\"2015-01-01T00:00:00.5Z\"}", &e);
+  assert_string_equal(kvs_get(&r->headers, "If-Modified-Since"), "Thu, 01 Jan 2015 00:00:00 GMT");
+  op_req_free(r);
+  /* a JSON value header: base64 of the JSON text; a streaming payload as bytes */
+  r = ser("lex-runtime", "PostContent", "{\"botName\":\"bb\",\"botAlias\":\"aa\",\"userId\":\"uu\","
+                                        "\"contentType\":\"text/plain\",\"inputStream\":\"aGk=\","
+                                        "\"sessionAttributes\":{\"k\":\"v\"}}", &e);
+  assert_non_null(r);
+  assert_string_equal(kvs_get(&r->headers, "x-amz-lex-session-attributes"), "eyJrIjoidiJ9");
+  assert_true(r->raw_payload && r->payload_given);
+  assert_int_equal(r->body.len, 2);
+  assert_memory_equal(r->body.data, "hi", 2);
+  op_req_free(r);
+  /* CR or LF in a header value is refused, not sent */
+  assert_null(ser("s3", "PutObject", "{\"Bucket\":\"bk\",\"Key\":\"k\",\"ContentType\":\"a\\r\\nb\"}", &e));
+  assert_int_equal(e.code, UVAWS_EPARAM);
+  uvaws_error_clear(&e);
+  /* host prefixes: filled from host labels, checked as host labels */
+  r = ser("s3control", "GetPublicAccessBlock", "{\"AccountId\":\"123456789012\"}", &e);
+  assert_string_equal(r->host_prefix, "123456789012.");
+  op_req_free(r);
+  assert_null(ser("s3control", "GetPublicAccessBlock", "{\"AccountId\":\"a.b\"}", &e));
+  assert_non_null(strstr(e.message ? e.message : e.detail, "AccountId"));
+  uvaws_error_clear(&e);
+  /* idempotency tokens: filled in when left out, kept when given */
+  r = ser("ec2", "RunInstances", "{\"MinCount\":1,\"MaxCount\":1}", &e);
+  const char *body = r->body.data;
+  const char *tok = strstr(body, "ClientToken=");
+  assert_non_null(tok);
+  assert_int_equal(strcspn(tok + 12, "&"), 36); /* a UUID */
+  assert_int_equal(tok[12 + 14], '4');         /* version 4 */
+  op_req_free(r);
+  r = ser("ec2", "RunInstances", "{\"MinCount\":1,\"MaxCount\":1,\"ClientToken\":\"mine\"}", &e);
+  assert_non_null(strstr(r->body.data, "ClientToken=mine"));
+  op_req_free(r);
+  /* JSON bodies: whole epoch seconds, as botocore sends them */
+  r = ser("kinesis", "GetShardIterator", "{\"StreamName\":\"s\",\"ShardId\":\"x\",\"ShardIteratorType\":"
+                                         "\"AT_TIMESTAMP\",\"Timestamp\":\"2015-01-01T00:00:00.5Z\"}", &e);
+  assert_non_null(strstr(r->body.data, "\"Timestamp\":1420070400"));
+  assert_string_equal(kvs_get(&r->headers, "X-Amz-Target"), "Kinesis_20131202.GetShardIterator");
+  op_req_free(r);
+  /* query: flattened maps under their locationNames; an empty list sent empty */
+  r = ser("sqs", "SetQueueAttributes", "{\"QueueUrl\":\"q\",\"Attributes\":{\"Policy\":\"p\"}}", &e);
+  assert_non_null(strstr(r->body.data, "&Attribute.1.Name=Policy&Attribute.1.Value=p"));
+  op_req_free(r);
+  r = ser("sts", "AssumeRole", "{\"RoleArn\":\"arn:aws:iam::1:role/rrrrrrrrrrrr\",\"RoleSessionName\":"
+                               "\"s1\",\"TransitiveTagKeys\":[]}", &e);
+  assert_non_null(strstr(r->body.data, "&TransitiveTagKeys="));
+  op_req_free(r);
+}
+
+static void test_s3_rules(void **state) {
+  (void)state;
+  static const struct {
+    const char *path, *prefix, *rest;
+    int https;
+  } cases[] = {
+      {"/bucket/key/x", "bucket.", "/key/x", 1},
+      {"/bucket", "bucket.", "/", 1},
+      {"/my.bucket/k", "", "/my.bucket/k", 1}, /* dots: the certificate would not fit */
+      {"/my.bucket/k", "my.bucket.", "/k", 0},
+      {"/Upper/k", "", "/Upper/k", 1},         /* not a host label */
+      {"/under_score/k", "", "/under_score/k", 1},
+      {"/ab/k", "", "/ab/k", 1},               /* too short */
+      {"/192.168.1.1/k", "", "/192.168.1.1/k", 0},
+      {"/-dash/k", "", "/-dash/k", 1},
+      {"/", "", "/", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    op_req_t r;
+    memset(&r, 0, sizeof r);
+    buf_adds(&r.path, cases[i].path);
+    int moved = s3_virtual_host(&r, cases[i].https);
+    assert_int_equal(moved, cases[i].prefix[0] != '\0');
+    assert_string_equal(r.host_prefix, cases[i].prefix);
+    assert_string_equal(buf_str(&r.path), cases[i].rest);
+    op_req_free(&r);
+  }
+  static const char *const copies[][2] = {
+      {"bk/a b+c~d/\xc3\xa9", "bk/a%20b%2Bc~d/%C3%A9"},
+      {"bk/k?versionId=abc+1", "bk/k?versionId=abc+1"},
+      {"/bk/k", "/bk/k"},
+  };
+  for (size_t i = 0; i < sizeof copies / sizeof *copies; i++) {
+    buf_t b = {0};
+    s3_copy_source_text(copies[i][0], &b);
+    assert_string_equal(buf_str(&b), copies[i][1]);
+    buf_free(&b);
+  }
+}
+
+/* ---- timestamps ------------------------------------------------------------------ */
+
+static void test_timestamps(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } ok[] = {
+      {"2015-01-01T00:00:00Z", "2015-01-01T00:00:00Z"},
+      {"2015-01-01T00:00:00.5Z", "2015-01-01T00:00:00.5Z"},
+      {"2015-01-01T00:00:00.123456789Z", "2015-01-01T00:00:00.123456Z"},
+      {"2015-01-01T02:00:00+02:00", "2015-01-01T00:00:00Z"},
+      {"2015-01-01T00:00:00-0130", "2015-01-01T01:30:00Z"},
+      {"2015-01-01 00:00:00", "2015-01-01T00:00:00Z"},
+      {"2015-01-01", "2015-01-01T00:00:00Z"},
+      {"2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"},
+      {"Thu, 01 Jan 2015 00:00:00 GMT", "2015-01-01T00:00:00Z"},
+      {"1 Jan 2015 00:00:00 +0100", "2014-12-31T23:00:00Z"},
+      {"1420070400", "2015-01-01T00:00:00Z"},
+      {"1420070400.25", "2015-01-01T00:00:00.25Z"},
+      {"-1.5", "1969-12-31T23:59:58.5Z"},
+      {"0", "1970-01-01T00:00:00Z"},
+      {"9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"},
+      {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    ts_t t;
+    char out[TS_TEXT_MAX];
+    if (ts_parse_text(ok[i].in, strlen(ok[i].in), &t) != 0)
+      fail_msg("refused %s", ok[i].in);
+    ts_format_output(t, out);
+    assert_string_equal(out, ok[i].out);
+  }
+  static const char *const bad[] = {"", "yesterday", "2015-13-01", "2015-02-29", "2015-01-01T24:00:00Z",
+                                    "2015-01-01T00:60", "2015-01-01Tx", "10000-01-01", "1e10",
+                                    "2015-01-01T00:00:00+25:00", "Thu, 32 Jan 2015 00:00:00 GMT",
+                                    "99999999999999999999", "2015-01-01T00:00:00Z junk"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ts_t t;
+    if (ts_parse_text(bad[i], strlen(bad[i]), &t) == 0)
+      fail_msg("took %s", bad[i]);
+  }
+  ts_t t = {1420070400, 500000};
+  char out[TS_TEXT_MAX];
+  ts_format(t, MTS_ISO8601, out);
+  assert_string_equal(out, "2015-01-01T00:00:00.500000Z");
+  ts_format(t, MTS_RFC822, out);
+  assert_string_equal(out, "Thu, 01 Jan 2015 00:00:00 GMT");
+  ts_format(t, MTS_UNIX, out);
+  assert_string_equal(out, "1420070400");
+  cJSON *n = cJSON_CreateNumber(1420070400.25);
+  assert_int_equal(ts_from_json(n, &t), 0);
+  assert_int_equal(t.us, 250000);
+  cJSON_Delete(n);
+}
+
+/* ---- answers ---------------------------------------------------------------------- */
+
+static cJSON *parse(const char *svc, const char *opname, long status, const uvaws_kv_t *h,
+                    size_t nh, const char *body, char **rid) {
+  const model_t *m = M(svc);
+  const mop_t *op = model_op(m, opname);
+  uvaws_response_t res = {.status = status, .headers = h, .header_count = nh, .body = body,
+                          .body_len = strlen(body)};
+  cJSON *out = NULL;
+  uvaws_error_t e = {0};
+  int rc = op_parse(m, op, &res, &out, rid, &e);
+  if (rc != 0)
+    print_message("%s: %s\n", opname, e.detail ? e.detail : "");
+  uvaws_error_clear(&e);
+  return rc == 0 ? out : NULL;
+}
+
+static void test_answers(void **state) {
+  (void)state;
+  /* query: flattened list of one (still a list), flattened map, typed values */
+  char *rid = NULL;
+  cJSON *o = parse("sqs", "ReceiveMessage", 200, NULL, 0,
+                   "<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m1</MessageId>"
+                   "<Body>b</Body><Attribute><Name>SentTimestamp</Name><Value>1</Value></Attribute>"
+                   "</Message></ReceiveMessageResult><ResponseMetadata><RequestId>rq</RequestId>"
+                   "</ResponseMetadata></ReceiveMessageResponse>", &rid);
+  assert_non_null(o);
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "Messages")));
+  cJSON *msg = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "Messages"), 0);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(msg, "MessageId")), "m1");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "Attributes"),
+                                                               "SentTimestamp")), "1");
+  assert_string_equal(rid, "rq");
+  free(rid);
+  cJSON_Delete(o);
+  /* an empty list element is an empty list; numbers and booleans typed */
+  o = parse("sns", "ListTopics", 200, NULL, 0,
+            "<ListTopicsResponse><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>",
+            NULL);
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "Topics")));
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "Topics")), 0);
+  cJSON_Delete(o);
+  /* JSON: epoch timestamps to the output form; unknown members and nulls dropped */
+  o = parse("dynamodb", "DescribeTable", 200, NULL, 0,
+            "{\"Table\":{\"TableName\":\"t\",\"CreationDateTime\":1420070400.5,\"Extra\":1,"
+            "\"ItemCount\":null,\"TableSizeBytes\":9007199254740992}}", NULL);
+  cJSON *t = cJSON_GetObjectItem(o, "Table");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(t, "CreationDateTime")),
+                      "2015-01-01T00:00:00.5Z");
+  assert_null(cJSON_GetObjectItem(t, "Extra"));
+  assert_null(cJSON_GetObjectItem(t, "ItemCount"));
+  char *big = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "TableSizeBytes"));
+  assert_string_equal(big, "9007199254740992"); /* every digit (cJSON would print 15) */
+  free(big);
+  cJSON_Delete(o);
+  /* rest: typed headers, a header map, a list header, the status code */
+  uvaws_kv_t h[] = {{"Content-Length", "42"}, {"x-amz-meta-Color", "red"},
+                    {"Last-Modified", "Thu, 01 Jan 2015 00:00:00 GMT"},
+                    {"x-amz-delete-marker", "true"}, {"x-amz-request-id", "r1"}};
+  o = parse("s3", "HeadObject", 200, h, 5, "", NULL);
+  assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "ContentLength")), 42);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "Metadata"),
+                                                               "Color")), "red");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "LastModified")),
+                      "2015-01-01T00:00:00Z");
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "DeleteMarker")));
+  cJSON_Delete(o);
+  o = parse("lambda", "Invoke", 202, NULL, 0, "", NULL);
+  assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "StatusCode")), 202);
+  cJSON_Delete(o);
+  /* answers that do not fit */
+  assert_null(parse("sts", "GetCallerIdentity", 200, NULL, 0, "<not xml", NULL));
+  assert_null(parse("dynamodb", "DescribeTable", 200, NULL, 0, "[1]", NULL));
+  assert_null(parse("sqs", "GetQueueAttributes", 200, NULL, 0,
+                    "<R><GetQueueAttributesResult><Attribute><Name>a</Name><Oops>b</Oops></Attribute>"
+                    "</GetQueueAttributesResult></R>", NULL));
+  uvaws_kv_t bad[] = {{"Content-Length", "forty"}};
+  assert_null(parse("s3", "HeadObject", 200, bad, 1, "", NULL));
+}
+
+/* ---- JMESPath ---------------------------------------------------------------------- */
+
+static void expect(const char *expr, const char *data, const char *want) {
+  char why[256] = "";
+  jp_expr_t *e = jp_compile(expr, why, sizeof why);
+  if (e == NULL)
+    fail_msg("%s: %s", expr, why);
+  cJSON *d = cJSON_Parse(data);
+  cJSON *r = jp_search(e, d);
+  char *text = r ? cJSON_PrintUnformatted(r) : strdup("null");
+  if (strcmp(text, want) != 0)
+    fail_msg("%s on %s: %s, wanted %s", expr, data, text, want);
+  free(text);
+  cJSON_Delete(r);
+  cJSON_Delete(d);
+  jp_free(e);
+}
+
+static void test_jmespath(void **state) {
+  (void)state;
+  expect("a.b", "{\"a\":{\"b\":1}}", "1");
+  expect("a.c", "{\"a\":{\"b\":1}}", "null");
+  expect("Contents[-1].Key", "{\"Contents\":[{\"Key\":\"x\"},{\"Key\":\"y\"}]}", "\"y\"");
+  expect("NextMarker || Contents[-1].Key", "{\"Contents\":[{\"Key\":\"y\"}]}", "\"y\"");
+  expect("NextMarker || Contents[-1].Key", "{\"NextMarker\":\"m\",\"Contents\":[]}", "\"m\"");
+  expect("Reservations[].Instances[].State.Name",
+         "{\"Reservations\":[{\"Instances\":[{\"State\":{\"Name\":\"a\"}},{\"State\":{\"Name\":\"b\"}}]},"
+         "{\"Instances\":[{\"State\":{\"Name\":\"c\"}}]}]}", "[\"a\",\"b\",\"c\"]");
+  expect("length(Reservations[]) > `0`", "{\"Reservations\":[[]]}", "false");
+  expect("length(Reservations[]) > `0`", "{\"Reservations\":[1]}", "true");
+  expect("VerificationAttributes.*.VerificationStatus",
+         "{\"VerificationAttributes\":{\"a\":{\"VerificationStatus\":\"S\"}}}", "[\"S\"]");
+  expect("length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0`",
+         "{\"services\":[{\"deployments\":[1],\"runningCount\":2,\"desiredCount\":2}]}", "true");
+  expect("length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0`",
+         "{\"services\":[{\"deployments\":[1],\"runningCount\":1,\"desiredCount\":2}]}", "false");
+  expect("a[*].b", "{\"a\":[{\"b\":1},{\"c\":2},{\"b\":3}]}", "[1,3]");
+  expect("contains(a, `2`)", "{\"a\":[1,2]}", "true");
+  expect("\"quoted id\"", "{\"quoted id\":'x'}", "null");
+  expect("'raw' == 'raw'", "{}", "true");
+  expect("a | b", "{\"a\":{\"b\":[]}}", "[]");
+  expect("!a", "{\"a\":\"\"}", "true");
+  static const char *const bad[] = {"", "a.", "a[", "a[1:2]", "{a: b}", "foo(a)", "length(a, b)",
+                                    "`{bad`", "a ||", "(a", "a]"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    jp_expr_t *e = jp_compile(bad[i], NULL, 0);
+    if (e != NULL)
+      fail_msg("compiled %s", bad[i]);
+  }
+  /* every expression of every paginator and waiter in the models */
+  size_t n = 0, exprs = 0;
+  const uvaws_service_t *rows = model_services(&n, NULL, 0);
+  for (size_t i = 0; i < n; i++) {
+    const model_t *m = M(rows[i].name);
+    for (int kind = 0; kind < 2; kind++) {
+      uint32_t count = kind ? m->h->waiter_count : m->h->pager_count;
+      for (uint32_t k = 0; k < count; k++) {
+        const mnamed_t *rec = kind ? &m->waiters[k] : &m->pagers[k];
+        cJSON *def = cJSON_Parse(model_str(m, rec->json));
+        assert_non_null(def);
+        cJSON *list = cJSON_CreateArray();
+        if (kind) {
+          const cJSON *a;
+          cJSON_ArrayForEach(a, cJSON_GetObjectItem(def, "acceptors")) {
+            const cJSON *arg = cJSON_GetObjectItem(a, "argument");
+            if (arg)
+              cJSON_AddItemToArray(list, cJSON_Duplicate(arg, 0));
+          }
+        } else {
+          static const char *const keys[] = {"output_token", "more_results", "result_key"};
+          for (int q = 0; q < 3; q++) {
+            const cJSON *v = cJSON_GetObjectItem(def, keys[q]);
+            if (cJSON_IsString(v))
+              cJSON_AddItemToArray(list, cJSON_Duplicate(v, 0));
+            const cJSON *x;
+            if (cJSON_IsArray(v))
+              cJSON_ArrayForEach(x, v) cJSON_AddItemToArray(list, cJSON_Duplicate(x, 0));
+          }
+        }
+        const cJSON *x;
+        cJSON_ArrayForEach(x, list) {
+          char why[256];
+          jp_expr_t *e = jp_compile(x->valuestring, why, sizeof why);
+          if (e == NULL)
+            fail_msg("%s %s: %s", rows[i].name, model_str(m, rec->name), why);
+          jp_free(e);
+          exprs++;
+        }
+        cJSON_Delete(list);
+        cJSON_Delete(def);
+      }
+    }
+  }
+  print_message("%zu expressions of the models' paginators and waiters compile\n", exprs);
+  assert_true(exprs > 2000);
+}
+
+/* ---- suggestions -------------------------------------------------------------------- */
+
+static const char *from_list(const void *ctx, size_t i) { return ((const char *const *)ctx)[i]; }
+
+static void test_suggest(void **state) {
+  (void)state;
+  static const char *const names[] = {"ListBuckets", "ListObjects", "ListObjectsV2",
+                                      "PutObject", "GetObject", "DeleteObjects"};
+  static const struct {
+    const char *name, *want;
+  } cases[] = {{"ListBucket", "ListBuckets"}, {"listbuckets", "ListBuckets"},
+               {"GetObjcet", "GetObject"},    {"ListObject", "ListObjects"},
+               {"Buckets", "ListBuckets"},    {"Zzzzzz", ""}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    buf_t b = {0};
+    suggest(cases[i].name, from_list, names, 6, &b);
+    assert_string_equal(buf_str(&b) ? b.data : "", cases[i].want);
+    buf_free(&b);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_checks),     cmocka_unit_test(test_labels),
+      cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
+      cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
+      cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
