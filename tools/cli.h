@@ -32,6 +32,8 @@ typedef struct {
   const char *headers[32]; /* sign: "Name: value" */
   int header_count;
   const char *data;   /* sign: body, or @file */
+  const char *payload_in;  /* call: the payload streamed from this file */
+  const char *payload_out; /* call: a blob payload streamed to this file ("-": stdout) */
 } cli_opts_t;
 
 /* A client for `service` on `loop` from the options; prints why on failure. */
@@ -57,5 +59,9 @@ int cmd_batch(const char *service, const char *input, const cli_opts_t *o);
 const char *cli_command_synopsis(const char *name); /* NULL: no such command */
 int cli_command_help(const char *name, FILE *out);  /* 0, or -1: no such command */
 void cli_command_list(FILE *out);                   /* "call, batch, ..." */
+
+/* models_help.c: the services (NULL or "services"), the operations of one,
+ * the parameters and output of one operation; an exit status. */
+int cli_models_help(const char *service, const char *operation, FILE *out);
 
 #endif

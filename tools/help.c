@@ -31,9 +31,16 @@ static const command_t commands[] = {
     {"call", "call SERVICE OPERATION [JSON | @FILE | -]",
      "Calls one operation. The parameters are a JSON object given inline, read from\n"
      "@FILE, or from standard input (-). The result is printed as JSON on stdout;\n"
-     "an error goes to stderr with its AWS type, message and request id.\n"
-     "  uvaws call dynamodb GetItem '{\"TableName\": \"t\", \"Key\": {\"id\": {\"S\": \"1\"}}}'\n",
-     1, ""},
+     "an error goes to stderr with its AWS type, message and request id. Any\n"
+     "operation of any service (uvaws help SERVICE lists them); the parameters are\n"
+     "checked against the service's model before anything is sent.\n"
+     "  uvaws call dynamodb GetItem '{\"TableName\": \"t\", \"Key\": {\"id\": {\"S\": \"1\"}}}'\n"
+     "  uvaws call s3 PutObject '{\"Bucket\": \"b\", \"Key\": \"k\"}' --payload report.pdf\n"
+     "  uvaws call s3 GetObject '{\"Bucket\": \"b\", \"Key\": \"k\"}' --output-payload copy.pdf\n",
+     1,
+     "  --payload FILE         the operation's payload (S3's Body) streamed from FILE\n"
+     "  --output-payload FILE  a payload answer streamed to FILE (- for stdout); without\n"
+     "                         it, the payload is printed in the output as base64\n"},
     {"batch", "batch SERVICE [FILE | -]",
      "Runs many calls concurrently: JSON lines {\"op\": ..., \"params\": {...}, \"id\": ...}\n"
      "from FILE or standard input, one JSON result line per input line on stdout (in\n"
@@ -59,7 +66,11 @@ static const command_t commands[] = {
      "  -H, --header 'N: V'    a header to sign (repeatable)\n"
      "  --data BODY | @FILE    the body\n"
      "  --explain              show the canonical request and string to sign\n"},
-    {"help", "help [COMMAND]", "Prints the help of COMMAND, or the overview.\n", 0, NULL},
+    {"help", "help [COMMAND | services | SERVICE [OPERATION]]",
+     "Prints the help of COMMAND, or the overview; the services of the models; the\n"
+     "operations of SERVICE; the parameters and output of one OPERATION.\n"
+     "  uvaws help s3 PutObject\n",
+     0, NULL},
 };
 
 const char *cli_command_synopsis(const char *name) {

@@ -7,10 +7,13 @@
  *   uvaws help [COMMAND]       (or uvaws COMMAND --help)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "cli.h"
 
@@ -210,6 +213,7 @@ void cli_close(uv_loop_t *loop, uvaws_client_t *c) {
 typedef struct {
   int exit_code;
   const char *operation;
+  char payload_member[128]; /* the output's blob payload, when it has one */
 } call_state_t;
 
 static void on_call(uvaws_result_t *res, void *arg) {
@@ -218,6 +222,16 @@ static void on_call(uvaws_result_t *res, void *arg) {
     cli_print_error(s->operation, res->error);
     s->exit_code = cli_exit_for(res->error->code);
     return;
+  }
+  /* a payload that went to no file is shown with the output, as base64 */
+  if (res->payload != NULL && s->payload_member[0]) {
+    size_t n = res->payload_len;
+    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    if (b64 != NULL && n < (size_t)1 << 30) {
+      EVP_EncodeBlock(b64, res->payload, (int)n);
+      cJSON_AddStringToObject(res->output, s->payload_member, (const char *)b64);
+    }
+    free(b64);
   }
   char *text = cJSON_Print(res->output);
   if (text) {
@@ -276,17 +290,48 @@ static int cmd_call(const char *service, const char *operation, const char *json
     uv_loop_close(&loop);
     return code;
   }
-  call_state_t s = {EXIT_OTHER, operation};
-  int rc = uvaws_call(c, operation, params, on_call, &s, NULL);
-  cJSON_Delete(params);
-  if (rc != 0) {
-    fprintf(stderr, "uvaws: %s %s: %s (%s)\n", service, operation, uvaws_strerror(rc),
-            uvaws_err_name(rc));
-    s.exit_code = cli_exit_for(rc);
+  call_state_t s = {EXIT_OTHER, operation, ""};
+  /* the output's blob payload member, by the model */
+  cJSON *d = uvaws_operation_describe(uvaws_service_find(service), operation);
+  const cJSON *m;
+  cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(d, "output"), "members")) {
+    if (cJSON_IsTrue(cJSON_GetObjectItem(m, "payload")))
+      snprintf(s.payload_member, sizeof s.payload_member, "%s", m->string);
   }
+  cJSON_Delete(d);
+  uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
+  int rc = 0;
+  if (o->payload_in && (co.upload_fd = open(o->payload_in, O_RDONLY | O_CLOEXEC)) < 0) {
+    fprintf(stderr, "uvaws: --payload %s: %s\n", o->payload_in, strerror(errno));
+    rc = UVAWS_EIO;
+  }
+  if (rc == 0 && o->payload_out) {
+    co.download_fd = strcmp(o->payload_out, "-") == 0
+                         ? STDOUT_FILENO
+                         : open(o->payload_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (co.download_fd < 0) {
+      fprintf(stderr, "uvaws: --output-payload %s: %s\n", o->payload_out, strerror(errno));
+      rc = UVAWS_EIO;
+    }
+  }
+  if (rc == 0) {
+    rc = uvaws_call_ex(c, operation, params, &co, on_call, &s, NULL);
+    if (rc != 0)
+      fprintf(stderr, "uvaws: %s %s: %s (%s)\n", service, operation, uvaws_strerror(rc),
+              uvaws_err_name(rc));
+  }
+  cJSON_Delete(params);
+  if (rc != 0)
+    s.exit_code = cli_exit_for(rc);
   uv_run(&loop, UV_RUN_DEFAULT);
   cli_close(&loop, c);
   uv_loop_close(&loop);
+  if (co.upload_fd >= 0)
+    close(co.upload_fd);
+  if (co.download_fd > STDOUT_FILENO && close(co.download_fd) != 0 && s.exit_code == EXIT_OK) {
+    fprintf(stderr, "uvaws: --output-payload %s: %s\n", o->payload_out, strerror(errno));
+    s.exit_code = EXIT_OTHER;
+  }
   return s.exit_code;
 }
 
@@ -472,6 +517,10 @@ int main(int argc, char **argv) {
       o.data = argv[i = need(argc, argv, i)];
     } else if (strcmp(a, "--explain") == 0) {
       o.explain = 1;
+    } else if (strcmp(a, "--payload") == 0) {
+      o.payload_in = argv[i = need(argc, argv, i)];
+    } else if (strcmp(a, "--output-payload") == 0) {
+      o.payload_out = argv[i = need(argc, argv, i)];
     } else if (a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, "uvaws: unknown option %s (see uvaws --help)\n", a);
       return EXIT_USAGE;
@@ -480,8 +529,10 @@ int main(int argc, char **argv) {
     }
   }
   const char *cmd = npos > 0 ? pos[0] : NULL;
-  if (cmd && strcmp(cmd, "help") == 0 && !help) { /* uvaws help [COMMAND] */
+  if (cmd && strcmp(cmd, "help") == 0 && !help) { /* uvaws help [COMMAND | SERVICE [OP]] */
     cmd = npos > 1 ? pos[1] : NULL;
+    if (cmd != NULL && (npos > 2 || cli_command_synopsis(cmd) == NULL))
+      return cli_models_help(cmd, npos > 2 ? pos[2] : NULL, stdout);
     help = 1;
   }
   if (help && cmd == NULL) {
