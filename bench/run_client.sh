@@ -51,9 +51,10 @@ done
 
 # The release build of run_sigv4.sh, kept apart from the development build.
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" -Dbuildtype=release -Dtests=false -Dbench=true >/dev/null
+  meson setup "$build" "$root" -Dbuildtype=release -Dtests=disabled -Dbench=enabled >/dev/null
 fi
-ninja -C "$build" bench/bench_client_uvaws bench/bench_client_raw >/dev/null
+ninja -C "$build" bench/bench_client_uvaws bench/bench_client_raw models/services.bin >/dev/null
+export UVAWS_MODEL_DIR="$build/models" # uvaws_call's models, from this build
 if [ "$sdk" = 1 ]; then
   stamp="$bench/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$bench/package-lock.json" -nt "$stamp" ]; then

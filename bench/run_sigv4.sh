@@ -22,7 +22,7 @@ done
 # A release build of its own, so that the development build keeps its
 # debug options and this one never inherits them.
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" -Dbuildtype=release -Dtests=false -Dbench=true >/dev/null
+  meson setup "$build" "$root" -Dbuildtype=release -Dtests=disabled -Dbench=enabled >/dev/null
 fi
 ninja -C "$build" bench/bench_sigv4 >/dev/null
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "future_internal.h"
 #include "uvaws/sigv4.h"
@@ -94,8 +95,13 @@ static void on_answer(const uvaws_response_t *r, void *arg) {
   res.request_id = cl->request_id;
   if (res.request_id == NULL)
     res.request_id = res.error && res.error->request_id ? res.error->request_id : NULL;
-  if (res.request_id == NULL && (res.request_id = uvaws_response_header(r, "x-amzn-RequestId")) == NULL)
-    res.request_id = uvaws_response_header(r, "x-amz-request-id");
+  for (size_t i = 0; res.request_id == NULL && i < r->header_count; i++) {
+    /* x-amzn-RequestId, or S3's x-amz-request-id: both 16 characters */
+    const char *n = r->headers[i].name;
+    if ((n[0] | 0x20) == 'x' && strlen(n) == 16 &&
+        (strcasecmp(n, "x-amzn-RequestId") == 0 || strcasecmp(n, "x-amz-request-id") == 0))
+      res.request_id = r->headers[i].value;
+  }
   finish(cl, &res);
 }
 
@@ -228,9 +234,10 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
     uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s %s %s", m->svc->name, operation, no);
     return fail_early(cl);
   }
-  if (op_check(m, cl->mop, params, &cl->err) != 0)
+  op_plan_t plan;
+  if (op_check(m, cl->mop, params, &plan, &cl->err) != 0)
     return fail_early(cl);
-  int rc = op_serialize(m, cl->mop, params, &cl->req, &cl->err);
+  int rc = op_serialize(m, cl->mop, params, &plan, &cl->req, &cl->err);
   if (rc == 0)
     rc = call_send(cl);
   if (rc == 0)
@@ -282,7 +289,7 @@ static int submit(call_t *cl) {
   }
   uvaws_request_t req = {
       .method = r->method,
-      .path = r->path.data,
+      .path = op_req_path(r),
       .path_encoded = 1,
       .query = r->query.kv,
       .query_count = r->query.count,

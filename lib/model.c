@@ -186,7 +186,7 @@ const char *model_check_section(model_t *m, const uint8_t *base, size_t len) {
     int ok = 1;
     switch (s->type) {
     case MT_STRUCTURE:
-      ok = s->a <= nr && s->b <= nr - s->a &&
+      ok = s->a <= nr && s->b <= nr - s->a && s->required <= s->b &&
            (s->c == MODEL_NONE || (s->c >= s->a && s->c < s->a + s->b));
       for (uint32_t k = 0; ok && k < s->b; k++)
         ok = m->mrefs[s->a + k].parent == i;
@@ -432,7 +432,8 @@ const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *
       return NULL;
     const mref_t *r = &m->mrefs[e - 1];
     const char *rn = m->strings + r->name;
-    if (r->parent == parent && strncmp(rn, name, len) == 0 && rn[len] == '\0')
+    /* the pool ends in a NUL, so rn has len bytes to compare or stops short */
+    if (r->parent == parent && rn[0] == name[0] && memcmp(rn, name, len) == 0 && rn[len] == '\0')
       return r;
   }
   return NULL;

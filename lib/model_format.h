@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define MODEL_MAGIC "UVAWSMDL"
-#define MODEL_FORMAT_VERSION 1u
+#define MODEL_FORMAT_VERSION 2u
 #define MODEL_ENDIAN_MARK 0x01020304u
 #define MODEL_SERVICE_MAGIC 0x31435653u /* "SVC1" */
 #define MODEL_NONE 0xFFFFFFFFu          /* no index */
@@ -132,7 +132,7 @@ typedef struct {
   uint32_t error_code;  /* exception: the error code (string) */
   uint32_t http_status; /* exception: error.httpStatusCode, else 0 */
   uint32_t min_lo, min_hi; /* MS_HAS_MIN: `min` as an IEEE double's bits */
-  uint32_t reserved;
+  uint32_t required;       /* structure: how many of its members are required */
 } mshape_t;
 
 typedef enum {
@@ -186,6 +186,7 @@ enum {
   MO_UNSIGNED_BODY = 1u << 2,     /* authtype "v4-unsigned-body" */
   MO_DEPRECATED = 1u << 3,
   MO_ENDPOINT_DISCOVERY = 1u << 4,
+  MO_IDEMPOTENCY = 1u << 5,       /* the input has an idempotency token member */
 };
 
 typedef struct {

@@ -30,7 +30,8 @@
 typedef struct {
   buf_t text;
   size_t count;
-  uvaws_kv_t *kv; /* after kvs_finish */
+  uvaws_kv_t *kv; /* after kvs_finish: `small` when it fits there */
+  uvaws_kv_t small[4];
 } kvs_t;
 
 void kvs_add(kvs_t *k, const char *name, size_t name_len, const char *value, size_t value_len);
@@ -49,7 +50,7 @@ int kvs_set(kvs_t *k, const char *name, const char *value);
 /* A serialized request. */
 typedef struct {
   const char *method; /* a model string */
-  buf_t path;         /* percent-encoded, starts with '/' */
+  buf_t path;         /* percent-encoded, starts with '/'; empty for "/" (op_req_path) */
   kvs_t query;        /* plain names and values */
   kvs_t headers;
   buf_t body;
@@ -61,23 +62,49 @@ typedef struct {
    * given or not: what call options may stream instead. */
   const mref_t *payload;
   char host_prefix[256]; /* expanded endpoint.hostPrefix, "" when none */
+  char target[192];      /* json: X-Amz-Target's value, which `headers` points to */
 } op_req_t;
 
+/* The request's path: "/" unless the protocol built one. */
+static inline const char *op_req_path(const op_req_t *r) {
+  return r->path.len ? r->path.data : "/";
+}
+
 void op_req_free(op_req_t *r);
+
+/* The structure members op_check resolved, in the order it met them: the
+ * serializer walks the parameters in the same order and takes each member
+ * from here instead of looking it up again (an item that is not the next
+ * one here is looked up as usual). */
+typedef struct {
+  struct {
+    const cJSON *item;
+    const mref_t *ref;
+  } steps[64];
+  unsigned n, next;
+} op_plan_t;
+
+static inline const mref_t *plan_member(op_plan_t *p, const model_t *m, const mshape_t *s,
+                                        const cJSON *e) {
+  if (p != NULL && p->next < p->n && p->steps[p->next].item == e)
+    return p->steps[p->next++].ref;
+  return model_member(m, s, e->string, strlen(e->string));
+}
 
 /* Checks `params` (an object, or NULL for none) against the input of `op`.
  * 0, or UVAWS_EPARAM with every problem in err->message ("Destination.
  * ToAddresses[0]: expected a string, got a number; Source: missing"), or
  * UVAWS_ENOMEM. */
-int op_check(const model_t *m, const mop_t *op, const cJSON *params, uvaws_error_t *err);
+int op_check(const model_t *m, const mop_t *op, const cJSON *params, op_plan_t *plan,
+             uvaws_error_t *err);
 
 /* Serializes checked parameters. Idempotency tokens the caller left out are
  * filled in with random UUIDs, as the SDKs do. 0, UVAWS_EPARAM (a value the
  * wire cannot carry: an empty URI label, a control character in a header, a
  * host label that is not one) with err set, or UVAWS_ENOMEM. `r` is the
  * caller's to free with op_req_free, whatever the result. */
-int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_req_t *r,
-                 uvaws_error_t *err);
+int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_plan_t *plan,
+                 op_req_t *r, uvaws_error_t *err);
 
 /* Parses a successful answer into the output shape's members (a new object,
  * the caller's). A blob payload member (S3's Body, Lambda's Payload) is left
@@ -107,8 +134,8 @@ const mref_t *op_raw_payload(const model_t *m, const mref_t *shape_ref);
 /* Appends `s` (n bytes) as a JSON string, quotes included. */
 void json_put_string(buf_t *b, const char *s, size_t n);
 
-/* Writes a JSON body by shape (op_json.c); `v` is checked. */
-void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b);
+/* Writes a JSON body by shape (op_json.c); `v` is checked; `plan` may be NULL. */
+void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, op_plan_t *plan, buf_t *b);
 
 /* Appends the form pairs of the query protocols (op_query.c). */
 void query_put_params(const model_t *m, const mshape_t *input, const cJSON *params, int ec2,

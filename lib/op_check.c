@@ -15,12 +15,62 @@
 #define MAX_DEPTH 100
 #define MAX_PROBLEMS 10
 
+/* One step of the path to the value being checked; the path's text
+ * ("Destination.ToAddresses[0]") is written only when a problem is found. */
+typedef struct {
+  enum { F_MEMBER, F_INDEX, F_KEY, F_VALUE } kind;
+  const char *name; /* member or map key */
+  int index;
+} frame_t;
+
 typedef struct {
   const model_t *m;
-  buf_t path; /* "Destination.ToAddresses[0]" of the value being checked */
-  buf_t msg;  /* problems so far, "; "-separated */
+  frame_t path[MAX_DEPTH + 2];
+  int depth;
+  buf_t msg; /* problems so far, "; "-separated */
   int problems;
+  op_plan_t *plan;
 } chk_t;
+
+static void plan_add(chk_t *c, const cJSON *e, const mref_t *r) {
+  op_plan_t *p = c->plan;
+  if (p != NULL && p->n < sizeof p->steps / sizeof *p->steps) {
+    p->steps[p->n].item = e;
+    p->steps[p->n++].ref = r;
+  }
+}
+
+static void push(chk_t *c, int kind, const char *name, int index) {
+  if (c->depth < MAX_DEPTH + 2)
+    c->path[c->depth] = (frame_t){kind, name, index};
+  c->depth++;
+}
+
+static void pop(chk_t *c) { c->depth--; }
+
+static void path_text(const chk_t *c, buf_t *b) {
+  int n = c->depth < MAX_DEPTH + 2 ? c->depth : MAX_DEPTH + 2;
+  for (int i = 0; i < n; i++) {
+    const frame_t *f = &c->path[i];
+    char idx[24];
+    switch (f->kind) {
+    case F_INDEX:
+      snprintf(idx, sizeof idx, "[%d]", f->index);
+      buf_adds(b, idx);
+      break;
+    case F_KEY:
+      buf_adds(b, " (key ");
+      buf_adds(b, f->name);
+      buf_addc(b, ')');
+      break;
+    default: /* a member, or a map's value under its key */
+      if (i > 0)
+        buf_addc(b, '.');
+      buf_adds(b, f->name);
+      break;
+    }
+  }
+}
 
 static void report(chk_t *c, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -37,8 +87,9 @@ static void report(chk_t *c, const char *fmt, ...) {
     buf_adds(&c->msg, "and more");
     return;
   }
-  buf_add(&c->msg, c->path.data ? c->path.data : "", c->path.len);
-  buf_adds(&c->msg, c->path.len ? ": " : "");
+  size_t before = c->msg.len;
+  path_text(c, &c->msg);
+  buf_adds(&c->msg, c->msg.len > before ? ": " : "");
   char text[512];
   va_list ap;
   va_start(ap, fmt);
@@ -68,13 +119,6 @@ static void wrong(chk_t *c, const char *want, const cJSON *v) {
     report(c, "expected %s, got %s", want, kind(v));
 }
 
-static size_t codepoints(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
-}
-
 static void check_min(chk_t *c, const mref_t *r, const mshape_t *s, double value, int length) {
   double min;
   if (!model_min(s, &min)) {
@@ -100,13 +144,12 @@ static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth);
 
 static void check_structure(chk_t *c, const mshape_t *s, const cJSON *v, int depth) {
   const model_t *m = c->m;
-  size_t base = c->path.len;
   int set = 0;
+  uint32_t required_seen = 0;
+  uint64_t seen[4] = {0, 0, 0, 0}; /* members met, by position (the first 256) */
   for (const cJSON *e = v->child; e != NULL; e = e->next) {
     const char *key = e->string ? e->string : "";
-    if (base > 0)
-      buf_addc(&c->path, '.');
-    buf_adds(&c->path, key);
+    push(c, F_MEMBER, key, 0);
     const mref_t *r = model_member(m, s, key, strlen(key));
     if (r == NULL) {
       buf_t hint = {0};
@@ -117,22 +160,30 @@ static void check_structure(chk_t *c, const mshape_t *s, const cJSON *v, int dep
         report(c, "unknown parameter (%s has %u: see uvaws help)", model_str(m, s->name), s->b);
       buf_free(&hint);
     } else {
-      set++;
+      uint32_t pos = model_mref_index(m, r) - s->a;
+      int again = pos < 256 && (seen[pos / 64] >> (pos % 64) & 1);
+      if (pos < 256)
+        seen[pos / 64] |= (uint64_t)1 << (pos % 64);
+      if (again) { /* JSON allows it, a dictionary cannot hold it */
+        report(c, "given twice");
+      } else {
+        set++;
+        required_seen += (r->flags & MR_REQUIRED) != 0 && pos < 256;
+      }
+      plan_add(c, e, r);
       check(c, r, e, depth + 1);
     }
-    c->path.len = base;
+    pop(c);
   }
   /* depth 0: the input itself, where the SDKs fill idempotency tokens in */
-  for (uint32_t i = 0; i < s->b; i++) {
+  for (uint32_t i = 0; required_seen < s->required && i < s->b; i++) {
     const mref_t *r = model_mref(m, s->a + i);
     const char *name = model_str(m, r->name);
     if ((r->flags & MR_REQUIRED) && !(depth == 0 && (r->flags & MR_IDEMPOTENCY)) &&
         cJSON_GetObjectItemCaseSensitive(v, name) == NULL) {
-      if (base > 0)
-        buf_addc(&c->path, '.');
-      buf_adds(&c->path, name);
+      push(c, F_MEMBER, name, 0);
       report(c, "missing (required)");
-      c->path.len = base;
+      pop(c);
     }
   }
   if ((s->flags & MS_UNION) && set != 1) {
@@ -176,14 +227,11 @@ static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth) {
       wrong(c, "a list", v);
       return;
     }
-    size_t base = c->path.len;
     int i = 0;
     for (const cJSON *e = v->child; e != NULL; e = e->next, i++) {
-      char idx[24];
-      snprintf(idx, sizeof idx, "[%d]", i);
-      buf_adds(&c->path, idx);
+      push(c, F_INDEX, NULL, i);
       check(c, model_mref(m, s->a), e, depth + 1);
-      c->path.len = base;
+      pop(c);
     }
     check_min(c, r, s, i, 1);
     return;
@@ -193,31 +241,29 @@ static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth) {
       wrong(c, "an object (a map)", v);
       return;
     }
-    size_t base = c->path.len;
     const mref_t *kr = model_mref(m, s->a);
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
       const char *key = e->string ? e->string : "";
-      buf_adds(&c->path, " (key ");
-      buf_adds(&c->path, key);
-      buf_adds(&c->path, ")");
+      push(c, F_KEY, key, 0);
       cJSON k = {.type = cJSON_String, .valuestring = (char *)key};
       check(c, kr, &k, depth + 1);
-      c->path.len = base;
-      buf_addc(&c->path, '.');
-      buf_adds(&c->path, key);
+      pop(c);
+      push(c, F_VALUE, key, 0);
       check(c, model_mref(m, s->b), e, depth + 1);
-      c->path.len = base;
+      pop(c);
     }
     return;
   }
-  case MT_STRING:
+  case MT_STRING: {
+    long chars = cJSON_IsString(v) ? utf8_count(v->valuestring, strlen(v->valuestring)) : 0;
     if (!cJSON_IsString(v))
       wrong(c, "a string", v);
-    else if (!utf8_valid(v->valuestring, strlen(v->valuestring)))
+    else if (chars < 0)
       report(c, "not valid UTF-8");
     else
-      check_min(c, r, s, (double)codepoints(v->valuestring), 1);
+      check_min(c, r, s, (double)chars, 1);
     return;
+  }
   case MT_INTEGER:
   case MT_LONG: {
     int64_t x;
@@ -255,26 +301,34 @@ static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth) {
   }
 }
 
-int op_check(const model_t *m, const mop_t *op, const cJSON *params, uvaws_error_t *err) {
+int op_check(const model_t *m, const mop_t *op, const cJSON *params, op_plan_t *plan,
+             uvaws_error_t *err) {
   if (op->input == MODEL_NONE) {
     if (params != NULL && params->child != NULL)
       return uvaws_error_set(err, UVAWS_EPARAM, "%s takes no parameters", model_str(m, op->name));
     return 0;
   }
-  chk_t c = {.m = m};
+  chk_t cs; /* on the stack: a check allocates nothing unless it finds a problem */
+  chk_t *c = &cs;
+  c->m = m;
+  c->depth = 0;
+  c->problems = 0;
+  c->plan = plan;
+  if (plan != NULL)
+    plan->n = plan->next = 0;
+  memset(&c->msg, 0, sizeof c->msg);
   cJSON empty = {.type = cJSON_Object};
-  check(&c, model_mref(m, op->input), params ? params : &empty, 0);
+  check(c, model_mref(m, op->input), params ? params : &empty, 0);
   int rc = 0;
-  if (c.path.failed || c.msg.failed) {
+  if (c->msg.failed) {
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "checking the parameters");
-  } else if (c.problems > 0) {
-    rc = uvaws_error_set(err, UVAWS_EPARAM, "%s: %s", model_str(m, op->name), buf_str(&c.msg));
+  } else if (c->problems > 0) {
+    rc = uvaws_error_set(err, UVAWS_EPARAM, "%s: %s", model_str(m, op->name), buf_str(&c->msg));
     if (err != NULL) {
       err->message = err->detail;
       err->detail = NULL;
     }
   }
-  buf_free(&c.path);
-  buf_free(&c.msg);
+  buf_free(&c->msg);
   return rc;
 }

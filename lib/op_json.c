@@ -4,6 +4,7 @@
  * parameters carry canonical base64 already: copied as is). Values were
  * checked (op_check.c) before they come here. */
 #include <stdio.h>
+#include <string.h>
 
 #include "op.h"
 #include "op_value.h"
@@ -35,8 +36,22 @@ static const char *json_escape(unsigned char c, char tmp[8], int arg) {
 }
 
 void json_put_string(buf_t *b, const char *s, size_t n) {
+  /* most strings need no escape: find out with a plain scan first, then
+   * write them quoted in one piece */
+  size_t i = 0;
+  while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    i++;
+  if (i == n && buf_grow(b, n + 2) == 0) {
+    char *d = b->data + b->len;
+    d[0] = '"';
+    memcpy(d + 1, s, n);
+    d[n + 1] = '"';
+    b->len += n + 2;
+    return;
+  }
   buf_addc(b, '"');
-  buf_add_escaped(b, s, n, json_escape, 0);
+  buf_add(b, s, i);
+  buf_add_escaped(b, s + i, n - i, json_escape, 0);
   buf_addc(b, '"');
 }
 
@@ -53,7 +68,7 @@ static void put_timestamp(const mref_t *r, const cJSON *v, buf_t *b) {
     json_put_string(b, text, n);
 }
 
-void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b) {
+void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, op_plan_t *plan, buf_t *b) {
   const mshape_t *s = model_target(m, r);
   char num[64];
   switch ((mtype_t)s->type) {
@@ -70,7 +85,7 @@ void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b)
     buf_addc(b, '{');
     int first = 1;
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
-      const mref_t *mr = model_member(m, s, e->string, strlen(e->string));
+      const mref_t *mr = plan_member(plan, m, s, e);
       if (mr == NULL)
         continue;
       if (!first)
@@ -79,7 +94,7 @@ void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b)
       const char *key = op_wire_name(m, mr);
       json_put_string(b, key, strlen(key));
       buf_addc(b, ':');
-      json_put_value(m, mr, e, b);
+      json_put_value(m, mr, e, plan, b);
     }
     buf_addc(b, '}');
     return;
@@ -89,7 +104,7 @@ void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b)
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
       if (e != v->child)
         buf_addc(b, ',');
-      json_put_value(m, model_mref(m, s->a), e, b);
+      json_put_value(m, model_mref(m, s->a), e, plan, b);
     }
     buf_addc(b, ']');
     return;
@@ -100,7 +115,7 @@ void json_put_value(const model_t *m, const mref_t *r, const cJSON *v, buf_t *b)
         buf_addc(b, ',');
       json_put_string(b, e->string, strlen(e->string));
       buf_addc(b, ':');
-      json_put_value(m, model_mref(m, s->b), e, b);
+      json_put_value(m, model_mref(m, s->b), e, plan, b);
     }
     buf_addc(b, '}');
     return;

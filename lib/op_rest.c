@@ -35,9 +35,13 @@ void kvs_add(kvs_t *k, const char *name, size_t name_len, const char *value, siz
 int kvs_finish(kvs_t *k) {
   if (k->text.failed)
     return UVAWS_ENOMEM;
-  free(k->kv);
-  k->kv = k->count ? malloc(k->count * sizeof *k->kv) : NULL;
-  if (k->count && k->kv == NULL)
+  if (k->text.len == 0 && k->kv == k->small)
+    return 0; /* set up in place (static and long-lived strings) */
+  if (k->kv != k->small)
+    free(k->kv);
+  k->kv = k->count <= sizeof k->small / sizeof *k->small ? k->small
+                                                         : malloc(k->count * sizeof *k->kv);
+  if (k->kv == NULL)
     return UVAWS_ENOMEM;
   const char *p = k->text.data;
   for (size_t i = 0; i < k->count; i++) {
@@ -74,17 +78,21 @@ int kvs_set(kvs_t *k, const char *name, const char *value) {
   }
   kvs_free(k);
   *k = n;
+  if (n.kv == n.small)
+    k->kv = k->small; /* the copy's own */
   return 0;
 }
 
 void kvs_free(kvs_t *k) {
   buf_free(&k->text);
-  free(k->kv);
+  if (k->kv != k->small)
+    free(k->kv);
   memset(k, 0, sizeof *k);
 }
 
 void op_req_free(op_req_t *r) {
-  buf_free(&r->path);
+  free(r->path.data); /* a path holds no secret (headers and bodies may): not cleansed */
+  memset(&r->path, 0, sizeof r->path);
   buf_free(&r->body);
   kvs_free(&r->query);
   kvs_free(&r->headers);
@@ -332,7 +340,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
       put_raw_payload(x, pr, v);
     } else if (v != NULL) {
       if (proto == MPROTO_REST_JSON)
-        json_put_value(m, pr, v, &r->body);
+        json_put_value(m, pr, v, NULL, &r->body);
       else
         xml_put_root(m, pr, v, &r->body);
     } else if (proto == MPROTO_REST_JSON) {
@@ -376,7 +384,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
   }
   if (body.child != NULL) {
     if (proto == MPROTO_REST_JSON)
-      json_put_value(m, in_ref, &body, &r->body);
+      json_put_value(m, in_ref, &body, NULL, &r->body);
     else
       xml_put_root(m, in_ref, &body, &r->body);
   } else if (proto == MPROTO_REST_JSON && wants_body) {
@@ -475,7 +483,7 @@ static void expand_host_prefix(rest_t *x, const mop_t *op, const cJSON *params) 
  * 0 or UVAWS_ENOMEM. */
 static int with_tokens(const model_t *m, const mop_t *op, const cJSON **params, cJSON **copy) {
   *copy = NULL;
-  if (op->input == MODEL_NONE)
+  if (op->input == MODEL_NONE || !(op->flags & MO_IDEMPOTENCY))
     return 0;
   const mshape_t *in = model_target(m, model_mref(m, op->input));
   for (uint32_t i = 0; i < in->b; i++) {
@@ -499,8 +507,8 @@ static int with_tokens(const model_t *m, const mop_t *op, const cJSON **params, 
 
 /* ---- all protocols ------------------------------------------------------------ */
 
-int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_req_t *r,
-                 uvaws_error_t *err) {
+int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_plan_t *plan,
+                 op_req_t *r, uvaws_error_t *err) {
   memset(r, 0, sizeof *r);
   r->method = model_str(m, op->method);
   cJSON *copy;
@@ -511,20 +519,33 @@ int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_req_
   const char *opname = model_str(m, op->name);
   switch (m->protocol) {
   case MPROTO_JSON: {
-    char target[256];
-    snprintf(target, sizeof target, "%s.%s", m->svc->target_prefix ? m->svc->target_prefix : "",
-             opname);
-    char ctype[64];
-    snprintf(ctype, sizeof ctype, "application/x-amz-json-%s",
-             m->svc->json_version ? m->svc->json_version : "1.0");
-    kvs_adds(&r->headers, "X-Amz-Target", target);
-    kvs_adds(&r->headers, "Content-Type", ctype);
+    /* two headers, without a buffer: the target is written into the request,
+     * the content type is one of two literals */
+    const char *prefix = m->svc->target_prefix ? m->svc->target_prefix : "";
+    const char *jv = m->svc->json_version ? m->svc->json_version : "1.0";
+    size_t pl = strlen(prefix), ol = strlen(opname);
+    if (pl + 1 + ol < sizeof r->target && (!strcmp(jv, "1.0") || !strcmp(jv, "1.1"))) {
+      memcpy(r->target, prefix, pl);
+      r->target[pl] = '.';
+      memcpy(r->target + pl + 1, opname, ol + 1);
+      r->headers.small[0] = (uvaws_kv_t){"X-Amz-Target", r->target};
+      r->headers.small[1] = (uvaws_kv_t){"Content-Type", strcmp(jv, "1.0") == 0
+                                                             ? "application/x-amz-json-1.0"
+                                                             : "application/x-amz-json-1.1"};
+      r->headers.kv = r->headers.small;
+      r->headers.count = 2;
+    } else {
+      char target[512], ctype[64];
+      snprintf(target, sizeof target, "%s.%s", prefix, opname);
+      snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", jv);
+      kvs_adds(&r->headers, "X-Amz-Target", target);
+      kvs_adds(&r->headers, "Content-Type", ctype);
+    }
     if (in_ref != NULL && params != NULL)
-      json_put_value(m, in_ref, params, &r->body);
+      json_put_value(m, in_ref, params, plan, &r->body);
     else
       buf_adds(&r->body, "{}");
-    buf_addc(&r->path, '/');
-    break;
+    break; /* the path is "/" (op_req_path) */
   }
   case MPROTO_QUERY:
   case MPROTO_EC2:
@@ -535,8 +556,7 @@ int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_req_
     canon_encode(&r->body, m->svc->api_version, strlen(m->svc->api_version), 0);
     if (in_ref != NULL)
       query_put_params(m, model_target(m, in_ref), params, m->protocol == MPROTO_EC2, &r->body);
-    buf_addc(&r->path, '/');
-    break;
+    break; /* the path is "/" (op_req_path) */
   case MPROTO_REST_JSON:
   case MPROTO_REST_XML:
     rest_serialize(&x, m->protocol, op, params);
@@ -547,7 +567,7 @@ int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_req_
   if (x.rc == 0 && model_str(m, op->host_prefix)[0])
     expand_host_prefix(&x, op, params);
   int rc = x.rc;
-  if (rc == 0 && (buf_str(&r->path) == NULL || buf_str(&r->body) == NULL ||
+  if (rc == 0 && ((r->path.len && buf_str(&r->path) == NULL) || buf_str(&r->body) == NULL ||
                   kvs_finish(&r->query) != 0 || kvs_finish(&r->headers) != 0))
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "serializing %s", opname);
   cJSON_Delete(copy);

@@ -318,11 +318,13 @@ size_t ts_format_output(ts_t t, char out[TS_TEXT_MAX]) {
 
 /* ---- text and numbers ---------------------------------------------------- */
 
-int utf8_valid(const char *str, size_t n) {
+long utf8_count(const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0;
+  long count = 0;
   while (i < n) {
     unsigned char c = s[i];
+    count++;
     if (c < 0x80) {
       i++;
       continue;
@@ -339,21 +341,21 @@ int utf8_valid(const char *str, size_t n) {
       len = 4;
       cp = c & 0x07;
     } else {
-      return 0;
+      return -1;
     }
     if (n - i < len)
-      return 0;
+      return -1;
     for (size_t k = 1; k < len; k++) {
       if ((s[i + k] & 0xC0) != 0x80)
-        return 0;
+        return -1;
       cp = cp << 6 | (s[i + k] & 0x3F);
     }
     if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return 0;
+      return -1;
     i += len;
   }
-  return 1;
+  return count;
 }
 
 int json_int64(const cJSON *v, int64_t *out) {

@@ -42,9 +42,11 @@ size_t ts_format(ts_t t, mts_t fmt, char out[TS_TEXT_MAX]);
 /* The output form (see above). */
 size_t ts_format_output(ts_t t, char out[TS_TEXT_MAX]);
 
-/* 1 if the `n` bytes of `s` are well-formed UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-int utf8_valid(const char *s, size_t n);
+/* The number of characters in the `n` bytes of `s`, or -1 when they are not
+ * well-formed UTF-8 (overlong forms, surrogates, above U+10FFFF). */
+long utf8_count(const char *s, size_t n);
+
+static inline int utf8_valid(const char *s, size_t n) { return utf8_count(s, n) >= 0; }
 
 /* The integer a parameter holds: a cJSON number with an integral value in
  * the int64 range, or a raw cJSON number in integer form; 0 or -1. */

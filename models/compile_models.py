@@ -18,7 +18,7 @@ import os
 import struct
 import sys
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 NONE = 0xFFFFFFFF
 
 PROTOCOLS = {"json": 1, "rest-json": 2, "rest-xml": 3, "query": 4, "ec2": 5}
@@ -33,8 +33,8 @@ MS_HAS_MIN, MS_DOCUMENT, MS_UNION, MS_EXCEPTION, MS_EVENTSTREAM, MS_EVENT, MS_SE
 (MR_REQUIRED, MR_FLATTENED, MR_XML_ATTRIBUTE, MR_JSONVALUE, MR_IDEMPOTENCY, MR_HOST_LABEL,
  MR_STREAMING, MR_EVENTPAYLOAD, MR_HAS_NAME) = (1 << i for i in range(9))
 MR_TS_SHIFT = 12
-MO_CHECKSUM_REQUIRED, MO_AUTH_NONE, MO_UNSIGNED_BODY, MO_DEPRECATED, MO_ENDPOINT_DISCOVERY = (
-    1 << i for i in range(5))
+MO_CHECKSUM_REQUIRED, MO_AUTH_NONE, MO_UNSIGNED_BODY, MO_DEPRECATED, MO_ENDPOINT_DISCOVERY, \
+    MO_IDEMPOTENCY = (1 << i for i in range(6))
 
 SHAPE_WORDS, MREF_WORDS, OP_WORDS = 11, 10, 10
 SVC_HDR_WORDS = 31
@@ -236,9 +236,10 @@ class Service:
                 lo, hi = struct.unpack("<II", struct.pack("<d", float(shape["min"])))
             err = shape.get("error", {})
             code = err.get("code", name) if shape.get("exception") else ""
+            nreq = len(set(shape.get("required", [])) & set(shape.get("members", {})))
             self.shape_recs.append([self.strings.add(name), TYPES[t], flags, a, b, c,
                                     self.strings.add(code), int(err.get("httpStatusCode", 0)),
-                                    lo, hi, 0])
+                                    lo, hi, nreq])
         for name, shape in self.shapes.items():
             rec = self.shape_recs[self.shape_index[name]]
             if shape["type"] == "list":
@@ -266,6 +267,11 @@ class Service:
             if op.get("endpointdiscovery", {}).get("required"):
                 flags |= MO_ENDPOINT_DISCOVERY
             inp = self.mref(op["input"], where=name + " input") if "input" in op else NONE
+            if "input" in op:
+                members = self.shapes[op["input"]["shape"]].get("members", {})
+                if any(r.get("idempotencyToken") or self.shapes[r["shape"]].get("idempotencyToken")
+                       for r in members.values()):
+                    flags |= MO_IDEMPOTENCY
             out = self.mref(op["output"], where=name + " output") if "output" in op else NONE
             s = self.strings
             ops.append([s.add(name), s.add(http.get("method", "POST")),

@@ -67,18 +67,19 @@ static cJSON *fail(int code, const uvaws_error_t *err) {
 static cJSON *serialize(const model_t *m, const mop_t *op, cJSON *params) {
   uvaws_error_t err = {0};
   raws(params);
-  int rc = op_check(m, op, params, &err);
+  op_plan_t plan; /* as uvaws_call does */
+  int rc = op_check(m, op, params, &plan, &err);
   op_req_t r;
   memset(&r, 0, sizeof r);
   if (rc == 0)
-    rc = op_serialize(m, op, params, &r, &err);
+    rc = op_serialize(m, op, params, &plan, &r, &err);
   cJSON *o;
   if (rc != 0) {
     o = fail(rc, &err);
   } else {
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "method", r.method);
-    cJSON_AddStringToObject(o, "path", r.path.data);
+    cJSON_AddStringToObject(o, "path", op_req_path(&r));
     cJSON_AddItemToObject(o, "query", kv_json(&r.query));
     cJSON_AddItemToObject(o, "headers", kv_json(&r.headers));
     buf_t b = {0};

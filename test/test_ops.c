@@ -39,9 +39,10 @@ static op_req_t *ser(const char *svc, const char *opname, const char *json, uvaw
   static op_req_t r;
   memset(&r, 0, sizeof r);
   memset(err, 0, sizeof *err);
-  int rc = op_check(m, op, p, err);
+  op_plan_t plan; /* as uvaws_call does */
+  int rc = op_check(m, op, p, &plan, err);
   if (rc == 0)
-    rc = op_serialize(m, op, p, &r, err);
+    rc = op_serialize(m, op, p, &plan, &r, err);
   cJSON_Delete(p);
   if (rc != 0) {
     op_req_free(&r);
@@ -102,6 +103,9 @@ static void test_checks(void **state) {
                  "filter: set only one of");
   /* an operation without input takes nothing */
   expect_problem("sts", "GetCallerIdentity", "{\"x\":1}", "");
+  /* a member given twice (JSON allows it; botocore's dictionaries cannot) */
+  expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\",\"QueueUrl\":\"v\"}",
+                 "QueueUrl: given twice; MessageBody: missing (required)");
   /* null anywhere */
   expect_problem("sns", "Publish", "{\"Message\":\"m\",\"Subject\":null}", "leave the member out");
   /* many problems: all of them, up to a bound */
