@@ -20,6 +20,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false
 fi
 ninja -C "$build"
+# the targets of the operation layer read the service models of that build
+export UVAWS_MODEL_DIR="$build/models"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
