@@ -176,6 +176,27 @@ static int make_chain(uvaws_client_t *c, const uvaws_client_options_t *o, const 
   return c->chain ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
 }
 
+/* A global service (IAM, Route 53, CloudFront ...: the model's
+ * globalEndpoint) has one endpoint in the aws partition, whatever the region,
+ * and signs for us-east-1. S3 and STS are left regional: their regional
+ * endpoints exist and are the ones AWS recommends. */
+static int global_endpoint(uvaws_client_t *c, uvaws_error_t *err) {
+  const char *host = c->svc ? c->svc->global_endpoint : NULL;
+  const char *r = c->region;
+  if (host == NULL || strcmp(c->svc->name, "s3") == 0 || strcmp(c->svc->name, "sts") == 0 ||
+      (r && (strncmp(r, "cn-", 3) == 0 || strncmp(r, "us-gov-", 7) == 0 ||
+             strncmp(r, "us-iso", 6) == 0 || strncmp(r, "eu-isoe-", 8) == 0)))
+    return 0;
+  char url[256];
+  snprintf(url, sizeof url, "https://%s", host);
+  char *region = strdup("us-east-1");
+  if (region == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "copying the region");
+  free(c->region);
+  c->region = region;
+  return client_set_endpoint(c, url, err);
+}
+
 /* Region, endpoint and credentials from the options, the environment and the
  * profile; what needs the network (metadata, STS) is left to client_ready. */
 static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_error_t *err) {
@@ -199,6 +220,8 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the endpoint");
   if (rc == 0 && cfg.endpoint)
     rc = client_set_endpoint(c, cfg.endpoint, err);
+  if (rc == 0 && !cfg.endpoint_explicit)
+    rc = global_endpoint(c, err);
   if (rc == 0 && use_static(&cfg)) {
     c->creds_static = 1;
     c->creds.access_key = cfg.access_key;

@@ -934,6 +934,67 @@ static void test_handles_and_futures(void **state) {
   fx_close(&fx);
 }
 
+typedef struct {
+  int calls;
+  char text[4096];
+} explained_t;
+
+static void on_explained(const uvaws_response_t *r, void *arg) {
+  explained_t *e = arg;
+  e->calls++;
+  snprintf(e->text, sizeof e->text, "%s", r->body ? r->body : "");
+}
+
+/* Where a client of `service` in eu-west-1 sends, and the scope it signs. */
+static void expect_endpoint(const char *service, const char *url, const char *scope) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_options_t o;
+  memset(&o, 0, sizeof o);
+  o.service = service;
+  o.region = "eu-west-1";
+  o.access_key = "AKIDEXAMPLE";
+  o.secret_key = "secret";
+  uvaws_client_t *c;
+  uvaws_error_t err;
+  assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), 0);
+  explained_t e = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_sign_explain(c, &req, on_explained, &e), 0); /* nothing is sent */
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(e.calls, 1);
+  cJSON *j = cJSON_Parse(e.text);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "url")), url);
+  assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(j, "string_to_sign")), scope));
+  cJSON_Delete(j);
+  uvaws_client_close(c, fx_on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_global_endpoints(void **state) {
+  (void)state;
+  clean_env();
+  unsetenv("AWS_REGION");
+  const char *per_service[] = {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ROUTE_53",
+                               "AWS_ENDPOINT_URL_CLOUDFRONT", "AWS_ENDPOINT_URL_DYNAMODB",
+                               "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SES"};
+  for (size_t i = 0; i < sizeof per_service / sizeof *per_service; i++)
+    unsetenv(per_service[i]);
+  /* the models' global services: one endpoint, signed for us-east-1 */
+  expect_endpoint("iam", "https://iam.amazonaws.com/", "/us-east-1/iam/aws4_request");
+  expect_endpoint("route53", "https://route53.amazonaws.com/", "/us-east-1/route53/aws4_request");
+  expect_endpoint("cloudfront", "https://cloudfront.amazonaws.com/",
+                  "/us-east-1/cloudfront/aws4_request");
+  /* the others, S3 and STS included, stay in their region */
+  expect_endpoint("dynamodb", "https://dynamodb.eu-west-1.amazonaws.com/",
+                  "/eu-west-1/dynamodb/aws4_request");
+  expect_endpoint("s3", "https://s3.eu-west-1.amazonaws.com/", "/eu-west-1/s3/aws4_request");
+  expect_endpoint("sts", "https://sts.eu-west-1.amazonaws.com/", "/eu-west-1/sts/aws4_request");
+  /* SES signs as "ses" at email.REGION */
+  expect_endpoint("ses", "https://email.eu-west-1.amazonaws.com/", "/eu-west-1/ses/aws4_request");
+}
+
 int main(void) {
   dynalite = need_env("UVAWS_TEST_DYNALITE");
   ses = need_env("UVAWS_TEST_SES");
@@ -952,6 +1013,7 @@ int main(void) {
       cmocka_unit_test(test_handles_and_futures),
       cmocka_unit_test(test_role_profile),
       cmocka_unit_test(test_web_identity_refresh),
+      cmocka_unit_test(test_global_endpoints),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
