@@ -24,6 +24,7 @@ import http
 import itertools
 import json
 import os
+import re
 import resource
 import secrets
 import signal
@@ -38,6 +39,8 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import sigv4check  # noqa: E402
 
 HOST = "127.0.0.1"
 MAX_HEAD = 64 * 1024          # request line + headers
@@ -129,7 +132,7 @@ def sized_body(n):
 
 class Request:
     __slots__ = ("method", "target", "path", "query", "version", "headers",
-                 "hdict", "body", "keep_alive")
+                 "hdict", "body", "keep_alive", "raw_head", "wire_headers", "chunked")
 
     def header(self, name, default=None):
         return self.hdict.get(name, default)
@@ -201,10 +204,12 @@ async def read_request(reader, writer):
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise BadRequest(400, "malformed request line %r" % lines[0][:200])
     r = Request()
+    r.raw_head = head
     r.method, r.target, r.version = parts
     if not r.method.isalpha():
         raise BadRequest(400, "malformed method")
     r.headers = []
+    r.wire_headers = []  # values exactly as sent, for the signature check
     r.hdict = {}
     for line in lines[1:]:
         if not line:
@@ -213,6 +218,7 @@ async def read_request(reader, writer):
         if not sep or not name or name != name.strip():
             raise BadRequest(400, "malformed header line %r" % line[:200])
         name = name.lower()
+        r.wire_headers.append((name, value))
         value = value.strip()
         r.headers.append((name, value))
         r.hdict[name] = r.hdict[name] + ", " + value if name in r.hdict else value
@@ -225,7 +231,8 @@ async def read_request(reader, writer):
     if r.hdict.get("expect", "").lower() == "100-continue" and r.version == "HTTP/1.1":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     te = r.hdict.get("transfer-encoding", "").lower()
-    if "chunked" in te:
+    r.chunked = "chunked" in te
+    if r.chunked:
         chunks, total = [], 0
         while True:
             line = await reader.readuntil(b"\r\n")
@@ -389,6 +396,7 @@ def body_for(r):
 
 def creds(prefix, n, expiry_s):
     now = time.time()
+    WIRE.keyring.add("ASIA%s%08d" % (prefix, n), "%s-secret-%d" % (prefix.lower(), n))
     return {"AccessKeyId": "ASIA%s%08d" % (prefix, n),
             "SecretAccessKey": "%s-secret-%d" % (prefix.lower(), n),
             "Token": "%s-session-token-%d" % (prefix.lower(), n),
@@ -485,6 +493,8 @@ async def control(c, r):
             items = items[-n:] if n > 0 else []
         return await send(c, 200, jbody({"total": ST.requests, "requests": items}),
                           keep_alive=r.keep_alive)
+    if p in WIRE_CONTROL:
+        return await WIRE_CONTROL[p](c, r)
     if p == "/_config":
         if r.method == "POST":
             try:
@@ -497,10 +507,242 @@ async def control(c, r):
             if bad:
                 raise BadRequest(400, "unknown config keys %s" % bad)
             ST.config.update(upd)
+            for entry in upd.get("canned") or []:  # recorded STS answers carry keys
+                if isinstance(entry, dict):
+                    WIRE.keyring.learn_from_text(str(entry.get("body", "")))
         elif r.method != "GET":
             raise BadRequest(405, "GET or POST /_config")
         return await send(c, 200, jbody(ST.config), keep_alive=r.keep_alive)
     raise BadRequest(404, "no control path %s %s" % (r.method, p))
+
+
+# ---------------------------------------------------------------- wire signature check
+
+class Wire:
+    """What the SigV4 check saw. Counters named *_total survive /_reset: the
+    launcher reads them once the tests are over (peers.py fails the run on
+    any bad signature or unmarked unsigned request)."""
+
+    def __init__(self):
+        self.keyring = sigv4check.Keyring()
+        self.verify = True
+        self.totals = collections.Counter()
+        self.failures = collections.deque(maxlen=50)
+
+    def note(self, verdict, r, reason="", via=None, result=None):
+        self.totals[verdict] += 1
+        if verdict in BAD_VERDICTS:
+            item = {"verdict": verdict, "reason": reason, "method": r.method,
+                    "target": r.target[:500], "via": via or "testserver",
+                    "x_test_id": r.hdict.get("x-test-id")}
+            if result is not None and result.canonical_request is not None:
+                item["canonical_request"] = result.canonical_request[:4000]
+            self.failures.append(item)
+            print("testserver: %s %s %s: %s" % (verdict, r.method, r.target[:200], reason),
+                  file=sys.stderr, flush=True)
+
+    def summary(self):
+        out = {k + "_total": self.totals[k] for k in ALL_VERDICTS}
+        out["failures"] = list(self.failures)
+        out["verify"] = self.verify
+        return out
+
+
+WIRE = Wire()
+BAD_VERDICTS = ("bad", "unsigned", "unexpected-good")
+ALL_VERDICTS = ("ok", "bad", "expected-bad", "unexpected-good", "unsigned", "exempt")
+# Unsigned by design: instance metadata, container credentials, the STS calls
+# AWS accepts without a signature, and the emulators' own test endpoints.
+EXEMPT_PREFIXES = ("/latest/", "/creds", "/_")
+EXEMPT_ACTIONS = re.compile(r"(^|&)Action=AssumeRoleWith(WebIdentity|SAML)(&|$)")
+EMULATOR_EXEMPT = {"ses": ("/store", "/clear-store", "/health-check")}
+
+
+def flag(r, name):
+    return r.hdict.get(name, "0") not in ("", "0")
+
+
+def check_signature(r, via=None):
+    """Verifies r's SigV4 signature as received. Returns {"verdict": ...} and,
+    when the request must not be served, "answer": (status, body, type): a 403
+    as AWS gives it. A test that means to send a bad signature says so with
+    `x-test-expect-bad-signature: 1`, an unsigned one with `x-test-unsigned: 1`."""
+    if not WIRE.verify:
+        return {"verdict": "unchecked"}
+    res = sigv4check.verify(r.method, r.target, r.wire_headers, r.body, WIRE.keyring,
+                            now=time.time())
+    path = r.path
+    if res.kind is None:
+        text = (r.query or "") + "&" + (r.body or b"")[:4096].decode("latin-1")
+        exempt = (path.startswith(EXEMPT_PREFIXES) or EXEMPT_ACTIONS.search(text)
+                  or path in EMULATOR_EXEMPT.get(via, ()) or flag(r, "x-test-unsigned"))
+        verdict = "exempt" if exempt else "unsigned"
+        WIRE.note(verdict, r, "no Authorization header and no presigned query", via)
+        return {"verdict": verdict}
+    expect_bad = flag(r, "x-test-expect-bad-signature")
+    if res.ok:
+        verdict = "unexpected-good" if expect_bad else "ok"
+        WIRE.note(verdict, r, "the signature verified, but the test said it would not", via, res)
+        return {"verdict": verdict}
+    if expect_bad:
+        WIRE.note("expected-bad", r, res.reason, via, res)
+        return {"verdict": "expected-bad"}
+    WIRE.note("bad", r, res.reason, via, res)
+    return {"verdict": "bad", "answer": signature_error(res)}
+
+
+def signature_error(res):
+    """(status, body, content type) of the 403 AWS answers a bad signature with."""
+    msg = ("The request signature we calculated does not match the signature you "
+           "provided: " + res.reason)
+    if res.service in sigv4check.S3_SERVICES:
+        from xml.sax.saxutils import escape
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch"
+                "</Code><Message>%s</Message><CanonicalRequest>%s</CanonicalRequest>"
+                "<StringToSign>%s</StringToSign></Error>" %
+                (escape(msg), escape(res.canonical_request or ""),
+                 escape(res.string_to_sign or "")))
+        return 403, body, "application/xml"
+    return 403, jbody({"__type": "InvalidSignatureException", "message": msg,
+                       "canonical_request": res.canonical_request,
+                       "string_to_sign": res.string_to_sign}), JSON10
+
+
+async def ctl_signatures(c, r):
+    if r.method != "GET":
+        raise BadRequest(405, "GET /_signatures")
+    return await send(c, 200, jbody(WIRE.summary()), keep_alive=r.keep_alive)
+
+
+async def ctl_keys(c, r):
+    """POST {"keys": {"AKID": "secret"}, "secrets": ["..."]}: secrets a test
+    signs with that the server cannot know otherwise."""
+    if r.method != "POST":
+        raise BadRequest(405, "POST /_keys")
+    try:
+        upd = json.loads(r.body or b"{}")
+        keys, pool = upd.get("keys", {}), upd.get("secrets", [])
+        for k, v in keys.items():
+            WIRE.keyring.add(str(k), str(v))
+        for v in pool:
+            WIRE.keyring.add_secret(str(v))
+    except (ValueError, AttributeError, TypeError):
+        raise BadRequest(400, '/_keys wants {"keys": {...}, "secrets": [...]}')
+    return await send(c, 200, b'{"ok":true}', keep_alive=r.keep_alive)
+
+
+WIRE_CONTROL = {"/_signatures": ctl_signatures, "/_keys": ctl_keys}
+
+
+# ---------------------------------------------------------------- verifying reverse proxy
+
+async def read_response(reader, method):
+    """One response from upstream: (raw head, raw body, keep-alive)."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        if not 100 <= status < 200 or status == 101:
+            break
+    hd = {}
+    for line in lines[1:]:
+        n, sep, v = line.partition(":")
+        if sep:
+            hd[n.strip().lower()] = v.strip()
+    keep = "close" not in hd.get("connection", "").lower()
+    if method == "HEAD" or status in (204, 304):
+        return head, b"", keep
+    if "chunked" in hd.get("transfer-encoding", "").lower():
+        parts = []
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            parts.append(line)
+            size = int(line.split(b";")[0].strip(), 16)
+            if size == 0:
+                while True:
+                    t = await reader.readuntil(b"\r\n")
+                    parts.append(t)
+                    if t == b"\r\n":
+                        break
+                break
+            parts.append(await reader.readexactly(size + 2))
+        return head, b"".join(parts), keep
+    if "content-length" in hd:
+        return head, await reader.readexactly(int(hd["content-length"])), keep
+    return head, await reader.read(), False
+
+
+def forward_head(r):
+    """The request head as received, less Expect (this proxy answered it)."""
+    lines = r.raw_head.split(b"\r\n")
+    keep = [ln for ln in lines if not ln.lower().startswith(b"expect:")]
+    return b"\r\n".join(keep)
+
+
+async def on_proxy_connection(reader, writer, name, port):
+    """Verifies each request's signature, then relays it to 127.0.0.1:port
+    byte for byte (a bad one gets the 403 here and never reaches upstream)."""
+    c = Conn(reader, writer, False)
+    up = None
+    try:
+        while True:
+            try:
+                r = await read_request(reader, writer)
+            except BadRequest as e:
+                await send(c, e.status, jbody({"message": str(e)}), keep_alive=False)
+                break
+            if r is None:
+                break
+            sig = check_signature(r, via=name)
+            if sig.get("answer"):
+                await send(c, *sig["answer"], [("x-amzn-RequestId", str(uuid.uuid4()))],
+                           r.keep_alive)
+                if not r.keep_alive:
+                    break
+                continue
+            body = r.body
+            if r.chunked:
+                body = (b"%x\r\n" % len(body) + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
+            for attempt in (0, 1):  # a kept-alive upstream may have closed meanwhile
+                if up is None:
+                    up = await asyncio.open_connection(HOST, port, limit=MAX_HEAD * 4)
+                try:
+                    up[1].write(forward_head(r) + body)
+                    await up[1].drain()
+                    head, rbody, keep = await read_response(up[0], r.method)
+                    break
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    up[1].close()
+                    up = None
+                    if attempt:
+                        raise
+            writer.write(head + rbody)
+            await writer.drain()
+            if not keep:
+                up[1].close()
+                up = None
+            if not r.keep_alive or not keep:
+                break
+    except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError,
+            ValueError, IndexError):
+        pass
+    finally:
+        if up is not None:
+            up[1].close()
+        writer.close()
+
+
+async def start_proxies(specs):
+    """--proxy NAME=PORT: one verifying listener each; returns {NAME: port}."""
+    out, servers = {}, []
+    for spec in specs:
+        name, _, port = spec.partition("=")
+        srv = await asyncio.start_server(
+            lambda rd, wr, n=name, p=int(port): on_proxy_connection(rd, wr, n, p), HOST, 0,
+            limit=MAX_HEAD, backlog=4096, reuse_address=True)
+        servers.append(srv)
+        out[name] = srv.sockets[0].getsockname()[1]
+    return out, servers
 
 
 # ---------------------------------------------------------------- request pipeline
@@ -517,6 +759,7 @@ async def handle(c, r):
         ST.connections += 1
         if c.tls:
             ST.tls_connections += 1
+    sig = check_signature(r)
     ST.requests += 1
     ST.seq += 1
     seq = ST.seq
@@ -533,7 +776,8 @@ async def handle(c, r):
         "body": r.body[:LOG_BODY].decode("utf-8", "replace"),
         "body_sha256": hashlib.sha256(r.body).hexdigest(),
         "x_test_id": tid, "attempt": attempt,
-        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")}
+        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization"),
+        "signature": sig["verdict"]}
     ST.log.append(rec)
     ST.current += 1
     ST.peak = max(ST.peak, ST.current)
@@ -545,6 +789,8 @@ async def handle(c, r):
                 k, sep, v = value.partition(":")
                 if sep and k.strip():
                     base.append((k.strip(), v.strip()))
+        if sig.get("answer"):
+            return await send(c, *sig["answer"], base[:4], r.keep_alive)
         if r.header("x-test-stall", "0") not in ("", "0"):
             return await stall(c)
         delay = r.int_header("x-test-delay-ms")
@@ -662,6 +908,12 @@ async def main(args):
         info["https_port"] = tsrv.sockets[0].getsockname()[1]
         info["ca_file"] = os.path.abspath(args.ca) if args.ca else None
 
+    WIRE.verify = not args.no_verify
+    info["proxies"], proxy_servers = await start_proxies(args.proxy or [])
+    servers.extend(proxy_servers)
+    for name, port in info["proxies"].items():
+        print("testserver verifying proxy for %s on http://%s:%d" % (name, HOST, port), flush=True)
+
     print("testserver listening http://%s:%d" % (HOST, info["http_port"]), flush=True)
     if info["https_port"]:
         print("testserver listening https://%s:%d ca=%s" % (HOST, info["https_port"],
@@ -698,6 +950,10 @@ if __name__ == "__main__":
     ap.add_argument("--ca", help="CA file clients should trust (reported in the ready file)")
     ap.add_argument("--cert-dir", help="where to make certificates when --cert is absent")
     ap.add_argument("--ready-file", help="write JSON with the ports here once listening")
+    ap.add_argument("--proxy", action="append", metavar="NAME=PORT",
+                    help="also listen as a signature-verifying proxy to 127.0.0.1:PORT")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="do not check request signatures (benchmarks)")
     a = ap.parse_args()
     if bool(a.cert) != bool(a.key):
         ap.error("--cert and --key go together")
