@@ -395,6 +395,33 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
 
 /* ---- fetch --------------------------------------------------------------- */
 
+/* Headers curl owns: it frames the message and manages the connection, and
+ * drops these over HTTP/2 after they were signed. */
+static int transport_header(const char *name) {
+  static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
+                                      "transfer-encoding", "upgrade", "te"};
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (canon_ieq(name, n, names[i]))
+      return 1;
+  return 0;
+}
+
+/* At most one x-amz-content-sha256, holding a payload hash: it is the
+ * payload line of the signature (refused here rather than at dispatch). */
+static int check_content_sha(const uvaws_request_t *r) {
+  int seen = 0;
+  for (size_t i = 0; i < r->header_count; i++) {
+    const char *name = r->headers[i].name, *v = r->headers[i].value;
+    if (!canon_ieq(name, strlen(name), "x-amz-content-sha256"))
+      continue;
+    size_t off = 0, len;
+    if (seen++ || !canon_payload_hash(v, strlen(v), &off, &len))
+      return UVAWS_EHEADERVALUE;
+  }
+  return 0;
+}
+
 static int validate_request(const uvaws_request_t *r) {
   if (r->method == NULL || r->method[0] == '\0' || r->path == NULL)
     return r->path == NULL && r->method != NULL && r->method[0] ? UVAWS_EPATH : UVAWS_EINVAL;
@@ -418,12 +445,12 @@ static int validate_request(const uvaws_request_t *r) {
   for (size_t i = 0; i < r->header_count; i++) {
     if (r->headers[i].name == NULL || r->headers[i].value == NULL)
       return UVAWS_EINVAL;
-    if (!canon_is_token(r->headers[i].name))
+    if (!canon_is_token(r->headers[i].name) || transport_header(r->headers[i].name))
       return UVAWS_EHEADERNAME;
     if (!canon_is_field_value(r->headers[i].value))
       return UVAWS_EHEADERVALUE;
   }
-  return 0;
+  return check_content_sha(r);
 }
 
 /* Headers the client writes itself; a caller's copy would be sent twice. */

@@ -282,6 +282,10 @@ static conn_t *conn_new(transport_t *t) {
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* The path goes out byte for byte as it was signed: curl must not resolve
+   * "." and ".." segments (S3 keys may hold them; other services' signatures
+   * cover the path as sent, normalized by the server alike). */
+  curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t->opts.connect_timeout_ms);
   if (t->user_agent)
     curl_easy_setopt(e, CURLOPT_USERAGENT, t->user_agent);
@@ -325,8 +329,10 @@ void conn_headers_reset(conn_t *c) { buf_reset(&c->header_text); }
 
 void conn_header_add(conn_t *c, const char *name, const char *value) {
   buf_adds(&c->header_text, name);
-  if (value[0] == '\0') {
-    buf_adds(&c->header_text, ";"); /* curl's way to send an empty header */
+  if (value[strspn(value, " \t")] == '\0') {
+    /* "Name:" followed by nothing but blanks tells curl to remove the header;
+     * "Name;" sends it empty, which is what a blank value canonicalizes to. */
+    buf_adds(&c->header_text, ";");
   } else {
     buf_add(&c->header_text, ": ", 2);
     buf_adds(&c->header_text, value);
