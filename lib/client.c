@@ -115,8 +115,10 @@ static void job_free(uvaws_job_t *j) {
   free(j);
 }
 
-/* Calls the job's callback, then frees it. */
+/* Calls the job's callback, then frees it. From here on the job has nothing
+ * left to cancel: uvaws_cancel inside its own callback says UVAWS_EINVAL. */
 static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res) {
+  j->state = JOB_DONE;
   if (!j->system)
     c->stats.completed++;
   client_enter_callback(c);
@@ -552,7 +554,9 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response
   if (c == NULL || req == NULL || cb == NULL)
     return UVAWS_EINVAL;
   int rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
-  if (rc == 0 && c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
+  /* Everything accepted and not on the wire counts: waiting for a slot, for
+   * credentials or the region, for the send rate, or for a retry's backoff. */
+  if (rc == 0 && c->max_queue && c->queued + c->backoff_count >= c->max_queue)
     rc = UVAWS_EQUEUEFULL;
   if (rc != 0)
     return rc;
@@ -657,27 +661,50 @@ int uvaws_cancel(uvaws_job_t *j) {
   return 0;
 }
 
-/* Runs from the loop after uvaws_client_close: cancels what is left, waits
- * for the cancellations to be delivered, then closes everything. */
-void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
+static void link_add(closer_t **head, closer_t *cl, void (*fn)(closer_t *cl)) {
   cl->fn = fn;
   cl->prev = NULL;
-  cl->next = c->closers;
-  if (c->closers)
-    c->closers->prev = cl;
-  c->closers = cl;
+  cl->next = *head;
+  if (*head)
+    (*head)->prev = cl;
+  *head = cl;
 }
 
-void client_remove_closer(uvaws_client_t *c, closer_t *cl) {
+static void link_remove(closer_t **head, closer_t *cl) {
   if (cl->prev)
     cl->prev->next = cl->next;
-  else if (c->closers == cl)
-    c->closers = cl->next;
+  else if (*head == cl)
+    *head = cl->next;
   if (cl->next)
     cl->next->prev = cl->prev;
   cl->prev = cl->next = NULL;
 }
 
+void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
+  link_add(&c->closers, cl, fn);
+}
+
+void client_remove_closer(uvaws_client_t *c, closer_t *cl) { link_remove(&c->closers, cl); }
+
+void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w)) {
+  link_add(&c->watchers, w, gone);
+}
+
+void client_remove_watcher(uvaws_client_t *c, closer_t *w) { link_remove(&c->watchers, w); }
+
+void client_release_watchers(uvaws_client_t *c) {
+  /* Calls deferred after the teardown (a future's `then` asked for once the
+   * client was closing) run now, from the loop, while the client is whole. */
+  client_run_deferred(&c->defer_timer);
+  while (c->watchers != NULL) {
+    closer_t *w = c->watchers;
+    link_remove(&c->watchers, w);
+    w->fn(w);
+  }
+}
+
+/* Runs from the loop after uvaws_client_close: cancels what is left, waits
+ * for the cancellations to be delivered, then closes everything. */
 void client_teardown(uvaws_client_t *c) {
   while (c->closers != NULL) { /* each removes itself */
     closer_t *cl = c->closers;

@@ -316,6 +316,7 @@ static void on_handle_closed(uv_handle_t *h) {
   uvaws_client_t *c = h->data;
   if (--c->pending_closes > 0)
     return;
+  client_release_watchers(c);
   uvaws_close_cb cb = c->close_cb;
   void *arg = c->close_arg;
   free_client(c);

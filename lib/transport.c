@@ -30,6 +30,7 @@ struct transport_s {
   transport_done_cb done;
   void *owner;
   unsigned long connections;
+  int aborting; /* inside curl_multi_remove_handle for an unfinished transfer */
   int pending_closes;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -123,10 +124,15 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   if (what == CURL_POLL_REMOVE) {
     sock_t *s = sock_for(t, fd, 0);
     if (s != NULL) {
-      if (s->connection)
-        s->wanted = 0; /* lazily: see on_poll */
+      /* Lazily (see on_poll), unless the socket may be closed behind our
+       * back: not opened through us, or its transfer being aborted (curl
+       * 7.88 closes a connection still connecting without our close
+       * callback; a poll started in this loop turn would then make libuv
+       * watch a closed descriptor, and abort). */
+      if (s->connection && !t->aborting)
+        s->wanted = 0;
       else
-        sock_stop(s);  /* not ours to track: it may be closed behind our back */
+        sock_stop(s);
     }
     return 0;
   }
@@ -279,7 +285,6 @@ static conn_t *conn_new(transport_t *t) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   /* The path goes out byte for byte as it was signed: curl must not resolve
@@ -375,6 +380,11 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
   buf_reset(&c->body);
   buf_reset(&c->resp_head);
   curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  /* Over TLS, wait for a connection being set up to say whether it speaks
+   * HTTP/2 (then share it) rather than open more. Plain http never does, but
+   * curl would still hold every new request until the first answer on the
+   * first connection came back: one slow answer stalled them all. */
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(c->url.data, "https:", 6) == 0 ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->header_text.len ? c->header_nodes : NULL);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
@@ -393,8 +403,11 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
 }
 
 void transport_abort(conn_t *c) {
-  if (c->t->multi != NULL)
+  if (c->t->multi != NULL) {
+    c->t->aborting = 1;
     curl_multi_remove_handle(c->t->multi, c->easy);
+    c->t->aborting = 0;
+  }
 }
 
 int conn_parse_headers(conn_t *c) {

@@ -17,27 +17,9 @@ static const char *ca_file;
 
 /* ---- plumbing -------------------------------------------------------------- */
 
-typedef struct {
-  uv_loop_t loop;
-  uvaws_client_t *client;
-  int closed;
-} fixture_t;
-
-static void on_closed(uvaws_client_t *c, void *arg) {
-  (void)c;
-  ((fixture_t *)arg)->closed++;
-}
-
-static void fixture_open(fixture_t *fx, const uvaws_client_options_t *o) {
-  memset(fx, 0, sizeof *fx);
-  assert_int_equal(uv_loop_init(&fx->loop), 0);
-  uvaws_error_t err;
-  int rc = uvaws_client_new(&fx->loop, o, &fx->client, &err);
-  if (rc != 0)
-    print_error("client_new: %s (%s)\n", uvaws_strerror(rc), err.detail ? err.detail : "");
-  uvaws_error_clear(&err);
-  assert_int_equal(rc, 0);
-}
+typedef tu_fixture_t fixture_t;
+#define on_closed tu_on_closed
+#define fixture_open tu_fixture_open
 
 /* Closes the client, runs the loop dry and checks every handle was closed. */
 static void fixture_close(fixture_t *fx) {

@@ -396,8 +396,41 @@ static void test_head_has_no_body(void **state) {
   close_client(&fx);
 }
 
+/* ---- connections -------------------------------------------------------------- */
+
+typedef struct {
+  seen_t *slow;
+  int slow_calls_then;
+} fast_t;
+
+static void fast_done(const uvaws_response_t *r, void *arg) {
+  fast_t *f = arg;
+  (void)r;
+  f->slow_calls_then = f->slow->calls;
+}
+
+/* Plain http never multiplexes: a second request must not wait for the first
+ * connection's answer (curl's PIPEWAIT held it until then). */
+static void test_slow_answer_does_not_stall_others(void **state) {
+  (void)state;
+  fixture_t fx;
+  open_client(&fx, "dynamodb");
+  uvaws_kv_t h[] = {{"x-test-delay-ms", "3000"}};
+  uvaws_request_t slow = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t fast = {.method = "GET", .path = "/"};
+  seen_t s = {0};
+  fast_t f = {&s, -1};
+  assert_int_equal(uvaws_fetch(fx.client, &slow, record, &s, NULL), 0);
+  assert_int_equal(uvaws_fetch(fx.client, &fast, fast_done, &f, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(f.slow_calls_then, 0); /* the fast one came back first */
+  assert_int_equal(s.calls, 1);
+  close_client(&fx);
+}
+
 int main(void) {
   server = need_env("UVAWS_TEST_SERVER");
+  TEST_FILTER_FROM_ENV();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dot_segments_go_out_as_signed),
       cmocka_unit_test(test_blank_header_values_are_sent),
@@ -405,6 +438,7 @@ int main(void) {
       cmocka_unit_test(test_presign_payload_line),
       cmocka_unit_test(test_caller_content_sha256),
       cmocka_unit_test(test_head_has_no_body),
+      cmocka_unit_test(test_slow_answer_does_not_stall_others),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

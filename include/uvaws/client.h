@@ -58,7 +58,10 @@ typedef struct {
   const char *secret_key;
   const char *session_token;
   unsigned max_clients;       /* requests in flight at once; default 100 */
-  size_t max_queue;           /* requests waiting beyond max_clients; 0: unbounded */
+  size_t max_queue;           /* requests accepted and not on the wire (waiting for a
+                                 slot, credentials, the region, the send rate or a
+                                 retry's backoff; presigns too): at most this many,
+                                 beyond it UVAWS_EQUEUEFULL; 0: unbounded */
   long connect_timeout_ms;    /* default 10000 */
   long request_timeout_ms;    /* one attempt, connect to last byte; 0: no limit */
   size_t max_response_bytes;  /* larger bodies fail with UVAWS_ETOOBIG; default 64 MiB */
@@ -139,7 +142,8 @@ UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req,
 
 /* Cancels a request that has not completed: its callback gets UVAWS_ECANCELED
  * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
- * whose completion is already on its way. */
+ * whose completion is already on its way (its callback running included: a
+ * request cannot cancel itself from its own callback). */
 UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
 
 /* Presigns `req` (method, path, query, headers, body) with the client's
