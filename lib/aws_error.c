@@ -7,6 +7,8 @@
 #include <cjson/cJSON.h>
 #include <expat.h>
 
+#include "safe_text.h"
+
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* Length of s[0..n) without a trailing incomplete UTF-8 sequence, so that
@@ -28,7 +30,7 @@ static size_t utf8_whole(const char *s, size_t n) {
   return n;
 }
 
-/* Stores s[0..n), trimmed and cut to AWS_ERROR_FIELD_MAX, in *out unless *out
+/* Stores s[0..n), trimmed, cut to AWS_ERROR_FIELD_MAX and escaped, in *out unless *out
  * is already set (the first source found wins) or nothing is left. 0 or -1. */
 static int keep(char **out, const char *s, size_t n) {
   if (*out != NULL)
@@ -43,13 +45,9 @@ static int keep(char **out, const char *s, size_t n) {
     n = utf8_whole(s, AWS_ERROR_FIELD_MAX);
   if (n == 0)
     return 0;
-  char *p = malloc(n + 1);
-  if (p == NULL)
-    return -1;
-  memcpy(p, s, n);
-  p[n] = '\0';
-  *out = p;
-  return 0;
+  /* A server's words go into error strings that get printed: escaped. */
+  *out = safe_text_dup(s, n);
+  return *out == NULL ? -1 : 0;
 }
 
 /* An error type as the SDKs clean it: "ns#Name:http://..." -> "Name". The

@@ -14,6 +14,7 @@
 
 #include "aws_error.h"
 #include "client_priv.h"
+#include "safe_text.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 
@@ -27,7 +28,16 @@ void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  c->log_cb(level, line, c->log_arg);
+  /* Lines carry what servers said (error types, curl's text, credential
+   * ids): none may steer the reader's terminal or forge a line. */
+  size_t n = strlen(line);
+  if (safe_text_is_clean(line, n)) {
+    c->log_cb(level, line, c->log_arg);
+    return;
+  }
+  char *safe = safe_text_dup(line, n);
+  c->log_cb(level, safe ? safe : "(a log line that could not be escaped)", c->log_arg);
+  free(safe);
 }
 
 int64_t client_now(const uvaws_client_t *c) {
@@ -195,6 +205,10 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
   conn->job = j;
   long timeout = j->timeout_ms > 0 ? j->timeout_ms : c->request_timeout_ms;
   int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, c->max_response_bytes);
+  if (rc == UVAWS_EHEADTOOBIG)
+    uvaws_error_set(&j->error, rc,
+                    "the request line and headers take %zu bytes; libcurl sends at most %zu",
+                    conn_request_head_len(conn, j->method), TRANSPORT_MAX_REQUEST_HEAD);
   if (rc != 0) {
     conn->job = NULL;
     transport_conn_put(c->transport, conn);
@@ -213,14 +227,18 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
 }
 
 void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv4_input_t *in) {
+  /* the clock of the moment it goes out, corrected by any skew learnt (a
+   * correction that would leave the signable range is not applied) */
+  int64_t now = client_now(c), at = now + (int64_t)c->clock_skew_s;
+  if (at < 0 || at > INT64_C(253402300799))
+    at = now;
   uvaws_sigv4_input_t x = {
       .access_key = c->creds.access_key,
       .secret_key = c->creds.secret_key,
       .session_token = c->creds.session_token,
       .region = c->region,
       .service = c->service,
-      /* the clock of the moment it goes out, corrected by any skew learnt */
-      .timestamp = client_now(c) + (int64_t)c->clock_skew_s,
+      .timestamp = at,
       .method = j->method,
       .path = j->path,
       .query = j->query,
@@ -278,9 +296,26 @@ void client_dispatch_more(uvaws_client_t *c) {
 
 /* ---- completion ---------------------------------------------------------- */
 
+/* libcurl's limits on a response head: 100 KiB a header line (7.88 reports
+ * it as out of memory, with no text), 300 KiB in all ("Too large response
+ * headers", a receive error; CURLE_TOO_LARGE from 8.6). */
+#define CURL_HEADER_LIMITS "100 KiB a line, 300 KiB in all"
+
+static int head_too_big(CURLcode rc, const conn_t *conn) {
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (rc == CURLE_TOO_LARGE)
+    return 1;
+#endif
+  if (rc == CURLE_OUT_OF_MEMORY)
+    return !conn->head_done; /* the header buffer, not the body, hit the wall */
+  return rc == CURLE_RECV_ERROR && strstr(conn->errbuf, "oo large") != NULL;
+}
+
 static int classify_curl(CURLcode rc, const conn_t *conn) {
   if (conn->too_big || rc == CURLE_FILESIZE_EXCEEDED)
     return UVAWS_ETOOBIG;
+  if (head_too_big(rc, conn))
+    return UVAWS_EHEADTOOBIG;
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:
     return UVAWS_ETIMEDOUT;
@@ -344,13 +379,18 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
     if (code == UVAWS_ETOOBIG)
       uvaws_error_set(&j->error, code, "response body larger than %zu bytes",
                       c->max_response_bytes);
+    else if (code == UVAWS_EHEADTOOBIG) /* 7.88's own text says "out of memory" */
+      uvaws_error_set(&j->error, code,
+                      "the response headers pass libcurl's limits (" CURL_HEADER_LIMITS ")%s%s",
+                      result != CURLE_OUT_OF_MEMORY ? ": " : "",
+                      result != CURLE_OUT_OF_MEMORY ? detail : "");
     else
       uvaws_error_set(&j->error, code, "%s", detail);
     j->error.http_status = status;
     res.status = status;
     res.body = "";
     client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(code),
-               detail);
+               j->error.detail ? j->error.detail : detail);
   }
   if (j->error.code != 0)
     res.error = &j->error;

@@ -250,8 +250,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
 static size_t on_header(char *data, size_t size, size_t n, void *userp) {
   conn_t *c = userp;
   size_t len = size * n;
-  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     buf_reset(&c->resp_head); /* a new response (after 100 Continue): start over */
+    c->head_done = 0;
+  } else if ((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n')) {
+    c->head_done = 1;
+  }
   buf_add(&c->resp_head, data, len);
   return c->resp_head.failed ? 0 : len;
 }
@@ -369,17 +373,34 @@ static int link_headers(conn_t *c) {
   return 0;
 }
 
+size_t conn_request_head_len(const conn_t *c, const char *method) {
+  /* "METHOD URL HTTP/1.1\r\n" (the URL bounds the target), each header line
+   * with its ": " and CRLF, and what curl adds (Host, User-Agent, length). */
+  size_t ua = c->t->user_agent ? strlen(c->t->user_agent) : 0, lines = 0;
+  for (size_t i = 0; i < c->header_text.len; i++)
+    lines += c->header_text.data[i] == '\0';
+  return strlen(method) + c->url.len + 16 + c->header_text.len + lines + ua + 256;
+}
+
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body) {
   CURL *e = c->easy;
   if (link_headers(c) != 0 || buf_str(&c->url) == NULL)
     return UVAWS_ENOMEM;
+  /* libcurl fails a longer head with "out of memory" (or, past 8 MB of URL,
+   * refuses the URL and would keep this handle's previous one): say what it
+   * is, before anything is sent. */
+  if (conn_request_head_len(c, method) > TRANSPORT_MAX_REQUEST_HEAD)
+    return UVAWS_EHEADTOOBIG;
   c->max_body = max_body;
   c->too_big = 0;
+  c->head_done = 0;
   c->errbuf[0] = '\0';
   buf_reset(&c->body);
   buf_reset(&c->resp_head);
-  curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  CURLcode urc = curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  if (urc != CURLE_OK)
+    return urc == CURLE_OUT_OF_MEMORY ? UVAWS_ENOMEM : UVAWS_EHEADTOOBIG;
   /* Over TLS, wait for a connection being set up to say whether it speaks
    * HTTP/2 (then share it) rather than open more. Plain http never does, but
    * curl would still hold every new request until the first answer on the

@@ -37,6 +37,7 @@ extern "C" {
   XX(EAWS, -3027, "AWS returned an error")                                       \
   XX(EPROTOCOL, -3028, "malformed response")                                     \
   XX(EBUSY, -3029, "operation not allowed from inside a loop callback")          \
+  XX(EHEADTOOBIG, -3030, "request or response head larger than libcurl allows")   \
   XX(ENOCONFIG, -3040, "configuration file not found")                           \
   XX(ECONFIG, -3041, "configuration file does not parse")                        \
   XX(ENOPROFILE, -3042, "profile not found")                                     \

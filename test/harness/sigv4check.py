@@ -76,13 +76,20 @@ class Keyring:
     def candidates(self, access_key):
         """The registered secret first, then the last one that worked for this
         key, then the pool (keys are reused across tests with other secrets)."""
-        first = [s for s in (self.by_key.get(access_key), self._hint.get(access_key)) if s]
-        return list(dict.fromkeys(first + self.pool))
+        seen = set()
+        for s in (self.by_key.get(access_key), self._hint.get(access_key)):
+            if s is not None and s not in seen:
+                seen.add(s)
+                yield s
+        for s in self.pool:
+            if s not in seen:
+                yield s
 
     def worked(self, access_key, secret):
-        if len(self._hint) > 4096:
-            self._hint.clear()
-        self._hint[access_key] = secret
+        if self._hint.get(access_key) != secret:
+            if len(self._hint) > 4096:
+                self._hint.clear()
+            self._hint[access_key] = secret
 
     def signing_key(self, secret, date, region, service):
         k = (secret, date, region, service)
@@ -90,7 +97,7 @@ class Keyring:
         if key is None:
             key = ("AWS4" + secret).encode("utf-8")
             for part in (date, region, service, "aws4_request"):
-                key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+                key = hmac.digest(key, part.encode("utf-8"), "sha256")
             if len(self._keys) > 4096:
                 self._keys.clear()
             self._keys[k] = key
@@ -113,9 +120,17 @@ class Result:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
+BLANKS = re.compile(r"[ \t]+")
+AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+AUTH_HEAD = re.compile(r"AWS4-HMAC-SHA256[ \t]+(.*)$", re.S)
+
+
 def trimall(value):
     """Blanks around removed, runs of blanks inside made one space (SP and HT)."""
-    return re.sub(r"[ \t]+", " ", value.strip(" \t"))
+    value = value.strip(" \t")
+    if "  " in value or "\t" in value:
+        value = BLANKS.sub(" ", value)
+    return value
 
 
 def remove_dot_segments(path):
@@ -169,10 +184,13 @@ def header_values(headers, name):
 
 
 def parse_amz_date(text):
-    try:
-        return calendar.timegm(time.strptime(text, "%Y%m%dT%H%M%SZ"))
-    except (ValueError, TypeError):
+    m = AMZ_DATE.fullmatch(text or "")
+    if m is None:
         return None
+    y, mo, d, h, mi, sec = (int(x) for x in m.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and sec < 61):
+        return None
+    return calendar.timegm((y, mo, d, h, mi, sec, 0, 0, 0))
 
 
 def _bad(kind, reason, **kw):
@@ -180,7 +198,7 @@ def _bad(kind, reason, **kw):
 
 
 def _parse_authorization(value):
-    m = re.match(r"AWS4-HMAC-SHA256[ \t]+(.*)$", value, re.S)
+    m = AUTH_HEAD.match(value)
     if not m:
         return None
     fields = {}
@@ -209,7 +227,10 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
     raw_path, _, raw_query = target.partition("?")
     raw_path = raw_path.partition("#")[0]
     pairs = query_pairs(raw_query)
-    auth = header_values(headers, "authorization")
+    by_name = {}
+    for n, v in headers:
+        by_name.setdefault(n, []).append(v)
+    auth = by_name.get("authorization", [])
     qnames = {n.decode("latin-1") for n, _ in pairs}
     sigv4_auth = [a for a in auth if a.strip(" \t").startswith("AWS4-")]
     if "X-Amz-Signature" in qnames or "X-Amz-Algorithm" in qnames:
@@ -244,7 +265,7 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
             return _bad(kind, "malformed Authorization %r" % auth[0][:200])
         credential, signed, signature = (fields["Credential"], fields["SignedHeaders"],
                                          fields["Signature"])
-        dates = header_values(headers, "x-amz-date")
+        dates = by_name.get("x-amz-date", [])
         if len(dates) != 1:
             return _bad(kind, "want one X-Amz-Date header, got %d" % len(dates))
         amz_date = dates[0].strip(" \t")
@@ -265,7 +286,7 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
                     **info)
     if expires is not None and now is not None and t + int(expires) < now:
         return _bad(kind, "presigned URL expired %d s ago" % (now - t - int(expires)), **info)
-    if not re.fullmatch(r"[0-9a-f]{64}", signature):
+    if not HEX64.fullmatch(signature):
         return _bad(kind, "signature %r is not 64 hex digits" % signature[:80], **info)
     names = signed.split(";")
     if names != sorted(set(names)) or any(n != n.lower() or not n for n in names):
@@ -275,7 +296,7 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
 
     canon_headers = []
     for name in names:
-        values = header_values(headers, name)
+        values = by_name.get(name)
         if not values:
             return _bad(kind, "signed header %r is not on the wire" % name, **info)
         canon_headers.append("%s:%s\n" % (name, ",".join(trimall(v) for v in values)))
@@ -283,7 +304,7 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
     s3 = service in S3_SERVICES
     normalize_path = not s3 if normalize is None else normalize
     body_hash = hashlib.sha256(body).hexdigest()
-    content_sha = header_values(headers, "x-amz-content-sha256")
+    content_sha = by_name.get("x-amz-content-sha256", [])
     if len(content_sha) > 1:
         return _bad(kind, "x-amz-content-sha256 repeated", **info)
     if content_sha:
@@ -312,12 +333,13 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
                          hashlib.sha256(canonical.encode("latin-1")).hexdigest()])
         if not info.get("canonical_request"):
             info.update(canonical_request=canonical, string_to_sign=sts)
+        sts_bytes = sts.encode("latin-1")
         for secret in keyring.candidates(access_key):
             key = keyring.signing_key(secret, date, region, service)
-            want = hmac.new(key, sts.encode("latin-1"), hashlib.sha256).hexdigest()
+            want = hmac.digest(key, sts_bytes, "sha256").hex()
             if hmac.compare_digest(want, signature):
                 keyring.worked(access_key, secret)
                 info.update(canonical_request=canonical, string_to_sign=sts)
                 return Result(True, kind, "", **info)
     return _bad(kind, "signature does not match (tried %d secrets for %s)" %
-                (len(keyring.candidates(access_key)), access_key), **info)
+                (len(list(keyring.candidates(access_key))), access_key), **info)

@@ -599,6 +599,20 @@ assert os.path.exists(log)
                                            "peak_open_streams": 2})
 
 
+class OddAnswers(unittest.TestCase):
+    def test_date_raw_big_and_many_headers(self):
+        resp, _ = raw(b"GET /o HTTP/1.1\r\nHost: x\r\nx-test-date: Fri, 31 Dec 9999 \\x1b\r\n"
+                      b"x-test-response-header-raw: X-Pad:  \\x07 v \r\n"
+                      b"x-test-big-header: 1000\r\nx-test-many-headers: 3\r\n"
+                      b"Connection: close\r\n\r\n")
+        head = resp.split(b"\r\n\r\n")[0]
+        self.assertIn(b"\r\nDate: Fri, 31 Dec 9999 \x1b\r\n", head)
+        self.assertEqual(head.count(b"\r\nDate:"), 1)
+        self.assertIn(b"\r\nX-Pad:   \x07 v \r\n", head)
+        self.assertIn(b"\r\nx-big: " + b"b" * 1000 + b"\r\n", head)
+        self.assertEqual(head.count(b"\r\nx-many-"), 3)
+
+
 try:
     sys.path.insert(0, HERE)
     from test_sigv4check import HAVE_BOTOCORE, botocore_sign
