@@ -152,10 +152,15 @@ def remove_dot_segments(path):
     return first + "/".join(out) + last
 
 
+PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/?)*")
+
+
 def canonical_uri(raw_path, normalize, encode):
     """S3 signs the path as sent; other services sign it with dot segments and
     empty segments removed, percent-encoded once more."""
     path = raw_path or "/"
+    if normalize and encode and PLAIN_PATH.fullmatch(path) and "/." not in path:
+        return path  # nothing to remove, nothing to encode (most requests)
     if normalize:
         path = remove_dot_segments(path)
     return quote(path.encode("latin-1"), safe="/~") if encode else path
@@ -278,7 +283,7 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
         return _bad(kind, "malformed credential scope %r" % credential)
     access_key, date, region, service, _ = parts
     info = {"access_key": access_key, "service": service}
-    t = parse_amz_date(amz_date)
+    t = parse_amz_date(amz_date) if expires is not None else AMZ_DATE.fullmatch(amz_date)
     if t is None:
         return _bad(kind, "X-Amz-Date %r is not YYYYMMDDTHHMMSSZ" % amz_date, **info)
     if amz_date[:8] != date:
@@ -289,7 +294,8 @@ def verify(method, target, headers, body, keyring, now=None, normalize=None):
     if not HEX64.fullmatch(signature):
         return _bad(kind, "signature %r is not 64 hex digits" % signature[:80], **info)
     names = signed.split(";")
-    if names != sorted(set(names)) or any(n != n.lower() or not n for n in names):
+    if signed != signed.lower() or "" in names or any(
+            names[i] >= names[i + 1] for i in range(len(names) - 1)):
         return _bad(kind, "SignedHeaders %r not sorted, unique, lower-case" % signed, **info)
     if "host" not in names:
         return _bad(kind, "Host is not signed", **info)
