@@ -25,6 +25,13 @@ typedef struct closer_s {
 void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl));
 void client_remove_closer(uvaws_client_t *c, closer_t *cl);
 
+/* Something that outlives the client's requests and keeps the client's
+ * pointer (a future, which stays usable after the close): told just before
+ * the client is freed, so it never touches the freed client. Removed by its
+ * owner when it goes first. */
+void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w));
+void client_remove_watcher(uvaws_client_t *c, closer_t *w);
+
 /* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
 void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);

@@ -320,6 +320,7 @@ static void on_handle_closed(uv_handle_t *h) {
   uvaws_client_t *c = h->data;
   if (--c->pending_closes > 0)
     return;
+  client_release_watchers(c);
   /* libuv's rule: the callback sees the client still allocated (closed: every
    * call on it is refused), and it is freed when the callback returns. */
   if (c->close_cb)

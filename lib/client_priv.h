@@ -13,7 +13,8 @@
 #include "transport.h"
 #include "uvaws/sigv4.h"
 
-typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED } job_state_t;
+/* JOB_DONE: its callback is running (or has run): nothing left to cancel. */
+typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
 
 typedef struct backoff_s backoff_t;
 typedef struct deadline_s deadline_t;
@@ -99,6 +100,7 @@ struct uvaws_client_s {
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
   uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
   closer_t *closers;         /* waiters pausing between calls */
+  closer_t *watchers;        /* futures: told when the client is freed */
   size_t backoff_count;
   /* state */
   uvaws_job_t *queue_head, *queue_tail;
@@ -122,6 +124,9 @@ void client_update_alive(uvaws_client_t *c);
 void client_dispatch_more(uvaws_client_t *c);
 void client_run_deferred(uv_timer_t *h);
 void client_teardown(uvaws_client_t *c);
+/* Just before the client is freed: runs what is still deferred, then tells
+ * every watcher (futures) that the client is gone. */
+void client_release_watchers(uvaws_client_t *c);
 /* Called when the transport has closed: closes the client's own handles. */
 void client_on_transport_closed(void *arg);
 /* The transport's completion callback. */

@@ -179,7 +179,7 @@ class Tool(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(out, "")
         self.assertIn("not an AWS error (text/html): <html> <head><title>500 Internal Server "
-                      "Error</title></head> <body>\\x1b[2J<h1>Oops</h1>xxx", err)
+                      "Error</title></head> <body>\\x1B[2J<h1>Oops</h1>xxx", err)
         self.assertIn("(HTTP 500)", err)
         self.assertNotIn("\x1b", err)
         self.assertLess(len(err), 400)

@@ -24,6 +24,7 @@ import http
 import itertools
 import json
 import os
+import re
 import resource
 import secrets
 import signal
@@ -38,6 +39,9 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import wirecheck  # noqa: E402
+from wirecheck import WIRE, WIRE_CONTROL, check_signature, start_proxies  # noqa: E402
 
 HOST = "127.0.0.1"
 MAX_HEAD = 64 * 1024          # request line + headers
@@ -129,7 +133,7 @@ def sized_body(n):
 
 class Request:
     __slots__ = ("method", "target", "path", "query", "version", "headers",
-                 "hdict", "body", "keep_alive")
+                 "hdict", "body", "keep_alive", "raw_head", "wire_headers", "chunked")
 
     def header(self, name, default=None):
         return self.hdict.get(name, default)
@@ -201,10 +205,12 @@ async def read_request(reader, writer):
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise BadRequest(400, "malformed request line %r" % lines[0][:200])
     r = Request()
+    r.raw_head = head
     r.method, r.target, r.version = parts
     if not r.method.isalpha():
         raise BadRequest(400, "malformed method")
     r.headers = []
+    r.wire_headers = []  # values exactly as sent, for the signature check
     r.hdict = {}
     for line in lines[1:]:
         if not line:
@@ -213,6 +219,7 @@ async def read_request(reader, writer):
         if not sep or not name or name != name.strip():
             raise BadRequest(400, "malformed header line %r" % line[:200])
         name = name.lower()
+        r.wire_headers.append((name, value))
         value = value.strip()
         r.headers.append((name, value))
         r.hdict[name] = r.hdict[name] + ", " + value if name in r.hdict else value
@@ -225,7 +232,8 @@ async def read_request(reader, writer):
     if r.hdict.get("expect", "").lower() == "100-continue" and r.version == "HTTP/1.1":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     te = r.hdict.get("transfer-encoding", "").lower()
-    if "chunked" in te:
+    r.chunked = "chunked" in te
+    if r.chunked:
         chunks, total = [], 0
         while True:
             line = await reader.readuntil(b"\r\n")
@@ -281,12 +289,44 @@ async def send(c, status, body=b"", ctype="application/json", headers=(),
     if isinstance(body, str):
         body = body.encode()
     off = ST.config["date_offset_s"] if date_offset is None else date_offset
-    h = [("Date", http_date(off)), ("Content-Type", ctype),
-         ("Content-Length", str(len(body)))]
+    h = [("Date", http_date(off))] if not has_date(headers) else []
+    h += [("Content-Type", ctype), ("Content-Length", str(len(body)))]
     h.extend(headers)
     c.writer.write(head_bytes(status, h, keep_alive) + body)
     await c.writer.drain()
     return keep_alive
+
+
+def has_date(headers):
+    return any(k.lower() == "date" for k, _ in headers)
+
+
+def odd_response_headers(r):
+    """Answer headers a test asks for to see how the client copes:
+    x-test-date: TEXT            the Date header, verbatim (unparsable, year 9999 ...)
+    x-test-response-header-raw: Name:value   a header with its value's blanks kept
+    x-test-big-header: N         one header line of N bytes
+    x-test-many-headers: K       K header lines of 100 bytes each
+    In TEXT and value, \\xHH stands for that byte (a request header cannot
+    carry control bytes)."""
+    out = []
+    if "x-test-date" in r.hdict:
+        out.append(("Date", unescape(r.hdict["x-test-date"])))
+    for name, value in r.wire_headers:
+        if name == "x-test-response-header-raw":
+            k, sep, v = value.lstrip(" \t").partition(":")
+            if sep and k:
+                out.append((k, unescape(v)))
+    n = r.int_header("x-test-big-header", 0)
+    if n > 0:
+        out.append(("x-big", "b" * min(n, MAX_BODY)))
+    for i in range(min(r.int_header("x-test-many-headers", 0), 100000)):
+        out.append(("x-many-%d" % i, "m" * 88))
+    return out
+
+
+def unescape(text):
+    return re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def find_canned(r):
@@ -389,6 +429,7 @@ def body_for(r):
 
 def creds(prefix, n, expiry_s):
     now = time.time()
+    WIRE.keyring.add("ASIA%s%08d" % (prefix, n), "%s-secret-%d" % (prefix.lower(), n))
     return {"AccessKeyId": "ASIA%s%08d" % (prefix, n),
             "SecretAccessKey": "%s-secret-%d" % (prefix.lower(), n),
             "Token": "%s-session-token-%d" % (prefix.lower(), n),
@@ -485,6 +526,8 @@ async def control(c, r):
             items = items[-n:] if n > 0 else []
         return await send(c, 200, jbody({"total": ST.requests, "requests": items}),
                           keep_alive=r.keep_alive)
+    if p in WIRE_CONTROL:
+        return await WIRE_CONTROL[p](c, r)
     if p == "/_config":
         if r.method == "POST":
             try:
@@ -497,6 +540,9 @@ async def control(c, r):
             if bad:
                 raise BadRequest(400, "unknown config keys %s" % bad)
             ST.config.update(upd)
+            for entry in upd.get("canned") or []:  # recorded STS answers carry keys
+                if isinstance(entry, dict):
+                    WIRE.keyring.learn_from_text(str(entry.get("body", "")))
         elif r.method != "GET":
             raise BadRequest(405, "GET or POST /_config")
         return await send(c, 200, jbody(ST.config), keep_alive=r.keep_alive)
@@ -517,6 +563,7 @@ async def handle(c, r):
         ST.connections += 1
         if c.tls:
             ST.tls_connections += 1
+    sig = check_signature(r)
     ST.requests += 1
     ST.seq += 1
     seq = ST.seq
@@ -533,7 +580,8 @@ async def handle(c, r):
         "body": r.body[:LOG_BODY].decode("utf-8", "replace"),
         "body_sha256": hashlib.sha256(r.body).hexdigest(),
         "x_test_id": tid, "attempt": attempt,
-        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")}
+        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization"),
+        "signature": sig["verdict"]}
     ST.log.append(rec)
     ST.current += 1
     ST.peak = max(ST.peak, ST.current)
@@ -545,6 +593,9 @@ async def handle(c, r):
                 k, sep, v = value.partition(":")
                 if sep and k.strip():
                     base.append((k.strip(), v.strip()))
+        base.extend(odd_response_headers(r))
+        if sig.get("answer"):
+            return await send(c, *sig["answer"], base[:4], r.keep_alive)
         if r.header("x-test-stall", "0") not in ("", "0"):
             return await stall(c)
         delay = r.int_header("x-test-delay-ms")
@@ -574,12 +625,12 @@ async def handle(c, r):
         body = body_for(r)
         ctype = r.header("x-test-content-type", "application/json")
         off = ST.config["date_offset_s"]
-        h = [("Date", http_date(off)), ("Content-Type", ctype),
-             ("Content-Length", str(len(body)))] + base
+        h = ([("Date", http_date(off))] if not has_date(base) else []) + \
+            [("Content-Type", ctype), ("Content-Length", str(len(body)))] + base
         w = c.writer
         w.write(head_bytes(status, h, r.keep_alive))
-        if r.method == "HEAD":
-            body = b""
+        if r.method == "HEAD" or status in (204, 304) or status < 200:
+            body = b""  # these answers end at their head whatever they announce
         for i in range(0, len(body), 1 << 16):
             w.write(body[i:i + (1 << 16)])
             await w.drain()
@@ -625,6 +676,9 @@ async def on_connection(reader, writer, tls):
             pass
 
 
+wirecheck.bind(sys.modules[__name__])
+
+
 def quiet_exceptions(loop, ctx):
     exc = ctx.get("exception")
     if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
@@ -662,6 +716,12 @@ async def main(args):
         info["https_port"] = tsrv.sockets[0].getsockname()[1]
         info["ca_file"] = os.path.abspath(args.ca) if args.ca else None
 
+    WIRE.verify = not args.no_verify
+    info["proxies"], proxy_servers = await start_proxies(args.proxy or [])
+    servers.extend(proxy_servers)
+    for name, port in info["proxies"].items():
+        print("testserver verifying proxy for %s on http://%s:%d" % (name, HOST, port), flush=True)
+
     print("testserver listening http://%s:%d" % (HOST, info["http_port"]), flush=True)
     if info["https_port"]:
         print("testserver listening https://%s:%d ca=%s" % (HOST, info["https_port"],
@@ -698,6 +758,10 @@ if __name__ == "__main__":
     ap.add_argument("--ca", help="CA file clients should trust (reported in the ready file)")
     ap.add_argument("--cert-dir", help="where to make certificates when --cert is absent")
     ap.add_argument("--ready-file", help="write JSON with the ports here once listening")
+    ap.add_argument("--proxy", action="append", metavar="NAME=PORT",
+                    help="also listen as a signature-verifying proxy to 127.0.0.1:PORT")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="do not check request signatures (benchmarks)")
     a = ap.parse_args()
     if bool(a.cert) != bool(a.key):
         ap.error("--cert and --key go together")
