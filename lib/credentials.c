@@ -515,8 +515,8 @@ creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
   }
   ch->client = client;
   describe_tried(ch, cfg);
-  const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
-  ch->metadata_timeout_ms = t && atof(t) > 0 ? (long)(atof(t) * 1000) : DEFAULT_METADATA_TIMEOUT_MS;
+  ch->metadata_timeout_ms = cfg->metadata_timeout_ms > 0 ? cfg->metadata_timeout_ms
+                                                         : DEFAULT_METADATA_TIMEOUT_MS;
   ch->imds_v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED");
   const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
   ch->imds_endpoint = strdup(ep && ep[0] ? ep : IMDS_DEFAULT_ENDPOINT);
