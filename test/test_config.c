@@ -15,29 +15,10 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-extern char **environ;
+#include "testutil.h"
 
 static char home[256];
 
-static void clear_aws_env(void) {
-  for (;;) {
-    char name[256] = "";
-    for (char **e = environ; *e != NULL; e++) {
-      if (strncmp(*e, "AWS_", 4) == 0) {
-        size_t n = strcspn(*e, "=");
-        if (n < sizeof name) {
-          memcpy(name, *e, n);
-          name[n] = '\0';
-          break;
-        }
-      }
-    }
-    if (name[0] == '\0')
-      return;
-    unsetenv(name);
-  }
-}
 
 static int setup(void **state) {
   (void)state;
