@@ -182,7 +182,9 @@ static void test_no_refresh_storm(void **state) {
     fx_request(&f, &r, NULL, 0);
     assert_outcome(&r, 0);
   }
-  assert_true(stat_of("imds_creds_fetches") <= 3);
+  /* one refresh per request without the hold-off; with it (1 s, 2 s, 4 s
+   * ...) a handful at most, however slow the machine */
+  assert_true(stat_of("imds_creds_fetches") <= 10);
   fx_close(&f);
   clock_offset = 0;
 }
