@@ -39,8 +39,13 @@ static int creds_usable(const uvaws_client_t *c, int64_t now) {
          (c->creds.expiration == 0 || c->creds.expiration - now > mandatory_for(life_of(c)));
 }
 
+/* Milliseconds of a monotonic clock read now: not the loop's cached time,
+ * which stands still while callbacks keep submitting requests that fail at
+ * once (they all run in one pass of the loop). */
+static uint64_t now_ms(void) { return uv_hrtime() / 1000000; }
+
 static int held_off(const uvaws_client_t *c) {
-  return c->creds_failures > 0 && uv_now(c->loop) < c->creds_hold_until;
+  return c->creds_failures > 0 && now_ms() < c->creds_hold_until;
 }
 
 static uint64_t hold_off(uvaws_client_t *c) {
@@ -49,7 +54,7 @@ static uint64_t hold_off(uvaws_client_t *c) {
   if (ms > HOLD_MAX_MS)
     ms = HOLD_MAX_MS;
   c->creds_failures++;
-  c->creds_hold_until = uv_now(c->loop) + ms;
+  c->creds_hold_until = now_ms() + ms;
   return ms;
 }
 
@@ -155,7 +160,8 @@ static void on_creds(void *arg, creds_t *creds, const uvaws_error_t *err) {
 static void fail_held_off(uvaws_client_t *c) {
   if (c->queue_head == NULL)
     return;
-  unsigned long long left = (unsigned long long)(c->creds_hold_until - uv_now(c->loop));
+  uint64_t now = now_ms();
+  unsigned long long left = c->creds_hold_until > now ? c->creds_hold_until - now : 0;
   uvaws_error_t e = {0};
   if (c->creds_error.code != 0)
     uvaws_error_set(&e, c->creds_error.code, "%s (credentials are not fetched again for "

@@ -74,7 +74,7 @@ struct uvaws_client_s {
   int64_t creds_fetched_at;
   int64_t creds_life;        /* longest lifetime (s) credentials had on arrival: sizes the
                                 refresh windows (client_creds.c) */
-  uint64_t creds_hold_until; /* loop time (ms): the source is not asked again before */
+  uint64_t creds_hold_until; /* uv_hrtime in ms: the source is not asked again before */
   unsigned creds_failures;   /* failed or refused fetches in a row */
   uvaws_error_t creds_error; /* the last failure, for requests during the hold-off */
   creds_chain_t *chain;
