@@ -278,32 +278,32 @@ static void test_numeric_settings(void **state) {
   fresh(NULL);
 }
 
+/* One request through a fresh client, instance metadata configured by
+ * `json` (after whatever the caller set since fresh()). */
+static outcome_t imds_run(const char *json) {
+  use_metadata();
+  configure(json);
+  uvaws_client_options_t o = bare();
+  return run_one(&o, NULL, 0);
+}
+
 static void test_metadata_attempts(void **state) {
   (void)state;
-  use_metadata();
-  uvaws_client_options_t o = bare();
-  configure("{\"imds_fail_times\": 2}");
-  outcome_t r = run_one(&o, NULL, 0); /* one attempt by default */
+  outcome_t r = imds_run("{\"imds_fail_times\": 2}"); /* one attempt by default */
   assert_outcome(&r, UVAWS_ENOCREDS);
   assert_has(r.detail, "HTTP 500");
   fresh(NULL);
-  use_metadata();
-  configure("{\"imds_fail_times\": 2}");
   setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "3", 1);
-  r = run_one(&o, NULL, 0);
+  r = imds_run("{\"imds_fail_times\": 2}");
   assert_outcome(&r, 0);
   assert_signed_by("ASIAIMDS00000001");
   fresh(NULL);
-  use_metadata();
-  configure("{\"imds_fail_times\": 3}");
   home_file("config", "[default]\nmetadata_service_num_attempts = 3\n");
-  r = run_one(&o, NULL, 0);
+  r = imds_run("{\"imds_fail_times\": 3}");
   assert_outcome(&r, UVAWS_ENOCREDS);
   fresh(NULL);
-  use_metadata();
-  configure("{\"imds_delay_ms\": 3000}");
   home_file("config", "[default]\nmetadata_service_timeout = 0.2\n");
-  r = run_one(&o, NULL, 0);
+  r = imds_run("{\"imds_delay_ms\": 3000}");
   assert_outcome(&r, UVAWS_ENOCREDS);
   assert_has(r.detail, "timed out");
 }
@@ -338,31 +338,21 @@ static void test_imds_token_reused(void **state) {
 
 static void test_imds_v1_fallback_statuses(void **state) {
   (void)state;
-  const int fallback[] = {403, 404, 405};
-  for (size_t i = 0; i < 3; i++) {
+  /* as the SDKs: 403, 404 and 405 mean "no IMDSv2 here", anything else is final */
+  const int status[] = {403, 404, 405, 400, 500, 401};
+  for (size_t i = 0; i < sizeof status / sizeof *status; i++) {
     fresh(NULL);
-    use_metadata();
     char cfg[96];
-    snprintf(cfg, sizeof cfg, "{\"imds_token_status\": %d, \"imds_v1\": true}", fallback[i]);
-    configure(cfg);
-    uvaws_client_options_t o = bare();
-    outcome_t r = run_one(&o, NULL, 0);
-    assert_outcome(&r, 0);
-    assert_signed_by("ASIAIMDS00000001");
-    cleanup(NULL);
-  }
-  const int final[] = {400, 500, 401};
-  for (size_t i = 0; i < 3; i++) {
-    fresh(NULL);
-    use_metadata();
-    char cfg[96];
-    snprintf(cfg, sizeof cfg, "{\"imds_token_status\": %d, \"imds_v1\": true}", final[i]);
-    configure(cfg);
-    uvaws_client_options_t o = bare();
-    outcome_t r = run_one(&o, NULL, 0);
-    assert_outcome(&r, UVAWS_ENOCREDS);
-    assert_has(r.detail, "token refused");
-    assert_int_equal(stat_of("imds_creds_fetches"), 0);
+    snprintf(cfg, sizeof cfg, "{\"imds_token_status\": %d, \"imds_v1\": true}", status[i]);
+    outcome_t r = imds_run(cfg);
+    if (i < 3) {
+      assert_outcome(&r, 0);
+      assert_signed_by("ASIAIMDS00000001");
+    } else {
+      assert_outcome(&r, UVAWS_ENOCREDS);
+      assert_has(r.detail, "token refused");
+      assert_int_equal(stat_of("imds_creds_fetches"), 0);
+    }
     cleanup(NULL);
   }
   fresh(NULL);
