@@ -15,6 +15,7 @@
 #include "aws_error.h"
 #include "client_priv.h"
 #include "safe_text.h"
+#include "creds_check.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 
@@ -42,6 +43,12 @@ void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...
 
 int64_t client_now(const uvaws_client_t *c) {
   return c->clock ? c->clock(c->clock_arg) : (int64_t)time(NULL);
+}
+
+int64_t client_signing_now(const uvaws_client_t *c) {
+  /* a correction that would leave the signable range is not applied */
+  int64_t now = client_now(c), at = now + (int64_t)c->clock_skew_s;
+  return at < 0 || at > INT64_C(253402300799) ? now : at;
 }
 
 static void on_alive(uv_prepare_t *h) { (void)h; }
@@ -119,6 +126,12 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 
 static void job_free(uvaws_job_t *j) {
   client_deadline_stop(j);
+  /* A system request carried a metadata token, a container authorization
+   * token or a web identity token: cleansed with the job. */
+  for (size_t i = 0; j->system && i < j->header_count; i++)
+    OPENSSL_cleanse((char *)j->headers[i].value, strlen(j->headers[i].value));
+  if (j->system && j->body != NULL)
+    OPENSSL_cleanse((void *)j->body, j->body_len);
   free(j->result);
   free(j->bound_path);
   if (j->body_free)
@@ -209,7 +222,9 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
   long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
   if (timeout < 0)
     timeout = 0;
-  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, c->max_response_bytes);
+  /* What a credential source answers is small: anything larger is refused. */
+  size_t max_body = j->system ? CREDS_MAX_ANSWER : c->max_response_bytes;
+  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, max_body);
   if (rc == UVAWS_EHEADTOOBIG)
     uvaws_error_set(&j->error, rc,
                     "the request line and headers take %zu bytes; libcurl sends at most %zu",
@@ -232,18 +247,14 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
 }
 
 void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv4_input_t *in) {
-  /* the clock of the moment it goes out, corrected by any skew learnt (a
-   * correction that would leave the signable range is not applied) */
-  int64_t now = client_now(c), at = now + (int64_t)c->clock_skew_s;
-  if (at < 0 || at > INT64_C(253402300799))
-    at = now;
   uvaws_sigv4_input_t x = {
       .access_key = c->creds.access_key,
       .secret_key = c->creds.secret_key,
       .session_token = c->creds.session_token,
       .region = c->region,
       .service = c->service,
-      .timestamp = at,
+      /* the clock of the moment it goes out, corrected by any skew learnt */
+      .timestamp = client_signing_now(c),
       .method = j->method,
       .path = j->path,
       .query = j->query,
@@ -386,8 +397,7 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
     int code = classify_curl(result, conn);
     const char *detail = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(result);
     if (code == UVAWS_ETOOBIG)
-      uvaws_error_set(&j->error, code, "response body larger than %zu bytes",
-                      c->max_response_bytes);
+      uvaws_error_set(&j->error, code, "response body larger than %zu bytes", conn->max_body);
     else if (code == UVAWS_EHEADTOOBIG) /* 7.88's own text says "out of memory" */
       uvaws_error_set(&j->error, code,
                       "the response headers pass libcurl's limits (" CURL_HEADER_LIMITS ")%s%s",
@@ -413,10 +423,13 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
   res.elapsed_ms = elapsed_ms(j);
   int system = j->system;
   deliver(c, j, &res);
-  /* A system answer holds credentials (metadata, container, STS): don't
-   * leave them in the pooled buffer until it is next overwritten. */
+  /* A system answer holds credentials (metadata, container, STS), its
+   * request a token: don't leave them in the pooled buffers until they are
+   * next overwritten. */
   if (system && conn->body.data != NULL)
     OPENSSL_cleanse(conn->body.data, conn->body.len);
+  if (system && conn->header_text.data != NULL)
+    OPENSSL_cleanse(conn->header_text.data, conn->header_text.len);
   transport_conn_put(c->transport, conn);
   client_dispatch_more(c);
 }

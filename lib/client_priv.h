@@ -78,7 +78,11 @@ struct uvaws_client_s {
   int creds_static;
   uint64_t creds_gen;   /* bumped whenever creds change or are dropped */
   int64_t creds_fetched_at;
-  int64_t creds_failed_at; /* last failed background refresh, 0 if none */
+  int64_t creds_life;        /* longest lifetime (s) credentials had on arrival: sizes the
+                                refresh windows (client_creds.c) */
+  uint64_t creds_hold_until; /* uv_hrtime in ms: the source is not asked again before */
+  unsigned creds_failures;   /* failed or refused fetches in a row */
+  uvaws_error_t creds_error; /* the last failure, for requests during the hold-off */
   creds_chain_t *chain;
   int creds_refreshing; /* one refresh at a time, however many requests wait */
   int region_fetching;

@@ -1,7 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,19 +64,6 @@ static int resolve_region(const config_input_t *in, const cfg_files_t *f, config
   return cfg_dup(&out->region, r);
 }
 
-/* A positive decimal integer, nothing else (no sign, no spaces, no "3x"). */
-static int parse_positive(const char *s, int *out) {
-  if (s == NULL || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end != '\0' || errno != 0 || v <= 0 || v > INT_MAX)
-    return -1;
-  *out = (int)v;
-  return 0;
-}
-
 static int resolve_retry(const cfg_files_t *f, config_t *out, uvaws_error_t *err) {
   const char *where = NULL;
   const char *m = cfg_env("AWS_RETRY_MODE");
@@ -98,16 +83,6 @@ static int resolve_retry(const cfg_files_t *f, config_t *out, uvaws_error_t *err
     if (cfg_dup(&out->retry_mode, m) != 0)
       return UVAWS_ENOMEM;
   }
-  const char *a = cfg_env("AWS_MAX_ATTEMPTS");
-  if (a != NULL) {
-    if (parse_positive(a, &out->max_attempts) != 0)
-      return uvaws_error_set(err, UVAWS_ECONFIG, "AWS_MAX_ATTEMPTS must be a positive integer");
-  } else if ((a = cfg_profile_get(f, out->profile, "max_attempts", &where)) != NULL) {
-    if (parse_positive(a, &out->max_attempts) != 0)
-      return uvaws_error_set(err, UVAWS_ECONFIG,
-                             "max_attempts of profile \"%s\" in %s must be a positive integer",
-                             out->profile, where);
-  }
   return 0;
 }
 
@@ -126,11 +101,16 @@ static int present(const char *s) { return s != NULL && s[0] != '\0'; }
  * skipped (botocore stops with PartialCredentialsError instead); the session
  * token is preferred over the legacy security token (botocore reads the
  * legacy name first). */
-static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_t *out) {
+static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_t *out,
+                         uvaws_error_t *err) {
   if (present(in->access_key) && present(in->secret_key))
     return set_creds(out, CREDS_FROM_OPTIONS, in->access_key, in->secret_key, in->session_token);
   const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
   if (k != NULL && s != NULL) {
+    /* as botocore's environment provider: keys may come with their expiry */
+    const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
+    if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
+      return UVAWS_ECONFIG;
     const char *t = cfg_env("AWS_SESSION_TOKEN");
     return set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
   }
@@ -171,10 +151,6 @@ static int resolve_settings(const cfg_files_t *f, config_t *out) {
     if (present(v) && cfg_dup((char **)((char *)out + keys[i].off), v) != 0)
       return UVAWS_ENOMEM;
   }
-  /* as botocore: a duration that is not an integer is ignored */
-  if (parse_positive(cfg_profile_get(f, out->profile, "duration_seconds", NULL),
-                     &out->duration_seconds) != 0)
-    out->duration_seconds = 0;
   return 0;
 }
 
@@ -294,7 +270,8 @@ static int resolve(const config_input_t *in, config_t *out, cfg_files_t *f, uvaw
                            "profile \"%s\" (from %s) is in neither %s nor %s", out->profile,
                            from, out->config_file, out->credentials_file);
   if ((rc = resolve_region(in, f, out, err)) != 0 || (rc = resolve_retry(f, out, err)) != 0 ||
-      (rc = resolve_creds(in, f, out)) != 0 || (rc = resolve_settings(f, out)) != 0)
+      (rc = cfg_resolve_numbers(f, out, err)) != 0 || (rc = resolve_creds(in, f, out, err)) != 0 ||
+      (rc = resolve_settings(f, out)) != 0)
     goto done;
   /* Options and environment credentials come before assume-role in the CLI's
    * chain: a broken role setup then never matters, so it is not an error. */

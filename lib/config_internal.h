@@ -43,6 +43,19 @@ const char *cfg_config_get(const cfg_files_t *f, const char *profile, const char
 /* 1 if either file has the profile. */
 int cfg_profile_exists(const cfg_files_t *f, const char *profile);
 
+/* config_numbers.c: `s` as plain decimal digits with at most `max_decimals`
+ * decimals, scaled by 10^max_decimals ("0.25" with 3 gives 250), inside
+ * [min, max]; 0, or -1 for anything else (signs, blanks, exponents, inf, nan). */
+int cfg_parse_decimal(const char *s, int max_decimals, long min, long max, long *out);
+
+/* Every numeric setting (max_attempts, metadata_service_timeout,
+ * metadata_service_num_attempts, duration_seconds): environment first, then
+ * the profile; a bad value is UVAWS_ECONFIG naming the setting and where. */
+int cfg_resolve_numbers(const cfg_files_t *f, config_t *out, uvaws_error_t *err);
+
+/* AWS_CREDENTIAL_EXPIRATION (RFC 3339) into *out; UVAWS_ECONFIG if malformed. */
+int cfg_parse_expiration(const char *v, int64_t *out, uvaws_error_t *err);
+
 /* Fills out->endpoint and out->endpoint_explicit (needs out->profile and
  * out->region resolved). */
 int cfg_resolve_endpoint(const config_input_t *in, const cfg_files_t *f, config_t *out,

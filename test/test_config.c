@@ -15,29 +15,10 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-extern char **environ;
+#include "testutil.h"
 
 static char home[256];
 
-static void clear_aws_env(void) {
-  for (;;) {
-    char name[256] = "";
-    for (char **e = environ; *e != NULL; e++) {
-      if (strncmp(*e, "AWS_", 4) == 0) {
-        size_t n = strcspn(*e, "=");
-        if (n < sizeof name) {
-          memcpy(name, *e, n);
-          name[n] = '\0';
-          break;
-        }
-      }
-    }
-    if (name[0] == '\0')
-      return;
-    unsetenv(name);
-  }
-}
 
 static int setup(void **state) {
   (void)state;
@@ -607,7 +588,7 @@ static void test_profile_settings(void **state) {
                      "duration_seconds = 1800\n"
                      "[profile base]\nregion = us-east-1\n"
                      "[profile web]\nrole_arn = arn:aws:iam::1:role/w\n"
-                     "web_identity_token_file = /var/run/token\nduration_seconds = soon\n"
+                     "web_identity_token_file = /var/run/token\n"
                      "[profile ec2]\nrole_arn = arn:aws:iam::1:role/e\n"
                      "credential_source = Ec2InstanceMetadata\n");
   put(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\n"
@@ -632,7 +613,7 @@ static void test_profile_settings(void **state) {
   in.profile = "web";
   ok(&in, &c);
   assert_string_equal(c.web_identity_token_file, "/var/run/token");
-  assert_int_equal(c.duration_seconds, 0); /* not an integer: ignored, as botocore */
+  assert_int_equal(c.duration_seconds, 0); /* absent */
   assert_null(c.source_access_key);
   config_free(&c);
   in.profile = "ec2";
@@ -755,6 +736,40 @@ static void test_retry_invalid(void **state) {
   free(d);
 }
 
+/* ---- numbers ---- */
+
+static void test_numeric_settings(void **state) {
+  (void)state;
+  put(".aws/config", "[default]\nmetadata_service_timeout = 2.5\nmetadata_service_num_attempts = 4\n"
+                     "duration_seconds = 900\nmax_attempts = 100\n");
+  config_t c;
+  ok(&ddb, &c);
+  assert_int_equal(c.metadata_timeout_ms, 2500);
+  assert_int_equal(c.metadata_num_attempts, 4);
+  assert_int_equal(c.duration_seconds, 900);
+  assert_int_equal(c.max_attempts, 100);
+  config_free(&c);
+  setenv("AWS_METADATA_SERVICE_TIMEOUT", "0.001", 1); /* the environment wins */
+  setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1", 1);
+  ok(&ddb, &c);
+  assert_int_equal(c.metadata_timeout_ms, 1);
+  assert_int_equal(c.metadata_num_attempts, 1);
+  config_free(&c);
+  const char *bad[] = {"inf", "nan", "1e300", "-1", "0", "0.0001", "3600.001", "0x10"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("AWS_METADATA_SERVICE_TIMEOUT", bad[i], 1);
+    char *d = fails(&ddb, UVAWS_ECONFIG);
+    has(d, "AWS_METADATA_SERVICE_TIMEOUT must be a number of seconds");
+    free(d);
+  }
+  unsetenv("AWS_METADATA_SERVICE_TIMEOUT");
+  put(".aws/config", "[default]\nduration_seconds = 43201\n");
+  char *d = fails(&ddb, UVAWS_ECONFIG);
+  has(d, "duration_seconds of profile \"default\"");
+  has(d, "not \"43201\"");
+  free(d);
+}
+
 /* ---- misc ---- */
 
 static void test_secrets_not_in_errors(void **state) {
@@ -817,6 +832,7 @@ int main(void) {
       T(test_source_profile_errors),
       T(test_retry_precedence),
       T(test_retry_invalid),
+      T(test_numeric_settings),
       T(test_secrets_not_in_errors),
       T(test_null_args),
   };

@@ -22,6 +22,28 @@
       cmocka_set_test_filter(getenv("UVAWS_TEST_FILTER"));                       \
   } while (0)
 
+extern char **environ;
+
+/* Unsets every AWS_* variable, so that no test reads the developer's. */
+static inline void clear_aws_env(void) {
+  for (;;) {
+    char name[256] = "";
+    for (char **e = environ; *e != NULL; e++) {
+      if (strncmp(*e, "AWS_", 4) == 0) {
+        size_t n = strcspn(*e, "=");
+        if (n < sizeof name) {
+          memcpy(name, *e, n);
+          name[n] = '\0';
+          break;
+        }
+      }
+    }
+    if (name[0] == '\0')
+      return;
+    unsetenv(name);
+  }
+}
+
 /* The URL in `var`, or exit 77 (meson: skipped) saying why. */
 static inline const char *need_env(const char *var) {
   const char *v = getenv(var);

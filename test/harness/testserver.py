@@ -63,6 +63,12 @@ DEFAULT_CONFIG = {
     "container_status": 200,
     "container_delay_ms": 0,
     "date_offset_s": 0,          # shift the Date header of every response
+    # Hostile credential answers (see hostile_creds_answer and friends):
+    "creds_override": {},        # merged into every IMDS and container credentials answer
+    "creds_override_times": -1,  # how many answers get the override (-1: all)
+    "creds_pad_to": 0,           # pad those answers to exactly this many bytes
+    "imds_fail_times": 0,        # the first N IMDS credential GETs answer 500
+    "imds_token_epoch": 1,       # raising it revokes every IMDS token issued before
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
     # "content_type": T, "body": TEXT}; the first whose `contains` is in the
     # request body (or query) and whose `path` prefixes the path answers it.
@@ -170,6 +176,8 @@ class State:
         self.imds_token_requests = 0
         self.imds_creds = 0
         self.container_creds = 0
+        self.hostile_answers = 0
+        self.imds_failures = 0
         self.tokens.clear()
 
     def stats(self):
@@ -452,14 +460,14 @@ async def imds(c, r, base):
         if cfg["imds_token_status"] != 200:
             return await send(c, cfg["imds_token_status"], "", text, base, r.keep_alive)
         token = "imds-token-" + secrets.token_hex(16)
-        ST.tokens[token] = time.time() + int(ttl)
+        ST.tokens[token] = (time.time() + int(ttl), cfg["imds_token_epoch"])
         return await send(c, 200, token, text,
                           base + [("X-aws-ec2-metadata-token-ttl-seconds", ttl)], r.keep_alive)
     if r.method != "GET":
         return await send(c, 405, "", text, base, r.keep_alive)
     token = r.header("x-aws-ec2-metadata-token")
     if token is not None:
-        if ST.tokens.get(token, 0) < time.time():
+        if not imds_token_valid(token):
             return await send(c, 401, "", text, base, r.keep_alive)
     elif not cfg["imds_v1"]:
         return await send(c, 401, "", text, base, r.keep_alive)
@@ -471,10 +479,12 @@ async def imds(c, r, base):
             return await send(c, 404, "", text, base, r.keep_alive)
         if cfg["imds_creds_status"] != 200:
             return await send(c, cfg["imds_creds_status"], "", text, base, r.keep_alive)
+        if imds_injected_failure():
+            return await send(c, 500, "", text, base, r.keep_alive)
         ST.imds_creds += 1
         body = dict(Code="Success", Type="AWS-HMAC",
                     **creds("IMDS", ST.imds_creds, cfg["imds_expiry_s"]))
-        return await send(c, 200, jbody(body), text, base, r.keep_alive)
+        return await send(c, 200, hostile_creds_answer(body), text, base, r.keep_alive)
     if r.path == "/latest/dynamic/instance-identity/document":
         doc = {"region": cfg["imds_region"], "availabilityZone": cfg["imds_region"] + "a",
                "instanceId": "i-0123456789abcdef0", "accountId": "123456789012",
@@ -501,7 +511,44 @@ async def container(c, r, base):
     ST.container_creds += 1
     body = dict(creds("CONT", ST.container_creds, cfg["container_expiry_s"]),
                 AccountId="123456789012")
-    return await send(c, 200, jbody(body), "application/json", base, r.keep_alive)
+    return await send(c, 200, hostile_creds_answer(body), "application/json", base, r.keep_alive)
+
+
+# ---------------------------------------------------------------- hostile credential answers
+# What the credential tests configure to attack the client with: overridden
+# fields (control characters, bad or past Expiration), answers padded to an
+# exact size, failing IMDS credential GETs, revoked IMDS tokens.
+
+def hostile_creds_answer(body):
+    """The JSON of a credentials answer, with /_config's override and padding."""
+    cfg = ST.config
+    times = cfg["creds_override_times"]
+    if cfg["creds_override"] and (times < 0 or ST.hostile_answers < times):
+        ST.hostile_answers += 1
+        body = dict(body, **cfg["creds_override"])
+    data = jbody(body)
+    want = cfg["creds_pad_to"]
+    if want:
+        # {...,"Padding":"xxx"}: 14 bytes of syntax plus the x's
+        room = want - len(data) - len(',"Padding":""')
+        if room < 0:
+            raise BadRequest(400, "creds_pad_to %d is below the answer's %d bytes" % (want, len(data)))
+        data = data[:-1] + b',"Padding":"' + b"x" * room + b'"}'
+    return data
+
+
+def imds_injected_failure():
+    """True for the first imds_fail_times credential GETs since the reset."""
+    if ST.imds_failures < ST.config["imds_fail_times"]:
+        ST.imds_failures += 1
+        return True
+    return False
+
+
+def imds_token_valid(token):
+    """Issued, not expired, and not revoked by a later imds_token_epoch."""
+    expiry, epoch = ST.tokens.get(token, (0, 0))
+    return expiry >= time.time() and epoch >= ST.config["imds_token_epoch"]
 
 
 # ---------------------------------------------------------------- control paths
