@@ -8,6 +8,9 @@
 #include <cjson/cJSON.h>
 #include <expat.h>
 
+#include "buf.h"
+#include "safe_text.h"
+
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* Length of s[0..n) without a trailing incomplete UTF-8 sequence, so that
@@ -29,7 +32,7 @@ static size_t utf8_whole(const char *s, size_t n) {
   return n;
 }
 
-/* Stores s[0..n), trimmed and cut to AWS_ERROR_FIELD_MAX, in *out unless *out
+/* Stores s[0..n), trimmed, cut to AWS_ERROR_FIELD_MAX and escaped, in *out unless *out
  * is already set (the first source found wins) or nothing is left. 0 or -1. */
 static int keep(char **out, const char *s, size_t n) {
   if (*out != NULL)
@@ -44,13 +47,9 @@ static int keep(char **out, const char *s, size_t n) {
     n = utf8_whole(s, AWS_ERROR_FIELD_MAX);
   if (n == 0)
     return 0;
-  char *p = malloc(n + 1);
-  if (p == NULL)
-    return -1;
-  memcpy(p, s, n);
-  p[n] = '\0';
-  *out = p;
-  return 0;
+  /* A server's words go into error strings that get printed: escaped. */
+  *out = safe_text_dup(s, n);
+  return *out == NULL ? -1 : 0;
 }
 
 /* An error type as the SDKs clean it: "ns#Name:http://..." -> "Name". The
@@ -306,51 +305,49 @@ static int from_xml(uvaws_error_t *err, const char *body, size_t len) {
 /* ---- putting it together ---- */
 
 /* An answer that is no AWS error at all (an HTML page from a proxy or a
- * wrong endpoint): a short excerpt, blanks folded and control bytes escaped,
- * so that a person sees what came back and a terminal is not hijacked. */
+ * wrong endpoint): a short excerpt with blank runs folded, escaped like all
+ * text from outside, so that a person sees what came back. */
 #define EXCERPT_MAX 160
 
-/* Up to `max` bytes of text from s[0..n) into dst (4 * max + 1 bytes): blank
- * runs folded to one space, control bytes as \xHH. Returns how much of s it
- * took. */
-static size_t excerpt(char *dst, size_t max, const char *s, size_t n) {
+/* Up to `max` bytes of s[0..n), blank runs folded to one space, escaped, onto
+ * `b`. Returns how much of s it took. */
+static size_t add_excerpt(buf_t *b, size_t max, const char *s, size_t n) {
+  char folded[EXCERPT_MAX];
   size_t t = 0, i = 0;
   int blank = 0;
   while (i < n && is_blank((unsigned char)s[i]))
     i++;
-  for (; i < n && t < max; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (is_blank(ch)) {
+  for (; i < n && t < max && t < sizeof folded; i++) {
+    if (is_blank((unsigned char)s[i])) {
       blank = 1;
       continue;
     }
-    if (blank)
-      dst[t++] = ' ';
+    if (blank && t + 1 < max)
+      folded[t++] = ' ';
     blank = 0;
-    if (ch < 0x20 || ch == 0x7f)
-      t += (size_t)snprintf(dst + t, 5, "\\x%02x", ch);
-    else
-      dst[t++] = (char)ch;
+    folded[t++] = s[i];
   }
-  dst[utf8_whole(dst, t)] = '\0';
+  safe_text_add(b, folded, utf8_whole(folded, t));
   return i;
 }
 
 static int keep_excerpt(char **out, const char *content_type, const char *body, size_t n) {
-  char text[EXCERPT_MAX * 4 + 1], type[40 * 4 + 1] = "";
-  size_t used = excerpt(text, EXCERPT_MAX, body, n);
-  if (content_type)
-    excerpt(type, 40, content_type, strlen(content_type));
-  size_t cap = sizeof text + sizeof type + 64;
-  char *d = malloc(cap);
-  if (d == NULL)
-    return -1;
-  snprintf(d, cap, "%s%s%s%s%s%s", text[0] ? "an answer that is not an AWS error" : "an empty answer",
-           type[0] ? " (" : "", type, type[0] ? ")" : "", text[0] ? ": " : "", text);
-  if (used < n)
-    snprintf(d + strlen(d), cap - strlen(d), " ...");
-  *out = d;
-  return 0;
+  buf_t b = {0};
+  buf_adds(&b, n > 0 ? "an answer that is not an AWS error" : "an empty answer");
+  if (content_type) {
+    buf_adds(&b, " (");
+    add_excerpt(&b, 40, content_type, strlen(content_type));
+    buf_addc(&b, ')');
+  }
+  if (n > 0) {
+    buf_adds(&b, ": ");
+    if (add_excerpt(&b, EXCERPT_MAX, body, n) < n)
+      buf_adds(&b, " ...");
+  }
+  const char *text = buf_str(&b);
+  *out = text ? strdup(text) : NULL;
+  buf_free(&b);
+  return *out ? 0 : -1;
 }
 
 static int fill(uvaws_error_t *err, const uvaws_kv_t *headers, size_t header_count,

@@ -378,13 +378,13 @@ uvaws_future_t *uvaws_call_future(uvaws_client_t *c, const char *operation, cons
   int rc = UVAWS_EINVAL;
   uvaws_future_t *f = NULL;
   if (c != NULL) {
-    f = future_new_op(c);
+    f = future_new_op();
     rc = UVAWS_ENOMEM;
     if (f != NULL) {
       uvaws_op_t *op;
       rc = uvaws_call(c, operation, params, on_future_result, f, &op);
       if (rc == 0) {
-        future_bind_op(f, op);
+        future_bind_op(f, c, op);
       } else {
         future_discard(f);
         f = NULL;

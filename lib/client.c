@@ -14,6 +14,8 @@
 
 #include "aws_error.h"
 #include "client_priv.h"
+#include "safe_text.h"
+#include "creds_check.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 
@@ -27,11 +29,26 @@ void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  c->log_cb(level, line, c->log_arg);
+  /* Lines carry what servers said (error types, curl's text, credential
+   * ids): none may steer the reader's terminal or forge a line. */
+  size_t n = strlen(line);
+  if (safe_text_is_clean(line, n)) {
+    c->log_cb(level, line, c->log_arg);
+    return;
+  }
+  char *safe = safe_text_dup(line, n);
+  c->log_cb(level, safe ? safe : "(a log line that could not be escaped)", c->log_arg);
+  free(safe);
 }
 
 int64_t client_now(const uvaws_client_t *c) {
   return c->clock ? c->clock(c->clock_arg) : (int64_t)time(NULL);
+}
+
+int64_t client_signing_now(const uvaws_client_t *c) {
+  /* a correction that would leave the signable range is not applied */
+  int64_t now = client_now(c), at = now + (int64_t)c->clock_skew_s;
+  return at < 0 || at > INT64_C(253402300799) ? now : at;
 }
 
 static void on_alive(uv_prepare_t *h) { (void)h; }
@@ -109,6 +126,12 @@ static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
 
 static void job_free(uvaws_job_t *j) {
   client_deadline_stop(j);
+  /* A system request carried a metadata token, a container authorization
+   * token or a web identity token: cleansed with the job. */
+  for (size_t i = 0; j->system && i < j->header_count; i++)
+    OPENSSL_cleanse((char *)j->headers[i].value, strlen(j->headers[i].value));
+  if (j->system && j->body != NULL)
+    OPENSSL_cleanse((void *)j->body, j->body_len);
   free(j->result);
   free(j->url_host);
   free(j->bound_path);
@@ -118,8 +141,10 @@ static void job_free(uvaws_job_t *j) {
   free(j);
 }
 
-/* Calls the job's callback, then frees it. */
+/* Calls the job's callback, then frees it. From here on the job has nothing
+ * left to cancel: uvaws_cancel inside its own callback says UVAWS_EINVAL. */
 static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res) {
+  j->state = JOB_DONE;
   if (!j->system)
     c->stats.completed++;
   client_enter_callback(c);
@@ -200,7 +225,13 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
   long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
   if (timeout < 0)
     timeout = 0;
-  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, c->max_response_bytes);
+  /* What a credential source answers is small: anything larger is refused. */
+  size_t max_body = j->system ? CREDS_MAX_ANSWER : c->max_response_bytes;
+  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, max_body);
+  if (rc == UVAWS_EHEADTOOBIG)
+    uvaws_error_set(&j->error, rc,
+                    "the request line and headers take %zu bytes; libcurl sends at most %zu",
+                    conn_request_head_len(conn, j->method), TRANSPORT_MAX_REQUEST_HEAD);
   if (rc != 0) {
     conn->job = NULL;
     transport_conn_put(c->transport, conn);
@@ -226,7 +257,7 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
       .region = c->region,
       .service = c->service,
       /* the clock of the moment it goes out, corrected by any skew learnt */
-      .timestamp = client_now(c) + (int64_t)c->clock_skew_s,
+      .timestamp = client_signing_now(c),
       .method = j->method,
       .path = j->path,
       .query = j->query,
@@ -305,6 +336,21 @@ void client_dispatch_more(uvaws_client_t *c) {
 
 /* ---- completion ---------------------------------------------------------- */
 
+/* libcurl's limits on a response head: 100 KiB a header line (7.88 reports
+ * it as out of memory, with no text), 300 KiB in all ("Too large response
+ * headers", a receive error; CURLE_TOO_LARGE from 8.6). */
+#define CURL_HEADER_LIMITS "100 KiB a line, 300 KiB in all"
+
+static int head_too_big(CURLcode rc, const conn_t *conn) {
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (rc == CURLE_TOO_LARGE)
+    return 1;
+#endif
+  if (rc == CURLE_OUT_OF_MEMORY)
+    return !conn->head_done; /* the header buffer, not the body, hit the wall */
+  return rc == CURLE_RECV_ERROR && strstr(conn->errbuf, "oo large") != NULL;
+}
+
 static int classify_curl(CURLcode rc, const conn_t *conn) {
   if (conn->too_big || rc == CURLE_FILESIZE_EXCEEDED)
     return UVAWS_ETOOBIG;
@@ -312,6 +358,8 @@ static int classify_curl(CURLcode rc, const conn_t *conn) {
   if (conn->sink_failed || (conn->source && (rc == CURLE_READ_ERROR ||
                                              rc == CURLE_ABORTED_BY_CALLBACK)))
     return UVAWS_EIO;
+  if (head_too_big(rc, conn))
+    return UVAWS_EHEADTOOBIG;
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:
     return UVAWS_ETIMEDOUT;
@@ -373,15 +421,19 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
     int code = classify_curl(result, conn);
     const char *detail = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(result);
     if (code == UVAWS_ETOOBIG)
-      uvaws_error_set(&j->error, code, "response body larger than %zu bytes",
-                      c->max_response_bytes);
+      uvaws_error_set(&j->error, code, "response body larger than %zu bytes", conn->max_body);
+    else if (code == UVAWS_EHEADTOOBIG) /* 7.88's own text says "out of memory" */
+      uvaws_error_set(&j->error, code,
+                      "the response headers pass libcurl's limits (" CURL_HEADER_LIMITS ")%s%s",
+                      result != CURLE_OUT_OF_MEMORY ? ": " : "",
+                      result != CURLE_OUT_OF_MEMORY ? detail : "");
     else
       uvaws_error_set(&j->error, code, "%s", detail);
     j->error.http_status = status;
     res.status = status;
     res.body = "";
     client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(code),
-               detail);
+               j->error.detail ? j->error.detail : detail);
   }
   if (j->error.code != 0)
     res.error = &j->error;
@@ -395,10 +447,13 @@ void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
   res.elapsed_ms = elapsed_ms(j);
   int system = j->system;
   deliver(c, j, &res);
-  /* A system answer holds credentials (metadata, container, STS): don't
-   * leave them in the pooled buffer until it is next overwritten. */
+  /* A system answer holds credentials (metadata, container, STS), its
+   * request a token: don't leave them in the pooled buffers until they are
+   * next overwritten. */
   if (system && conn->body.data != NULL)
     OPENSSL_cleanse(conn->body.data, conn->body.len);
+  if (system && conn->header_text.data != NULL)
+    OPENSSL_cleanse(conn->header_text.data, conn->header_text.len);
   transport_conn_put(c->transport, conn);
   client_dispatch_more(c);
 }
@@ -428,6 +483,33 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
 
 /* ---- fetch --------------------------------------------------------------- */
 
+/* Headers curl owns: it frames the message and manages the connection, and
+ * drops these over HTTP/2 after they were signed. */
+static int transport_header(const char *name) {
+  static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
+                                      "transfer-encoding", "upgrade", "te"};
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (canon_ieq(name, n, names[i]))
+      return 1;
+  return 0;
+}
+
+/* At most one x-amz-content-sha256, holding a payload hash: it is the
+ * payload line of the signature (refused here rather than at dispatch). */
+static int check_content_sha(const uvaws_request_t *r) {
+  int seen = 0;
+  for (size_t i = 0; i < r->header_count; i++) {
+    const char *name = r->headers[i].name, *v = r->headers[i].value;
+    if (!canon_ieq(name, strlen(name), "x-amz-content-sha256"))
+      continue;
+    size_t off = 0, len;
+    if (seen++ || !canon_payload_hash(v, strlen(v), &off, &len))
+      return UVAWS_EHEADERVALUE;
+  }
+  return 0;
+}
+
 static int validate_request(const uvaws_request_t *r) {
   if (r->method == NULL || r->method[0] == '\0' || r->path == NULL)
     return r->path == NULL && r->method != NULL && r->method[0] ? UVAWS_EPATH : UVAWS_EINVAL;
@@ -451,12 +533,12 @@ static int validate_request(const uvaws_request_t *r) {
   for (size_t i = 0; i < r->header_count; i++) {
     if (r->headers[i].name == NULL || r->headers[i].value == NULL)
       return UVAWS_EINVAL;
-    if (!canon_is_token(r->headers[i].name))
+    if (!canon_is_token(r->headers[i].name) || transport_header(r->headers[i].name))
       return UVAWS_EHEADERNAME;
     if (!canon_is_field_value(r->headers[i].value))
       return UVAWS_EHEADERVALUE;
   }
-  return 0;
+  return check_content_sha(r);
 }
 
 /* Headers the client writes itself; a caller's copy would be sent twice. */
@@ -593,7 +675,9 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ex
   if (c == NULL || req == NULL || cb == NULL)
     return UVAWS_EINVAL;
   int rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
-  if (rc == 0 && c->max_queue && c->in_flight >= c->max_clients && c->queued >= c->max_queue)
+  /* Everything accepted and not on the wire counts: waiting for a slot, for
+   * credentials or the region, for the send rate, or for a retry's backoff. */
+  if (rc == 0 && c->max_queue && c->queued + c->backoff_count >= c->max_queue)
     rc = UVAWS_EQUEUEFULL;
   if (rc != 0)
     return rc;
@@ -719,27 +803,50 @@ int uvaws_cancel(uvaws_job_t *j) {
   return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
-/* Runs from the loop after uvaws_client_close: cancels what is left, waits
- * for the cancellations to be delivered, then closes everything. */
-void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
+static void link_add(closer_t **head, closer_t *cl, void (*fn)(closer_t *cl)) {
   cl->fn = fn;
   cl->prev = NULL;
-  cl->next = c->closers;
-  if (c->closers)
-    c->closers->prev = cl;
-  c->closers = cl;
+  cl->next = *head;
+  if (*head)
+    (*head)->prev = cl;
+  *head = cl;
 }
 
-void client_remove_closer(uvaws_client_t *c, closer_t *cl) {
+static void link_remove(closer_t **head, closer_t *cl) {
   if (cl->prev)
     cl->prev->next = cl->next;
-  else if (c->closers == cl)
-    c->closers = cl->next;
+  else if (*head == cl)
+    *head = cl->next;
   if (cl->next)
     cl->next->prev = cl->prev;
   cl->prev = cl->next = NULL;
 }
 
+void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
+  link_add(&c->closers, cl, fn);
+}
+
+void client_remove_closer(uvaws_client_t *c, closer_t *cl) { link_remove(&c->closers, cl); }
+
+void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w)) {
+  link_add(&c->watchers, w, gone);
+}
+
+void client_remove_watcher(uvaws_client_t *c, closer_t *w) { link_remove(&c->watchers, w); }
+
+void client_release_watchers(uvaws_client_t *c) {
+  /* Calls deferred after the teardown (a future's `then` asked for once the
+   * client was closing) run now, from the loop, while the client is whole. */
+  client_run_deferred(&c->defer_timer);
+  while (c->watchers != NULL) {
+    closer_t *w = c->watchers;
+    link_remove(&c->watchers, w);
+    w->fn(w);
+  }
+}
+
+/* Runs from the loop after uvaws_client_close: cancels what is left, waits
+ * for the cancellations to be delivered, then closes everything. */
 void client_teardown(uvaws_client_t *c) {
   while (c->closers != NULL) { /* each removes itself */
     closer_t *cl = c->closers;

@@ -3,6 +3,8 @@
 #ifndef UVAWS_CLIENT_INTERNAL_H
 #define UVAWS_CLIENT_INTERNAL_H
 
+#include <stdint.h>
+
 #include "body_stream.h"
 #include "uvaws/client.h"
 
@@ -26,15 +28,27 @@ typedef struct closer_s {
 void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl));
 void client_remove_closer(uvaws_client_t *c, closer_t *cl);
 
+/* Something that outlives the client's requests and keeps the client's
+ * pointer (a future, which stays usable after the close): told just before
+ * the client is freed, so it never touches the freed client. Removed by its
+ * owner when it goes first. */
+void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w));
+void client_remove_watcher(uvaws_client_t *c, closer_t *w);
+
 /* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
 void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);
 
+/* The client's clock corrected by the skew learnt from AWS's answers: the
+ * time every request is signed with, STS requests for credentials included. */
+int64_t client_signing_now(const uvaws_client_t *c);
+
 /* An unsigned request to an absolute URL (instance metadata, container
- * credentials): it skips the queue, the max_clients cap and the credentials
- * gate (it is how credentials arrive), and is never retried. Completes like
- * uvaws_fetch: once, from the loop. */
+ * credentials, STS): it skips the queue, the max_clients cap and the
+ * credentials gate (it is how credentials arrive), and is never retried. Its
+ * answer may be at most CREDS_MAX_ANSWER (64 KiB) long, and its buffers are
+ * cleansed after it. Completes like uvaws_fetch: once, from the loop. */
 int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
                         const uvaws_kv_t *headers, size_t header_count, const char *body,
                         long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);

@@ -89,6 +89,7 @@ out:
 static void free_client(uvaws_client_t *c) {
   creds_chain_free(c->chain);
   creds_clear(&c->creds);
+  uvaws_error_clear(&c->creds_error);
   uvaws_signer_free(c->signer);
   free(c->service);
   free(c->region);
@@ -227,6 +228,8 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     c->creds.access_key = cfg.access_key;
     c->creds.secret_key = cfg.secret_key;
     c->creds.session_token = cfg.session_token;
+    c->creds.expiration = cfg.expiration; /* AWS_CREDENTIAL_EXPIRATION, 0 if none */
+    c->creds_fetched_at = client_now(c);
     cfg.access_key = cfg.secret_key = cfg.session_token = NULL; /* moved */
     c->creds_gen = 1;
   } else if (rc == 0) {
@@ -343,6 +346,7 @@ static void on_handle_closed(uv_handle_t *h) {
   uvaws_client_t *c = h->data;
   if (--c->pending_closes > 0)
     return;
+  client_release_watchers(c);
   /* libuv's rule: the callback sees the client still allocated (closed: every
    * call on it is refused), and it is freed when the callback returns. */
   if (c->close_cb)

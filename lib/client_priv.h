@@ -13,7 +13,8 @@
 #include "transport.h"
 #include "uvaws/sigv4.h"
 
-typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED } job_state_t;
+/* JOB_DONE: its callback is running (or has run): nothing left to cancel. */
+typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
 
 typedef struct backoff_s backoff_t;
 typedef struct deadline_s deadline_t;
@@ -83,7 +84,11 @@ struct uvaws_client_s {
   int creds_static;
   uint64_t creds_gen;   /* bumped whenever creds change or are dropped */
   int64_t creds_fetched_at;
-  int64_t creds_failed_at; /* last failed background refresh, 0 if none */
+  int64_t creds_life;        /* longest lifetime (s) credentials had on arrival: sizes the
+                                refresh windows (client_creds.c) */
+  uint64_t creds_hold_until; /* uv_hrtime in ms: the source is not asked again before */
+  unsigned creds_failures;   /* failed or refused fetches in a row */
+  uvaws_error_t creds_error; /* the last failure, for requests during the hold-off */
   creds_chain_t *chain;
   int creds_refreshing; /* one refresh at a time, however many requests wait */
   int region_fetching;
@@ -105,6 +110,7 @@ struct uvaws_client_s {
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
   uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
   closer_t *closers;         /* waiters pausing between calls */
+  closer_t *watchers;        /* futures: told when the client is freed */
   size_t backoff_count;
   /* state */
   uvaws_job_t *queue_head, *queue_tail;
@@ -128,6 +134,9 @@ void client_update_alive(uvaws_client_t *c);
 void client_dispatch_more(uvaws_client_t *c);
 void client_run_deferred(uv_timer_t *h);
 void client_teardown(uvaws_client_t *c);
+/* Just before the client is freed: runs what is still deferred, then tells
+ * every watcher (futures) that the client is gone. */
+void client_release_watchers(uvaws_client_t *c);
 /* Called when the transport has closed: closes the client's own handles. */
 void client_on_transport_closed(void *arg);
 /* The transport's completion callback. */

@@ -83,15 +83,30 @@ static int schedule(uvaws_client_t *c, uvaws_job_t *j, double delay_s) {
   return 1;
 }
 
-/* Server time minus ours from the answer's Date header; 0 if there is none. */
-static int skew_from(const uvaws_client_t *c, const uvaws_response_t *res, double *skew_s) {
+/* The largest clock correction taken from an answer: a day covers a clock
+ * set to local time instead of UTC, or a missed daylight-saving change. A
+ * Date further off (decades, year 9999) says more about the server than about
+ * our clock: taking it would make every later request fail. */
+#define MAX_SKEW_S (24 * 3600)
+#define LAST_SIGNABLE_S INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+/* Server time minus ours from the answer's Date header, if it is usable: 1
+ * with *skew_s set, or 0 (no Date, unparsable, out of bounds: logged). */
+static int skew_from(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_response_t *res,
+                     double *skew_s) {
   const char *date = uvaws_response_header(res, "Date");
   if (date == NULL)
     return 0;
   time_t server = curl_getdate(date, NULL);
-  if (server < 0)
+  int64_t now = client_now(c), skew = (int64_t)server - now;
+  if (server < 0 || skew > MAX_SKEW_S || skew < -MAX_SKEW_S || now + skew < 0 ||
+      now + skew > LAST_SIGNABLE_S) {
+    client_log(c, UVAWS_LOG_WARN,
+               "%s %s: clock-skew answer with Date \"%.64s\", %s: not corrected", j->method,
+               j->path, date, server < 0 ? "which does not parse" : "more than a day off");
     return 0;
-  *skew_s = (double)((int64_t)server - client_now(c));
+  }
+  *skew_s = (double)skew;
   return 1;
 }
 
@@ -116,7 +131,7 @@ int client_retry_after(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t
   }
   if (f == FAILURE_SKEW) {
     double skew;
-    if (!may_retry || j->skew_retried || !skew_from(c, res, &skew))
+    if (!may_retry || j->skew_retried || !skew_from(c, j, res, &skew))
       return 0;
     j->skew_retried = 1;
     c->clock_skew_s = skew;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -70,17 +71,29 @@ static char *explain(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_sigv4_
   return text;
 }
 
+static int has_header(const uvaws_job_t *j, const char *name) {
+  for (size_t i = 0; i < j->header_count; i++)
+    if (strcasecmp(j->headers[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
 int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   int rc;
   if (j->expires_s > 0) {
-    /* As the SDKs presign: the payload is not part of the signature. */
+    /* As the SDKs presign: S3 URLs leave the payload unsigned (whoever uses
+     * the URL sends a body nobody knows yet); every other service signs the
+     * body given, empty for a GET, as the specification's query vectors and
+     * botocore's SigV4QueryAuth do (STS rejects anything else). A caller's
+     * x-amz-content-sha256 is the payload line in both cases. */
     char scheme[8];
     snprintf(scheme, sizeof scheme, "%.*s", (int)strcspn(c->base_url, ":"), c->base_url);
     in.scheme = scheme;
-    in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
+    if ((c->sign_flags & UVAWS_SIGV4_CONTENT_SHA256) && !has_header(j, "x-amz-content-sha256"))
+      in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
     rc = uvaws_sigv4_presign(c->signer, &in, j->expires_s, &out);
     if (rc == 0 && (j->result = strdup(out.url)) == NULL)
       rc = UVAWS_ENOMEM;

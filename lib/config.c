@@ -1,7 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,19 +64,6 @@ static int resolve_region(const config_input_t *in, const cfg_files_t *f, config
   return cfg_dup(&out->region, r);
 }
 
-/* A positive decimal integer, nothing else (no sign, no spaces, no "3x"). */
-static int parse_positive(const char *s, int *out) {
-  if (s == NULL || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end != '\0' || errno != 0 || v <= 0 || v > INT_MAX)
-    return -1;
-  *out = (int)v;
-  return 0;
-}
-
 static int resolve_retry(const cfg_files_t *f, config_t *out, uvaws_error_t *err) {
   const char *where = NULL;
   const char *m = cfg_env("AWS_RETRY_MODE");
@@ -98,16 +83,6 @@ static int resolve_retry(const cfg_files_t *f, config_t *out, uvaws_error_t *err
     if (cfg_dup(&out->retry_mode, m) != 0)
       return UVAWS_ENOMEM;
   }
-  const char *a = cfg_env("AWS_MAX_ATTEMPTS");
-  if (a != NULL) {
-    if (parse_positive(a, &out->max_attempts) != 0)
-      return uvaws_error_set(err, UVAWS_ECONFIG, "AWS_MAX_ATTEMPTS must be a positive integer");
-  } else if ((a = cfg_profile_get(f, out->profile, "max_attempts", &where)) != NULL) {
-    if (parse_positive(a, &out->max_attempts) != 0)
-      return uvaws_error_set(err, UVAWS_ECONFIG,
-                             "max_attempts of profile \"%s\" in %s must be a positive integer",
-                             out->profile, where);
-  }
   return 0;
 }
 
@@ -122,35 +97,43 @@ static int set_creds(config_t *out, creds_source_t src, const char *key, const c
 
 static int present(const char *s) { return s != NULL && s[0] != '\0'; }
 
-/* The CLI's order for static credentials. A key without its secret is
- * skipped (botocore stops with PartialCredentialsError instead); the session
- * token is preferred over the legacy security token (botocore reads the
- * legacy name first). */
-static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_t *out) {
+/* A role (profile or environment web identity) comes before the shared
+ * files' keys in the CLI's chain: the keys are then unused, and a broken pair
+ * is no error. */
+static int role_comes_first(const cfg_files_t *f, const char *p) {
+  if (cfg_env("AWS_ROLE_ARN") != NULL && cfg_env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL)
+    return 1;
+  return present(cfg_profile_get(f, p, "role_arn", NULL)) &&
+         (present(cfg_profile_get(f, p, "source_profile", NULL)) ||
+          present(cfg_profile_get(f, p, "credential_source", NULL)) ||
+          present(cfg_profile_get(f, p, "web_identity_token_file", NULL)));
+}
+
+/* The CLI's order for static credentials. A key without its secret in the
+ * shared files stops with UVAWS_ECONFIG (botocore: PartialCredentialsError);
+ * the session token is preferred over the legacy security token (botocore
+ * reads the legacy name first). */
+static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_t *out,
+                         uvaws_error_t *err) {
   if (present(in->access_key) && present(in->secret_key))
     return set_creds(out, CREDS_FROM_OPTIONS, in->access_key, in->secret_key, in->session_token);
   const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
   if (k != NULL && s != NULL) {
+    /* as botocore's environment provider: keys may come with their expiry */
+    const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
+    if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
+      return UVAWS_ECONFIG;
     const char *t = cfg_env("AWS_SESSION_TOKEN");
     return set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
   }
-  k = ini_get(f->cred, out->profile, "aws_access_key_id");
-  s = ini_get(f->cred, out->profile, "aws_secret_access_key");
-  if (present(k) && present(s)) {
-    const char *t = ini_get(f->cred, out->profile, "aws_session_token");
-    if (!present(t))
-      t = ini_get(f->cred, out->profile, "aws_security_token");
-    return set_creds(out, CREDS_FROM_CREDENTIALS_FILE, k, s, t);
-  }
-  k = cfg_config_get(f, out->profile, "aws_access_key_id");
-  s = cfg_config_get(f, out->profile, "aws_secret_access_key");
-  if (present(k) && present(s)) {
-    const char *t = cfg_config_get(f, out->profile, "aws_session_token");
-    if (!present(t))
-      t = cfg_config_get(f, out->profile, "aws_security_token");
-    return set_creds(out, CREDS_FROM_CONFIG_FILE, k, s, t);
-  }
-  return 0;
+  int used = !role_comes_first(f, out->profile);
+  cfg_keys_t fk;
+  int rc = cfg_static_keys(f, out->profile, &fk, used ? err : NULL);
+  if (rc <= 0)
+    return used ? rc : 0;
+  return set_creds(out, fk.in_credentials_file ? CREDS_FROM_CREDENTIALS_FILE
+                                                : CREDS_FROM_CONFIG_FILE,
+                   fk.key, fk.secret, fk.token);
 }
 
 static int resolve_settings(const cfg_files_t *f, config_t *out) {
@@ -171,10 +154,6 @@ static int resolve_settings(const cfg_files_t *f, config_t *out) {
     if (present(v) && cfg_dup((char **)((char *)out + keys[i].off), v) != 0)
       return UVAWS_ENOMEM;
   }
-  /* as botocore: a duration that is not an integer is ignored */
-  if (parse_positive(cfg_profile_get(f, out->profile, "duration_seconds", NULL),
-                     &out->duration_seconds) != 0)
-    out->duration_seconds = 0;
   return 0;
 }
 
@@ -266,18 +245,12 @@ static int resolve_source(const cfg_files_t *f, config_t *out, uvaws_error_t *er
                            "credentials",
                            chain, out->source_profile);
   }
-  const char *k = cfg_profile_get(f, src, "aws_access_key_id", NULL);
-  const char *s = cfg_profile_get(f, src, "aws_secret_access_key", NULL);
-  if (!present(k) || !present(s))
-    return uvaws_error_set(err, UVAWS_ECONFIG,
-                           "source_profile \"%s\" has only one of aws_access_key_id and "
-                           "aws_secret_access_key",
-                           src);
-  const char *t = cfg_profile_get(f, src, "aws_session_token", NULL);
-  if (!present(t))
-    t = cfg_profile_get(f, src, "aws_security_token", NULL);
-  if (cfg_dup(&out->source_access_key, k) || cfg_dup(&out->source_secret_key, s) ||
-      cfg_dup(&out->source_session_token, present(t) ? t : NULL))
+  cfg_keys_t k;
+  int rc = cfg_static_keys(f, src, &k, err); /* 1 or an error: has_static(src) */
+  if (rc < 0)
+    return rc;
+  if (cfg_dup(&out->source_access_key, k.key) || cfg_dup(&out->source_secret_key, k.secret) ||
+      cfg_dup(&out->source_session_token, k.token))
     return UVAWS_ENOMEM;
   return 0;
 }
@@ -291,10 +264,15 @@ static int resolve(const config_input_t *in, config_t *out, cfg_files_t *f, uvaw
     return rc;
   if (out->profile_explicit && !cfg_profile_exists(f, out->profile))
     return uvaws_error_set(err, UVAWS_ENOPROFILE,
-                           "profile \"%s\" (from %s) is in neither %s nor %s", out->profile,
-                           from, out->config_file, out->credentials_file);
+                           "profile \"%s\" (from %s) is in neither %s nor %s%s", out->profile,
+                           from, out->config_file, out->credentials_file,
+                           cfg_profile_name_ok(out->profile)
+                               ? ""
+                               : " (not a valid profile name: letters, digits, - _ / . % @ : + "
+                                 "and inner spaces; sections with other names are ignored)");
   if ((rc = resolve_region(in, f, out, err)) != 0 || (rc = resolve_retry(f, out, err)) != 0 ||
-      (rc = resolve_creds(in, f, out)) != 0 || (rc = resolve_settings(f, out)) != 0)
+      (rc = cfg_resolve_numbers(f, out, err)) != 0 || (rc = resolve_creds(in, f, out, err)) != 0 ||
+      (rc = resolve_settings(f, out)) != 0)
     goto done;
   /* Options and environment credentials come before assume-role in the CLI's
    * chain: a broken role setup then never matters, so it is not an error. */

@@ -7,6 +7,8 @@
 #ifndef UVAWS_CONFIG_H
 #define UVAWS_CONFIG_H
 
+#include <stdint.h>
+
 #include "uvaws/error.h"
 
 typedef struct {
@@ -39,16 +41,22 @@ typedef struct {
   int endpoint_explicit;  /* from option, env or profile (not built) */
   /* static credentials, first source in CLI order that has both key and secret */
   char *access_key, *secret_key, *session_token;
+  int64_t expiration;     /* AWS_CREDENTIAL_EXPIRATION with environment keys; 0: none */
   creds_source_t creds_source;
   /* profile settings the asynchronous providers need (NULL when absent) */
   char *credential_process;
   char *role_arn, *source_profile, *credential_source, *role_session_name, *external_id;
   char *web_identity_token_file;
-  int duration_seconds;   /* 0: absent */
+  int duration_seconds;   /* 0: absent; else 900 to 43200 */
   /* retry settings: env (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then profile; the
    * client's own options override both */
   char *retry_mode;       /* NULL: absent */
-  int max_attempts;       /* 0: absent */
+  int max_attempts;       /* 0: absent; else 1 to 100 */
+  /* instance metadata: AWS_METADATA_SERVICE_TIMEOUT / metadata_service_timeout
+   * (seconds, up to ms precision) and AWS_METADATA_SERVICE_NUM_ATTEMPTS /
+   * metadata_service_num_attempts */
+  int metadata_timeout_ms;   /* 0: absent (1 s); else 1 to 3,600,000 */
+  int metadata_num_attempts; /* 0: absent (1); else 1 to 10 */
   /* source profile's static credentials when role_arn + source_profile: one
    * level only (longer chains are refused with UVAWS_ECONFIG, see config.c) */
   char *source_access_key, *source_secret_key, *source_session_token;
@@ -58,7 +66,9 @@ typedef struct {
  *  UVAWS_ENOCONFIG  AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE names a
  *                   file that does not exist (the default paths may be absent)
  *  UVAWS_ECONFIG    a file does not parse ("PATH:LINE: ..."); a bad value in
- *                   env or profile (region, AWS_MAX_ATTEMPTS, retry_mode ...);
+ *                   env or profile (region, retry_mode, any numeric setting
+ *                   such as AWS_MAX_ATTEMPTS or duration_seconds, an
+ *                   AWS_CREDENTIAL_EXPIRATION that is no RFC 3339 time);
  *                   a broken or cyclic source_profile setup (only when the
  *                   role would be used: not with option or env credentials);
  *                   a profile naming a missing [services NAME]

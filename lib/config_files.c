@@ -107,26 +107,25 @@ int cfg_load_files(cfg_files_t *f, config_t *out, uvaws_error_t *err) {
 
 /* Enough of shlex.split (POSIX mode) for section names: whitespace splits,
  * '...' is literal, "..." honours \" and \\, a backslash outside quotes
- * escapes the next char; an unbalanced quote makes the name match nothing,
- * as botocore skips a section whose name shlex refuses. */
-#define TOKMAX 256
-int cfg_section_is(const char *sect, const char *kind, const char *name) {
-  char tok[2][TOKMAX];
+ * escapes the next char. Fills up to two words; returns their number, or -1
+ * for more than two, an unbalanced quote or a word of NAMEMAX bytes or more
+ * (botocore skips a section whose name shlex refuses). */
+#define NAMEMAX 256
+static int split_words(const char *p, char tok[2][NAMEMAX]) {
   int nt = 0;
-  const char *p = sect;
   for (;;) {
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
       p++;
     if (*p == '\0')
-      break;
+      return nt;
     if (nt == 2)
-      return 0;
+      return -1;
     char *t = tok[nt++];
     size_t n = 0;
 #define PUT(c)                                                                                   \
   do {                                                                                           \
-    if (n + 1 >= TOKMAX)                                                                         \
-      return 0;                                                                                  \
+    if (n + 1 >= NAMEMAX)                                                                        \
+      return -1;                                                                                 \
     t[n++] = (c);                                                                                \
   } while (0)
     while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
@@ -134,7 +133,7 @@ int cfg_section_is(const char *sect, const char *kind, const char *name) {
         for (p++; *p != '\0' && *p != '\''; p++)
           PUT(*p);
         if (*p++ == '\0')
-          return 0;
+          return -1;
       } else if (*p == '"') {
         for (p++; *p != '\0' && *p != '"'; p++) {
           if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
@@ -142,10 +141,10 @@ int cfg_section_is(const char *sect, const char *kind, const char *name) {
           PUT(*p);
         }
         if (*p++ == '\0')
-          return 0;
+          return -1;
       } else if (*p == '\\') {
         if (*++p == '\0')
-          return 0;
+          return -1;
         PUT(*p++);
       } else {
         PUT(*p++);
@@ -154,22 +153,89 @@ int cfg_section_is(const char *sect, const char *kind, const char *name) {
 #undef PUT
     t[n] = '\0';
   }
-  return nt == 2 && strcmp(tok[0], kind) == 0 && strcmp(tok[1], name) == 0;
 }
 
-/* botocore takes [default] or [profile default] for the default profile and
- * only [profile NAME] for the others (a bare [NAME] in the config file is not
- * a profile). */
-static int is_profile_section(const char *sect, const char *profile) {
-  if (strcmp(profile, "default") == 0 && strcmp(sect, "default") == 0)
-    return 1;
-  return cfg_section_is(sect, "profile", profile);
+int cfg_section_is(const char *sect, const char *kind, const char *name) {
+  char tok[2][NAMEMAX];
+  return split_words(sect, tok) == 2 && strcmp(tok[0], kind) == 0 && strcmp(tok[1], name) == 0;
 }
 
-const char *cfg_config_get(const cfg_files_t *f, const char *profile, const char *key) {
-  for (size_t i = ini_section_count(f->cfg); i-- > 0;) {
-    if (is_profile_section(ini_section_name(f->cfg, i), profile)) {
-      const char *v = ini_get_at(f->cfg, i, key);
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* The specification's profile names (A-Z a-z 0-9 - _ / . % @ : +), and inner
+ * blanks: the AWS CLI writes a name with spaces as [profile 'a b'] in the
+ * config file and [a b] in the credentials file, and reads them back. */
+int cfg_profile_name_ok(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n >= NAMEMAX || is_blank(name[0]) || is_blank(name[n - 1]))
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!ini_name_char((unsigned char)name[i]) && !is_blank(name[i]))
+      return 0;
+  }
+  return 1;
+}
+
+enum { NOT_PROFILE, BARE_DEFAULT, PROFILE };
+
+/* What a config file section is, the name of its profile into name[]:
+ * [default] (BARE_DEFAULT), [profile NAME] (PROFILE; extra blanks and shell
+ * quotes allowed, as botocore's shlex.split), else NOT_PROFILE: a bare
+ * [NAME], [profilefoo], [sso-session NAME], [services NAME], an invalid name. */
+static int config_section(const char *sect, char name[NAMEMAX]) {
+  if (strcmp(sect, "default") == 0) {
+    memcpy(name, "default", sizeof "default");
+    return BARE_DEFAULT;
+  }
+  char tok[2][NAMEMAX];
+  if (split_words(sect, tok) != 2 || strcmp(tok[0], "profile") != 0 || !cfg_profile_name_ok(tok[1]))
+    return NOT_PROFILE;
+  memcpy(name, tok[1], strlen(tok[1]) + 1);
+  return PROFILE;
+}
+
+/* The same for the credentials file: [NAME] is the profile. A config file
+ * section there ([profile NAME], [sso-session NAME], [services NAME]) is
+ * ignored, as the specification says, not taken for a two-word name. */
+static int cred_section(const char *sect, char name[NAMEMAX]) {
+  static const char *const kinds[] = {"profile", "sso-session", "services"};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    size_t n = strlen(kinds[i]);
+    if (strncmp(sect, kinds[i], n) == 0 && is_blank(sect[n]))
+      return NOT_PROFILE;
+  }
+  if (!cfg_profile_name_ok(sect))
+    return NOT_PROFILE;
+  memcpy(name, sect, strlen(sect) + 1);
+  return PROFILE;
+}
+
+/* [profile default] replaces [default] in the config file, wherever each is
+ * (the specification; botocore takes whichever comes last, unmerged). */
+static int hides_bare_default(const ini_t *cfg) {
+  char name[NAMEMAX];
+  for (size_t i = 0; i < ini_section_count(cfg); i++) {
+    if (config_section(ini_section_name(cfg, i), name) == PROFILE && strcmp(name, "default") == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* 1 if section i of the file is one of `profile`'s. */
+static int section_of(const ini_t *ini, int is_config, int hide_bare, size_t i,
+                      const char *profile) {
+  char name[NAMEMAX];
+  const char *sect = ini_section_name(ini, i);
+  int kind = is_config ? config_section(sect, name) : cred_section(sect, name);
+  return kind != NOT_PROFILE && !(kind == BARE_DEFAULT && hide_bare) && strcmp(name, profile) == 0;
+}
+
+/* `key` of `profile` in one file: its sections merged, later ones first. */
+static const char *file_get(const ini_t *ini, int is_config, const char *profile, const char *key) {
+  int hide = is_config && hides_bare_default(ini);
+  for (size_t i = ini_section_count(ini); i-- > 0;) {
+    if (section_of(ini, is_config, hide, i, profile)) {
+      const char *v = ini_get_at(ini, i, key);
       if (v != NULL)
         return v;
     }
@@ -177,26 +243,81 @@ const char *cfg_config_get(const cfg_files_t *f, const char *profile, const char
   return NULL;
 }
 
+static int file_has(const ini_t *ini, int is_config, const char *profile) {
+  int hide = is_config && hides_bare_default(ini);
+  for (size_t i = 0; i < ini_section_count(ini); i++) {
+    if (section_of(ini, is_config, hide, i, profile))
+      return 1;
+  }
+  return 0;
+}
+
 const char *cfg_profile_get(const cfg_files_t *f, const char *profile, const char *key,
                             const char **where) {
-  const char *v = ini_get(f->cred, profile, key);
-  if (v != NULL) {
-    if (where != NULL)
-      *where = f->cred_path;
-    return v;
+  const char *v = file_get(f->cred, 0, profile, key);
+  const char *from = f->cred_path;
+  if (v == NULL) {
+    v = file_get(f->cfg, 1, profile, key);
+    from = f->cfg_path;
   }
-  v = cfg_config_get(f, profile, key);
   if (v != NULL && where != NULL)
-    *where = f->cfg_path;
+    *where = from;
   return v;
 }
 
 int cfg_profile_exists(const cfg_files_t *f, const char *profile) {
-  if (ini_has_section(f->cred, profile))
+  return file_has(f->cred, 0, profile) || file_has(f->cfg, 1, profile);
+}
+
+static const char *nonempty(const char *s) { return s != NULL && s[0] != '\0' ? s : NULL; }
+
+#define KEY_ID "aws_access_key_id"
+#define SECRET "aws_secret_access_key"
+
+/* One file's key pair, and its token: aws_session_token, else the legacy
+ * aws_security_token. */
+static void file_keys(const ini_t *ini, int is_config, const char *profile, cfg_keys_t *k) {
+  k->key = nonempty(file_get(ini, is_config, profile, KEY_ID));
+  k->secret = nonempty(file_get(ini, is_config, profile, SECRET));
+  k->token = nonempty(file_get(ini, is_config, profile, "aws_session_token"));
+  if (k->token == NULL)
+    k->token = nonempty(file_get(ini, is_config, profile, "aws_security_token"));
+}
+
+/* A pair is one credential: its halves are never taken from two files (the
+ * config file's secret could belong to another key), and a half alone is a
+ * mistake worth stopping for rather than a silent "no credentials". */
+int cfg_static_keys(const cfg_files_t *f, const char *profile, cfg_keys_t *out,
+                    uvaws_error_t *err) {
+  cfg_keys_t cred = {0}, cfg = {0};
+  memset(out, 0, sizeof *out);
+  file_keys(f->cred, 0, profile, &cred);
+  file_keys(f->cfg, 1, profile, &cfg);
+  const char *cred_path = f->cred_path != NULL ? f->cred_path : "the credentials file";
+  const char *cfg_path = f->cfg_path != NULL ? f->cfg_path : "the config file";
+  const cfg_keys_t *use = NULL;
+  const char *in = NULL;
+  if (cred.key != NULL || cred.secret != NULL)
+    use = &cred, in = cred_path;
+  else if (cfg.key != NULL || cfg.secret != NULL)
+    use = &cfg, in = cfg_path;
+  if (use == NULL)
+    return 0;
+  if (use->key != NULL && use->secret != NULL) {
+    *out = *use;
+    out->where = in;
+    out->in_credentials_file = use == &cred;
     return 1;
-  for (size_t i = 0; i < ini_section_count(f->cfg); i++) {
-    if (is_profile_section(ini_section_name(f->cfg, i), profile))
-      return 1;
   }
-  return 0;
+  const char *has = use->key != NULL ? KEY_ID : SECRET;
+  const char *lacks = use->key != NULL ? SECRET : KEY_ID;
+  const char *other = use == &cred ? (use->key != NULL ? cfg.secret : cfg.key) : NULL;
+  if (other != NULL)
+    return uvaws_error_set(err, UVAWS_ECONFIG,
+                           "profile \"%s\": %s is in %s but %s is in %s: a key pair must be in "
+                           "one file",
+                           profile, has, cred_path, lacks, cfg_path);
+  return uvaws_error_set(err, UVAWS_ECONFIG,
+                         "profile \"%s\": %s is in %s without %s (in neither %s nor %s)", profile,
+                         has, in, lacks, cred_path, cfg_path);
 }

@@ -27,21 +27,59 @@ char *cfg_expand_path(const char *path);
 int cfg_load_files(cfg_files_t *f, config_t *out, uvaws_error_t *err);
 
 /* 1 if section name `sect` splits, as Python's shlex.split does, into exactly
- * the two words `kind` and `name` ("profile  foo", 'profile "foo"'). */
+ * the two words `kind` and `name` ("services  foo", 'services "foo"'). */
 int cfg_section_is(const char *sect, const char *kind, const char *name);
 
-/* A key of profile `profile`, as botocore's merged profile map reads it: the
- * credentials file's [profile] first, then the config file's [profile NAME]
- * ([default] for default), later sections first. *where (may be NULL) gets
- * the path of the file it came from. NULL when absent. */
+/* Which sections are a profile's, as the shared profile-file specification
+ * says: in the config file [profile NAME] (blanks and shell quotes allowed,
+ * as botocore), and [default], unless a [profile default] exists, which then
+ * replaces it; in the credentials file [NAME] ([profile NAME] is ignored
+ * there). NAME is A-Z a-z 0-9 - _ / . % @ : + and inner blanks, under 256
+ * bytes: other sections are ignored. */
+
+/* 1 if `name` can name a profile (see above). */
+int cfg_profile_name_ok(const char *name);
+
+/* A key of profile `profile`, from the profile merged across both files: the
+ * credentials file's sections first, then the config file's, later sections
+ * first in each. *where (may be NULL) gets the path of the file it came from.
+ * NULL when absent. */
 const char *cfg_profile_get(const cfg_files_t *f, const char *profile, const char *key,
                             const char **where);
 
-/* The config file's sections only (static credentials from the config file). */
-const char *cfg_config_get(const cfg_files_t *f, const char *profile, const char *key);
-
 /* 1 if either file has the profile. */
 int cfg_profile_exists(const cfg_files_t *f, const char *profile);
+
+/* config_numbers.c: `s` as plain decimal digits with at most `max_decimals`
+ * decimals, scaled by 10^max_decimals ("0.25" with 3 gives 250), inside
+ * [min, max]; 0, or -1 for anything else (signs, blanks, exponents, inf, nan). */
+int cfg_parse_decimal(const char *s, int max_decimals, long min, long max, long *out);
+
+/* Every numeric setting (max_attempts, metadata_service_timeout,
+ * metadata_service_num_attempts, duration_seconds): environment first, then
+ * the profile; a bad value is UVAWS_ECONFIG naming the setting and where. */
+int cfg_resolve_numbers(const cfg_files_t *f, config_t *out, uvaws_error_t *err);
+
+/* AWS_CREDENTIAL_EXPIRATION (RFC 3339) into *out; UVAWS_ECONFIG if malformed. */
+int cfg_parse_expiration(const char *v, int64_t *out, uvaws_error_t *err);
+
+/* A profile's static credentials (borrowed from the files; NULL when absent
+ * or empty). */
+typedef struct {
+  const char *key, *secret, *token;
+  const char *where;       /* the file's path */
+  int in_credentials_file; /* else the config file */
+} cfg_keys_t;
+
+/* aws_access_key_id and aws_secret_access_key of `profile`, both from the
+ * credentials file, else both from the config file, with the session token
+ * (aws_session_token, else the legacy aws_security_token) of the same file.
+ * Returns 1 with *out filled, 0 when neither file has either, or
+ * UVAWS_ECONFIG when one comes without the other in its file (the other in
+ * the other file, or nowhere), err->detail naming the profile, both keys and
+ * the files (never a value). */
+int cfg_static_keys(const cfg_files_t *f, const char *profile, cfg_keys_t *out,
+                    uvaws_error_t *err);
 
 /* Fills out->endpoint and out->endpoint_explicit (needs out->profile and
  * out->region resolved). */

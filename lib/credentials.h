@@ -2,6 +2,8 @@
  * credential_process (uv_spawn), container credentials and EC2 instance
  * metadata (IMDSv2, with IMDSv1 only where the SDKs fall back to it). All
  * HTTP goes through the client's own curl multi as unsigned system requests.
+ * Every answer is checked when it arrives (creds_check.h): malformed fields,
+ * control characters and bad times refuse the answer with UVAWS_ECREDS.
  *
  * The chain tries its sources in the AWS CLI's order the first time, then
  * sticks to the one that answered, as botocore does: refreshing never jumps
@@ -18,7 +20,7 @@ typedef struct {
   char *access_key;
   char *secret_key;
   char *session_token; /* NULL when none */
-  int64_t expiration;  /* seconds since the epoch; 0: does not expire */
+  int64_t expiration;  /* seconds since the epoch; 0: does not expire (never 0 otherwise) */
 } creds_t;
 
 void creds_clear(creds_t *c); /* cleanses and frees, zeroes */
@@ -57,8 +59,9 @@ const char *creds_chain_tried(const creds_chain_t *ch);
 /* Stops what runs (its callback is not called) and frees the chain. */
 void creds_chain_free(creds_chain_t *ch);
 
-/* Parses "2026-11-23T20:05:36Z" (also with fractional seconds or a numeric
- * offset) to seconds since the epoch; -1 if it is not such a time. */
-int64_t creds_parse_time(const char *iso8601);
+/* What the chain fetches from, for messages: "credential_process",
+ * "container credentials", "instance metadata", "STS AssumeRole",
+ * "STS AssumeRoleWithWebIdentity". */
+const char *creds_chain_source_name(const creds_chain_t *ch);
 
 #endif

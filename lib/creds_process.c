@@ -8,11 +8,11 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "creds_check.h"
 #include "uvaws/error.h"
 
-#define MAX_STDOUT 65536
+#define MAX_STDOUT CREDS_MAX_ANSWER
 #define MAX_STDERR 4096
-#define PROCESS_TIMEOUT_MS 60000
 
 struct creds_process_s {
   uv_process_t proc;
@@ -24,6 +24,8 @@ struct creds_process_s {
   int64_t exit_status;
   int term_signal;
   int timed_out, too_big;
+  int group_killed; /* SIGKILL went to the process group: stop waiting for EOF */
+  uint64_t timeout_ms;
   int spawn_error; /* uv_spawn failed: reported from the timer, nothing to kill */
   char scratch[4096];
   char *program;
@@ -105,6 +107,101 @@ fail:
   return NULL;
 }
 
+/* ---- what a helper's stderr may show ------------------------------------- */
+
+static int is_run_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
+}
+
+/* A run of base64-ish characters that could be a key, a secret, a token or
+ * a signature: long, and not plain words or a path. */
+static int looks_like_key(const char *s, size_t n) {
+  if (n < 16)
+    return 0;
+  if (strncmp(s, "AKIA", 4) == 0 || strncmp(s, "ASIA", 4) == 0)
+    return 1;
+  int digit = 0, upper = 0, lower = 0, other = 0;
+  for (size_t i = 0; i < n; i++) {
+    digit |= s[i] >= '0' && s[i] <= '9';
+    upper |= s[i] >= 'A' && s[i] <= 'Z';
+    lower |= s[i] >= 'a' && s[i] <= 'z';
+    other |= s[i] == '+' || s[i] == '=';
+  }
+  return digit || other || (upper && lower);
+}
+
+/* A name whose value is a secret whatever it looks like. */
+static int names_secret(const char *s, size_t n) {
+  static const char *const words[] = {"secret", "token", "password", "passwd", "key",
+                                      "credential", "signature", "session", "auth"};
+  char low[64];
+  if (n >= sizeof low)
+    n = sizeof low - 1;
+  for (size_t i = 0; i < n; i++)
+    low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+  low[n] = '\0';
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (strstr(low, words[i]) != NULL)
+      return 1;
+  return 0;
+}
+
+static int is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-';
+}
+
+/* At in[i], after a name: `= value`, `: value`, `": "value` (quotes and
+ * blanks around the separator). Returns where the value starts, or 0. */
+static size_t value_after(const char *in, size_t n, size_t i) {
+  while (i < n && strchr("\"' \t", in[i]) != NULL)
+    i++;
+  if (i >= n || (in[i] != '=' && in[i] != ':'))
+    return 0;
+  for (i++; i < n && strchr("\"' \t", in[i]) != NULL; i++)
+    ;
+  return i;
+}
+
+void creds_redact(const char *in, size_t n, char *out, size_t outn) {
+  buf_t b = {0};
+  size_t i = 0;
+  while (i < n && in[i] != '\n' && in[i] != '\r') {
+    if (!is_run_char(in[i])) {
+      unsigned char c = (unsigned char)in[i++];
+      buf_addc(&b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+      continue;
+    }
+    size_t start = i, name_end = i;
+    while (name_end < n && is_name_char(in[name_end]))
+      name_end++;
+    size_t v = name_end > start && names_secret(in + start, name_end - start)
+                   ? value_after(in, n, name_end)
+                   : 0;
+    if (v > 0) {
+      size_t end = v;
+      while (end < n && strchr("\"' \t\r\n,;&}", in[end]) == NULL)
+        end++;
+      if (end > v) { /* the name and its separator stay, the value goes */
+        buf_add(&b, in + start, v - start);
+        buf_adds(&b, "[redacted]");
+        i = end;
+        continue;
+      }
+    }
+    while (i < n && is_run_char(in[i]))
+      i++;
+    if (looks_like_key(in + start, i - start))
+      buf_adds(&b, "[redacted]");
+    else
+      buf_add(&b, in + start, i - start);
+  }
+  const char *s = buf_str(&b);
+  snprintf(out, outn, "%s", s ? s : "");
+  buf_free(&b);
+}
+
 /* ---- the process --------------------------------------------------------- */
 
 static void on_closed(uv_handle_t *h) {
@@ -126,6 +223,22 @@ static void close_all(creds_process_t *p) {
       uv_close(hs[i], on_closed);
 }
 
+/* The helper runs in a session of its own (UV_PROCESS_DETACHED), so its pid
+ * is its process group: SIGKILL to the group reaches the children it left
+ * holding the pipes too. The group is only signalled while the helper has
+ * not been reaped or its pipes are open, so that its pid cannot have been
+ * reused by then. */
+static void kill_group(creds_process_t *p) {
+  if (p->group_killed || p->spawn_error || (p->exited && p->pipes_done >= 2))
+    return;
+  p->group_killed = 1;
+  uv_kill(-p->proc.pid, SIGKILL);
+  if (!p->exited)
+    uv_process_kill(&p->proc, SIGKILL); /* in case it left its group */
+  uv_read_stop((uv_stream_t *)&p->out);
+  uv_read_stop((uv_stream_t *)&p->err);
+}
+
 static void report(creds_process_t *p, creds_t *creds, const char *fmt, const char *what) {
   creds_process_cb cb = p->cb;
   p->cb = NULL;
@@ -136,26 +249,27 @@ static void report(creds_process_t *p, creds_t *creds, const char *fmt, const ch
   cb(p->arg, creds, creds ? 0 : UVAWS_ECREDS, detail);
 }
 
-/* Both pipes at EOF and the process gone: decide. */
+/* The helper gone, and its pipes at EOF (or given up on after a kill): decide. */
 static void maybe_finish(creds_process_t *p) {
-  if (!p->exited || p->pipes_done < 2)
+  if (!p->exited || (p->pipes_done < 2 && !p->group_killed))
     return;
   uv_timer_stop(&p->timer);
-  const char *err_text = buf_str(&p->err_buf);
   char first_line[201];
-  snprintf(first_line, sizeof first_line, "%.*s",
-           err_text ? (int)strcspn(err_text, "\r\n") : 0, err_text ? err_text : "");
+  creds_redact(p->err_buf.data ? p->err_buf.data : "", p->err_buf.len, first_line,
+               sizeof first_line);
+  char what[300];
   if (p->timed_out) {
-    report(p, NULL, "%s: %s", "no answer within 60 s, killed");
+    snprintf(what, sizeof what, "it did not finish within %llu ms: killed with its process group",
+             (unsigned long long)p->timeout_ms);
+    report(p, NULL, "%s: %s", what);
+  } else if (p->too_big) {
+    report(p, NULL, "%s: %s", "its output is larger than 64 KiB: killed with its process group");
   } else if (p->term_signal != 0) {
     report(p, NULL, "%s was killed by signal %s", p->term_signal == SIGKILL ? "KILL" : "other");
   } else if (p->exit_status != 0) {
-    char what[300];
     snprintf(what, sizeof what, "%lld%s%s", (long long)p->exit_status,
              first_line[0] ? ": " : "", first_line);
     report(p, NULL, "%s exited with status %s", what);
-  } else if (p->too_big) {
-    report(p, NULL, "%s: %s", "its output is larger than 64 KiB");
   } else {
     creds_t creds;
     const char *why = NULL;
@@ -191,10 +305,15 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   size_t limit = is_out ? MAX_STDOUT : MAX_STDERR;
   if (n > 0) {
     size_t room = dst->len < limit ? limit - dst->len : 0;
-    if ((size_t)n > room && is_out)
-      p->too_big = 1;
+    /* stderr past its limit is read and dropped, so the helper never blocks
+     * on it; stdout past its limit is the end of the helper. */
     buf_add(dst, b->base, (size_t)n < room ? (size_t)n : room);
     OPENSSL_cleanse(b->base, (size_t)n);
+    if ((size_t)n > room && is_out) {
+      p->too_big = 1;
+      kill_group(p);
+      maybe_finish(p);
+    }
   } else if (n < 0) {
     uv_read_stop(s);
     p->pipes_done++;
@@ -211,11 +330,12 @@ static void on_spawn_failed(uv_timer_t *t) {
 static void on_timeout(uv_timer_t *t) {
   creds_process_t *p = t->data;
   p->timed_out = 1;
-  uv_process_kill(&p->proc, SIGKILL);
+  kill_group(p);
+  maybe_finish(p);
 }
 
-creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, creds_process_cb cb,
-                                     void *arg) {
+creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, uint64_t timeout_ms,
+                                     creds_process_cb cb, void *arg) {
   char **argv = creds_split_words(command);
   if (argv == NULL)
     return NULL;
@@ -227,6 +347,7 @@ creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, creds
   }
   p->cb = cb;
   p->arg = arg;
+  p->timeout_ms = timeout_ms;
   uv_pipe_init(loop, &p->out, 0);
   uv_pipe_init(loop, &p->err, 0);
   uv_timer_init(loop, &p->timer);
@@ -238,6 +359,7 @@ creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, creds
   };
   uv_process_options_t o = {
       .exit_cb = on_exit_cb, .file = argv[0], .args = argv, .stdio_count = 3, .stdio = stdio,
+      .flags = UV_PROCESS_DETACHED, /* its own session and process group: see kill_group */
   };
   int rc = uv_spawn(loop, &p->proc, &o);
   creds_free_words(argv);
@@ -249,7 +371,7 @@ creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, creds
   }
   uv_read_start((uv_stream_t *)&p->out, on_alloc, on_read);
   uv_read_start((uv_stream_t *)&p->err, on_alloc, on_read);
-  uv_timer_start(&p->timer, on_timeout, PROCESS_TIMEOUT_MS, 0);
+  uv_timer_start(&p->timer, on_timeout, timeout_ms, 0);
   return p;
 }
 
@@ -257,7 +379,6 @@ void creds_process_abandon(creds_process_t *p) {
   if (p == NULL)
     return;
   p->cb = NULL;
-  if (!p->exited && !p->spawn_error)
-    uv_process_kill(&p->proc, SIGKILL);
+  kill_group(p);
   close_all(p);
 }

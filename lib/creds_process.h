@@ -3,6 +3,8 @@
 #ifndef UVAWS_CREDS_PROCESS_H
 #define UVAWS_CREDS_PROCESS_H
 
+#include <stdint.h>
+
 #include <uv.h>
 
 #include "credentials.h"
@@ -21,15 +23,23 @@ typedef void (*creds_process_cb)(void *arg, creds_t *creds, int code, const char
 char **creds_split_words(const char *command);
 void creds_free_words(char **words);
 
-/* Parses a process's output; *why says what is wrong when it returns -1. */
-int creds_from_process_json(const char *text, size_t len, creds_t *out, const char **why);
+/* The first line of a helper's stderr as an error detail may show it: every
+ * run that could be key material (16 or more base64 characters with a digit,
+ * '+', '=' or mixed case; AKIA/ASIA ids) and every value after a name such as
+ * aws_secret_access_key=, "SecretAccessKey": or token: becomes "[redacted]";
+ * control and non-ASCII bytes become '?'. Always NUL-terminates `out`. */
+void creds_redact(const char *in, size_t n, char *out, size_t outn);
 
-/* Starts `command`; NULL when it cannot be split or spawned (the callback is
- * not called then). The process is killed after 60 s. */
-creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, creds_process_cb cb,
-                                     void *arg);
+/* Starts `command` in a session (and process group) of its own; NULL when it
+ * cannot be split or memory runs out (the callback is not called then). Its
+ * standard output is read to EOF, however many writes it comes in and even
+ * after the helper exits. After `timeout_ms`, or as soon as stdout passes
+ * 64 KiB, SIGKILL goes to the whole process group and the outcome is
+ * reported without waiting for the pipes (a child may hold them). */
+creds_process_t *creds_process_start(uv_loop_t *loop, const char *command, uint64_t timeout_ms,
+                                     creds_process_cb cb, void *arg);
 
-/* The callback will not be called; the process is killed and everything freed. */
+/* The callback will not be called; the process group is killed, everything freed. */
 void creds_process_abandon(creds_process_t *p);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "client_internal.h"
+#include "creds_check.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 #include "xml_json.h"
@@ -64,23 +65,17 @@ static void on_answer(const uvaws_response_t *res, void *arg) {
   }
   char why[128] = "";
   cJSON *j = xml_to_json(res->body, res->body_len, why, sizeof why);
-  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "Credentials");
-  const char *ak = cJSON_GetStringValue(cJSON_GetObjectItem(c, "AccessKeyId"));
-  const char *sk = cJSON_GetStringValue(cJSON_GetObjectItem(c, "SecretAccessKey"));
-  const char *tok = cJSON_GetStringValue(cJSON_GetObjectItem(c, "SessionToken"));
-  const char *exp = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Expiration"));
+  const char *bad = why[0] ? why : "no Credentials element";
   creds_t creds = {0};
-  if (ak && sk && tok && exp && (creds.expiration = creds_parse_time(exp)) > 0) {
-    creds.access_key = strdup(ak);
-    creds.secret_key = strdup(sk);
-    creds.session_token = strdup(tok);
-  }
+  int rc = j != NULL ? creds_from_object(cJSON_GetObjectItemCaseSensitive(j, "Credentials"),
+                                         "SessionToken", 1, &creds, &bad)
+                     : -1;
   cJSON_Delete(j);
-  if (creds.access_key && creds.secret_key && creds.session_token)
+  if (rc == 0)
     report(op, &creds, 0, "%s%s%s", "", "");
   else
-    report(op, NULL, UVAWS_ECREDS, "STS %s: the answer holds no credentials%s%s",
-           why[0] ? ": " : "", why);
+    report(op, NULL, UVAWS_ECREDS, "STS %s: the answer holds no usable credentials: %s%s", bad,
+           "");
   creds_clear(&creds);
   free(op);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "safe_text.h"
+
 const char *uvaws_strerror(int code) {
   switch (code) {
   case 0:
@@ -55,6 +57,13 @@ int uvaws_error_set(uvaws_error_t *err, int code, const char *detail_fmt, ...) {
       va_start(ap, detail_fmt);
       vsnprintf(err->detail, (size_t)n + 1, detail_fmt, ap);
       va_end(ap);
+      /* Details quote servers, helpers and files: escape what could steer
+       * a terminal or forge a line wherever the error is printed. */
+      if (!safe_text_is_clean(err->detail, (size_t)n)) {
+        char *safe = safe_text_dup(err->detail, (size_t)n);
+        free(err->detail);
+        err->detail = safe;
+      }
     }
   }
   return code;

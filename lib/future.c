@@ -4,7 +4,12 @@
  * Lifetime: a future is counted by its user (until release), by every `all`
  * future that waits on it, by a pending deferred `then`, and by its request
  * while that is in flight. It is freed when the count drops to zero, so
- * releasing in any order, or before the answer arrives, is safe. */
+ * releasing in any order, or before the answer arrives, is safe.
+ *
+ * A future outlives its client: closing the client completes every request,
+ * so every future is done before the client is freed; the client then tells
+ * each future (a watcher) to forget it. A `then` asked for after that runs
+ * from a timer of its own on the loop, `wait` returns the response at once. */
 #include "uvaws/future.h"
 
 #include <stdlib.h>
@@ -21,7 +26,9 @@ typedef struct waiter_s {
 
 struct uvaws_future_s {
   defer_t defer; /* a deferred `then` */
-  uvaws_client_t *client;
+  uvaws_client_t *client; /* NULL once the client is freed */
+  uv_loop_t *loop;
+  closer_t watch; /* on the client's watchers while it lives */
   uvaws_job_t *job; /* while the request is pending */
   uvaws_op_t *op;   /* a call's, while it is pending */
   cJSON *output;    /* a call's output */
@@ -57,6 +64,8 @@ static void free_response(uvaws_future_t *f) {
 static void future_unref(uvaws_future_t *f) {
   if (--f->refs > 0)
     return;
+  if (f->client != NULL)
+    client_remove_watcher(f->client, &f->watch);
   for (size_t i = 0; i < f->member_count; i++) {
     uvaws_future_t *m = f->members[i];
     for (waiter_t **w = &m->waiters; *w != NULL; w = &(*w)->next)
@@ -86,9 +95,50 @@ static void run_then(defer_t *d) {
   future_unref(f);
 }
 
-static void schedule_then(uvaws_future_t *f) {
+/* A `then` on a future whose client is gone: a one-shot timer of its own. */
+typedef struct {
+  uv_timer_t timer;
+  uvaws_future_t *f;
+} late_then_t;
+
+static void on_late_closed(uv_handle_t *h) { free(h->data); }
+
+static void run_late_then(uv_timer_t *t) {
+  late_then_t *l = t->data;
+  uvaws_future_t *f = l->f;
+  uv_close((uv_handle_t *)&l->timer, on_late_closed);
+  f->then_cb(&f->res, f->then_arg);
+  future_unref(f);
+}
+
+static int schedule_then(uvaws_future_t *f) {
+  if (f->client != NULL) {
+    f->refs++;
+    client_defer(f->client, &f->defer, run_then);
+    return 0;
+  }
+  late_then_t *l = calloc(1, sizeof *l);
+  if (l == NULL || uv_timer_init(f->loop, &l->timer) != 0) {
+    free(l);
+    return UVAWS_ENOMEM;
+  }
+  l->timer.data = l;
+  l->f = f;
   f->refs++;
-  client_defer(f->client, &f->defer, run_then);
+  uv_timer_start(&l->timer, run_late_then, 0, 0);
+  return 0;
+}
+
+static void on_client_gone(closer_t *w) {
+  uvaws_future_t *f = (uvaws_future_t *)((char *)w - offsetof(uvaws_future_t, watch));
+  f->client = NULL;
+}
+
+static void watch_client(uvaws_future_t *f, uvaws_client_t *c) {
+  f->client = c;
+  f->loop = c ? uvaws_client_loop(c) : NULL;
+  if (c != NULL)
+    client_add_watcher(c, &f->watch, on_client_gone);
 }
 
 static void mark_done(uvaws_future_t *f);
@@ -175,12 +225,13 @@ uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t
     f = calloc(1, sizeof *f);
     rc = UVAWS_ENOMEM;
     if (f != NULL) {
-      f->client = client;
       f->refs = 2; /* the user's and the request's */
       rc = uvaws_fetch(client, req, on_response, f, &f->job);
       if (rc != 0) {
         free(f);
         f = NULL;
+      } else {
+        watch_client(f, client);
       }
     }
   }
@@ -191,18 +242,19 @@ uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t
 
 /* ---- futures of operation calls -------------------------------------------- */
 
-uvaws_future_t *future_new_op(uvaws_client_t *client) {
+uvaws_future_t *future_new_op(void) {
   uvaws_future_t *f = calloc(1, sizeof *f);
-  if (f != NULL) {
-    f->client = client;
+  if (f != NULL)
     f->refs = 2; /* the user's and the call's */
-  }
   return f;
 }
 
 void future_discard(uvaws_future_t *f) { free(f); }
 
-void future_bind_op(uvaws_future_t *f, uvaws_op_t *op) { f->op = op; }
+void future_bind_op(uvaws_future_t *f, uvaws_client_t *client, uvaws_op_t *op) {
+  f->op = op;
+  watch_client(f, client);
+}
 
 void future_complete_op(uvaws_future_t *f, const uvaws_response_t *res,
                         const uvaws_error_t *err, cJSON *output) {
@@ -231,12 +283,11 @@ int uvaws_future_then(uvaws_future_t *f, uvaws_response_cb cb, void *arg) {
     return UVAWS_EINVAL;
   if (f->then_set)
     return UVAWS_EBUSY;
-  f->then_set = 1;
   f->then_cb = cb;
   f->then_arg = arg;
-  if (f->done)
-    schedule_then(f);
-  return 0;
+  int rc = f->done ? schedule_then(f) : 0;
+  f->then_set = rc == 0;
+  return rc;
 }
 
 int uvaws_future_wait(uvaws_future_t *f, const uvaws_response_t **res) {
@@ -244,13 +295,14 @@ int uvaws_future_wait(uvaws_future_t *f, const uvaws_response_t **res) {
     *res = NULL;
   if (f == NULL || res == NULL || f->user_released)
     return UVAWS_EINVAL;
-  if (client_in_callback(f->client))
+  if (f->client != NULL && client_in_callback(f->client))
     return UVAWS_EBUSY;
-  uv_loop_t *loop = uvaws_client_loop(f->client);
+  if (!f->done && f->client == NULL)
+    return UVAWS_EINTERNAL; /* every future is done before its client goes */
   while (!f->done) {
     /* A pending future always has a pending request, which keeps the loop
      * alive: uv_run returning 0 with the future pending would be a bug. */
-    if (uv_run(loop, UV_RUN_ONCE) == 0 && !f->done)
+    if (uv_run(f->loop, UV_RUN_ONCE) == 0 && !f->done)
       return UVAWS_EINTERNAL;
   }
   *res = &f->res;
@@ -280,7 +332,9 @@ uvaws_future_t *uvaws_future_all(uvaws_future_t *const *fs, size_t n) {
       return NULL;
     }
   }
-  all->client = fs[0]->client;
+  watch_client(all, fs[0]->client);
+  if (all->loop == NULL)
+    all->loop = fs[0]->loop;
   all->refs = 1;
   all->member_count = n;
   all->remaining = n;

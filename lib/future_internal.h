@@ -8,11 +8,12 @@
 #include "uvaws/call.h"
 
 /* A pending future held by its user and by the call to come. */
-uvaws_future_t *future_new_op(uvaws_client_t *client);
+uvaws_future_t *future_new_op(void);
 /* Frees a future whose call could not be made (never seen by the user). */
 void future_discard(uvaws_future_t *f);
-/* The call behind it, for uvaws_future_cancel (until completion). */
-void future_bind_op(uvaws_future_t *f, uvaws_op_t *op);
+/* The call behind it, for uvaws_future_cancel (until completion), and its
+ * client, which the future outlives. */
+void future_bind_op(uvaws_future_t *f, uvaws_client_t *client, uvaws_op_t *op);
 /* Completes it: copies `res` (NULL when nothing was sent) with `err` as its
  * error, keeps `output` (taken), drops the call's reference. */
 void future_complete_op(uvaws_future_t *f, const uvaws_response_t *res,

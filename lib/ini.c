@@ -49,13 +49,26 @@ typedef struct {
   entry_t *ent;      /* the key that indented lines continue, or NULL */
   size_t ent_indent; /* indentation of that key's line */
   int sub_mode;      /* its value was empty: indented lines are sub-keys */
-  size_t blanks;     /* blank lines since its last line (kept only if more follows) */
+  int ent_invalid;   /* its name is not a valid one: read, then dropped */
   buf_t val;         /* its value while it may still grow */
   const char *why;   /* what was wrong, for the caller's message */
 } parser_t;
 
 static int is_space(char c) {
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
+}
+
+int ini_name_char(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '/' || c == '.' || c == '%' || c == '@' || c == ':' || c == '+';
+}
+
+static int valid_name(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!ini_name_char((unsigned char)s[i]))
+      return 0;
+  }
+  return n > 0;
 }
 
 static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
@@ -111,11 +124,11 @@ static const char *check_utf8(const unsigned char *s, size_t n) {
   return NULL;
 }
 
-/* Where an inline comment starts in s[0..n): a '#' or ';' right after
- * whitespace. `ws_before` says whether the char before s[0] was whitespace. */
-static size_t comment_at(const char *s, size_t n, int ws_before) {
-  for (size_t i = 0; i < n; i++) {
-    if ((s[i] == '#' || s[i] == ';') && (i > 0 ? is_space(s[i - 1]) : ws_before))
+/* Where an inline comment starts in a value s[0..n) (s right after the '='):
+ * at a '#' or ';' right after whitespace, so `a;b` and `=#x` keep theirs. */
+static size_t comment_at(const char *s, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] == '#' || s[i] == ';') && is_space(s[i - 1]))
       return i;
   }
   return n;
@@ -140,9 +153,28 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size) {
   return 0;
 }
 
+static void free_entry(entry_t *e) {
+  for (size_t k = 0; k < e->nsub; k++) {
+    free(e->sub[k].key);
+    secret_free(e->sub[k].value);
+  }
+  free(e->sub);
+  free(e->key);
+  secret_free(e->value);
+}
+
+/* The key's value is complete. A key whose name is not valid was read only so
+ * that its continuation lines are consumed with it: it is dropped here, as the
+ * specification ignores it. */
 static int finish_entry(parser_t *p) {
   if (p->ent == NULL)
     return 0;
+  if (p->ent_invalid) {
+    free_entry(p->ent);
+    p->sec->n--; /* it is the last entry of the current section */
+    p->ent = NULL;
+    return 0;
+  }
   const char *v = buf_str(&p->val);
   if (v == NULL || (p->ent->value = dup_n(v, p->val.len)) == NULL)
     return UVAWS_ENOMEM;
@@ -178,14 +210,15 @@ static int add_entry(parser_t *p, const char *key, size_t kn, const char *val, s
   p->ent = e;
   p->ent_indent = indent;
   p->sub_mode = vn == 0;
-  p->blanks = 0;
+  p->ent_invalid = !valid_name(key, kn);
   buf_reset(&p->val);
   buf_add(&p->val, val, vn);
   return p->val.failed ? UVAWS_ENOMEM : 0;
 }
 
+/* A sub-key line keeps its '#' and ';' in the value: it is a continuation
+ * line, where the specification (and botocore) see no comment. */
 static int add_sub(parser_t *p, const char *t, size_t n) {
-  n = comment_at(t, n, 0);
   const char *eq = memchr(t, '=', n);
   if (eq == NULL) {
     p->why = "expected 'name = value' in an indented sub-section";
@@ -199,6 +232,8 @@ static int add_sub(parser_t *p, const char *t, size_t n) {
     p->why = "empty name before '=' in a sub-section";
     return UVAWS_ECONFIG;
   }
+  if (!valid_name(k, kn))
+    return 0; /* ignored, as an invalid key is */
   entry_t *e = p->ent;
   if (grow((void **)&e->sub, &e->capsub, e->nsub, sizeof *e->sub) != 0)
     return UVAWS_ENOMEM;
@@ -209,17 +244,32 @@ static int add_sub(parser_t *p, const char *t, size_t n) {
   return s->key == NULL || s->value == NULL ? UVAWS_ENOMEM : 0;
 }
 
-/* An indented line under a key: a sub-key, or more of the value. */
+/* An indented line under a key: a sub-key, or more of the value, whole: a
+ * '#' or ';' in it is text, not a comment (the specification's rule). */
 static int continuation(parser_t *p, const char *t, size_t n) {
   if (p->sub_mode)
     return add_sub(p, t, n);
-  n = comment_at(t, n, 0);
-  trim(&t, &n);
-  for (size_t i = 0; i <= p->blanks; i++)
-    buf_addc(&p->val, '\n');
+  buf_addc(&p->val, '\n');
   buf_add(&p->val, t, n);
-  p->blanks = 0;
   return p->val.failed ? UVAWS_ENOMEM : 0;
+}
+
+/* Where a header's name ends: at the first ']' that only blanks or a comment
+ * follow (so `[p] # see [x]` is "p"); failing that, at the last ']' on the
+ * line, the rest ignored as botocore does (`[p] junk` is "p"). NULL: no ']'. */
+static const char *header_end(const char *t, size_t n) {
+  const char *last = NULL;
+  for (size_t i = 1; i < n; i++) {
+    if (t[i] != ']')
+      continue;
+    last = t + i;
+    size_t j = i + 1;
+    while (j < n && is_space(t[j]))
+      j++;
+    if (j == n || t[j] == '#' || t[j] == ';')
+      return last;
+  }
+  return last;
 }
 
 /* A line that is not blank, a comment or a continuation. */
@@ -228,17 +278,15 @@ static int statement(parser_t *p, const char *t, size_t n, size_t indent) {
   if (rc != 0)
     return rc;
   if (t[0] == '[') {
-    size_t hn = comment_at(t, n, 0);
-    const char *close = NULL;
-    for (size_t i = hn; i-- > 2;) {
-      if (t[i] == ']') {
-        close = t + i;
-        break;
-      }
+    const char *close = header_end(t, n);
+    if (close == NULL) {
+      p->why = "a [section] header without its closing ']'";
+      return UVAWS_ECONFIG;
     }
-    if (close != NULL)
-      return add_section(p, t + 1, (size_t)(close - t - 1));
-    /* not a header: botocore then tries it as a key line, and so do we */
+    const char *name = t + 1;
+    size_t nn = (size_t)(close - name);
+    trim(&name, &nn);
+    return add_section(p, name, nn);
   }
   if (p->sec == NULL) {
     p->why = "expected a [section] header before any key";
@@ -248,7 +296,8 @@ static int statement(parser_t *p, const char *t, size_t n, size_t indent) {
   while (d < n && t[d] != '=' && t[d] != ':')
     d++;
   if (d == n) {
-    p->why = "expected 'key = value', a [section] header or a comment";
+    p->why = indent > 0 ? "an indented line with no key above it to continue"
+                        : "expected 'key = value', a [section] header or a comment";
     return UVAWS_ECONFIG;
   }
   const char *k = t, *v = t + d + 1;
@@ -258,7 +307,7 @@ static int statement(parser_t *p, const char *t, size_t n, size_t indent) {
     p->why = "empty key before the delimiter";
     return UVAWS_ECONFIG;
   }
-  vn = comment_at(v, vn, 0);
+  vn = comment_at(v, vn);
   trim(&v, &vn);
   return add_entry(p, k, kn, v, vn, indent);
 }
@@ -272,13 +321,8 @@ static int line(parser_t *p, const char *s, size_t n) {
   const char *t = s + indent;
   size_t tn = n - indent;
   trim(&t, &tn);
-  if (tn == 0) {
-    if (p->ent != NULL)
-      p->blanks++;
-    return 0;
-  }
-  if (t[0] == '#' || t[0] == ';')
-    return 0;
+  if (tn == 0 || t[0] == '#' || t[0] == ';')
+    return 0; /* blank and comment lines, also inside a continued value */
   if (p->ent != NULL && indent > p->ent_indent)
     return continuation(p, t, tn);
   return statement(p, t, tn, indent);
@@ -501,16 +545,8 @@ void ini_free(ini_t *ini) {
     return;
   for (size_t i = 0; i < ini->n; i++) {
     section_t *s = &ini->sec[i];
-    for (size_t j = 0; j < s->n; j++) {
-      entry_t *e = &s->ent[j];
-      for (size_t k = 0; k < e->nsub; k++) {
-        free(e->sub[k].key);
-        secret_free(e->sub[k].value);
-      }
-      free(e->sub);
-      free(e->key);
-      secret_free(e->value);
-    }
+    for (size_t j = 0; j < s->n; j++)
+      free_entry(&s->ent[j]);
     free(s->ent);
     free(s->name);
   }

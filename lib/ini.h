@@ -1,42 +1,43 @@
-/* A reader for the AWS CLI's INI dialect (~/.aws/config, ~/.aws/credentials).
+/* A reader for the AWS shared config and credentials files (~/.aws/config,
+ * ~/.aws/credentials), as the AWS SDKs' shared profile-file specification
+ * reads them (its public parser test suite, restated in test/test_profiles.c),
+ * lenient where the AWS CLI (botocore over Python's RawConfigParser) is.
+ * docs/config.md lists where uvaws, the specification and the CLI differ.
  *
- * Written here rather than taken from a library because the dialect differs
+ * Written here rather than taken from a library because the format differs
  * from generic INI where it matters: values may be far longer than 200 bytes
- * (session tokens), ';' and '#' start a comment only at the start of a line
- * or after whitespace (so `credential_process = cmd ;x` keeps its ';' ... as
- * the CLI does), and an indented block after `key =` is a sub-section
- * (`s3 =` then `  addressing_style = path`).
+ * (session tokens), ';' and '#' start a comment in a value only after
+ * whitespace (so `credential_process = cmd a;b` keeps its ';'), and an
+ * indented block after `key =` is a sub-section (`s3 =` then
+ * `  addressing_style = path`).
  *
- * The rules, as the AWS CLI (botocore's configloader over Python's
- * RawConfigParser) reads them, checked against python3-botocore:
+ * The rules:
  * - UTF-8 (invalid UTF-8 or a NUL byte is a parse error); a leading BOM is
- *   skipped (botocore refuses it; editors on Windows write it); lines end in
- *   LF, CRLF or a lone CR (Python's universal newlines).
- * - blank lines and lines whose first non-blank char is '#' or ';' are comments.
- * - `[name]` opens a section. The name is everything between the '[' and the
- *   LAST ']' on the line, spaces kept (`[ default ]` is the section
- *   " default ", not "default", as in botocore); text after that ']' is
- *   ignored, as botocore's greedy header pattern does. `[]` is an error.
- * - `key = value` or `key: value` (the first '=' or ':' splits, as
- *   RawConfigParser's delimiters do); spaces around the delimiter and at the
- *   ends are trimmed; keys are lower-cased (RawConfigParser's optionxform);
- *   keys may contain spaces; a value may be empty; an empty key is an error.
- *   An inline comment starts at a '#' or ';' that follows whitespace
- *   (` #`, ` ;`); elsewhere they are part of the value, so
- *   `credential_process = /bin/echo a;b` keeps "a;b". (botocore keeps inline
- *   comments in the value; the other AWS SDKs strip them as here.)
+ *   skipped; lines end in LF, CRLF or a lone CR.
+ * - blank lines and lines whose first non-blank char is '#' or ';' are
+ *   comments, also between the lines of a continued value.
+ * - `[name]` opens a section; the name is trimmed (`[ default ]` is
+ *   "default"). It ends at the first ']' followed by nothing but blanks or a
+ *   comment (`[p] # see [x]` is "p", `[p]#c` too), else at the last ']' on the
+ *   line, the rest ignored as botocore does. A '[' line without ']' is an
+ *   error; `[]` is a section named "" (never a profile).
+ * - `key = value` (also `key: value`, as botocore: the first '=' or ':'
+ *   splits); key and value trimmed; keys lower-cased; a value may be empty;
+ *   an empty key is an error. In the value, '#' or ';' after whitespace
+ *   starts a comment; elsewhere it is text. A key whose name has a char
+ *   outside A-Z a-z 0-9 - _ / . % @ : + is read (with its continuation
+ *   lines) and ignored, as the specification says.
  * - A line indented deeper than the key line above it continues that key: if
  *   the key's value was empty, its indented `subkey = value` lines form the
- *   key's sub-section (sub-keys keep their case; a line without '=' there is
- *   an error); otherwise the line is appended to the value, newline-joined.
- *   Blank lines inside a continued value are kept, trailing ones dropped;
- *   comment lines inside it are skipped.
+ *   key's sub-section (split at '='; sub-keys keep their case; invalid names
+ *   ignored; a line without '=' or with an empty name is an error); otherwise
+ *   the line, trimmed, is appended to the value after a newline. Either way
+ *   the line is taken whole: its '#' and ';' are text.
  * - A key before any section, or a line with no delimiter that is not a
  *   section, a comment or a continuation, is a parse error (with its line).
- * - A repeated section merges and a repeated key: the last one wins (botocore
- *   refuses both in one file; merging is the lenient reading).
- * - Section names are kept verbatim: matching `[profile  NAME]` loosely is
- *   the caller's job (config.c), through the section iterator below.
+ * - A repeated section merges and a repeated key: the last one wins.
+ * - Which sections are profiles is the caller's business (config_files.c),
+ *   through the section iterator below.
  */
 #ifndef UVAWS_INI_H
 #define UVAWS_INI_H
@@ -80,6 +81,10 @@ const char *ini_get_sub_at(const ini_t *ini, size_t i, const char *key, const ch
 
 /* Frees everything; values are cleansed first (they may be secrets). NULL ok. */
 void ini_free(ini_t *ini);
+
+/* 1 if `c` may appear in a key or profile name: A-Z a-z 0-9 - _ / . % @ : +
+ * (the specification's identifier characters). */
+int ini_name_char(int c);
 
 /* Expands a leading "~/" (or a lone "~") with $HOME, or the password
  * database's home when HOME is unset or empty; other paths, "~user/..."

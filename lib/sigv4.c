@@ -49,6 +49,10 @@ struct uvaws_signer_s {
   qp_t *qps;
   size_t qp_cap;
   int64_t time_done; /* the timestamp amz_date holds, -1 before the first */
+  /* The caller's x-amz-content-sha256 header, blanks trimmed (found by
+   * validate): the payload line, so that the header and the line agree. */
+  const char *content_sha;
+  size_t content_sha_len;
   char amz_date[17];
   char date[9];
   char payload_hex[129];
@@ -107,14 +111,27 @@ static int is_scope_part(const char *s) {
 }
 
 static int is_payload_hash(const char *s) {
-  if (!nonempty(s) || strlen(s) > 128)
-    return 0;
-  for (; *s != '\0'; s++) {
-    char c = *s;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-      return 0;
-  }
-  return 1;
+  size_t off = 0, len;
+  return s != NULL && canon_payload_hash(s, strlen(s), &off, &len) && off == 0 &&
+         len == strlen(s);
+}
+
+/* A caller's x-amz-content-sha256 is the payload line (as botocore takes it):
+ * one such header, holding a payload hash, that agrees with `payload_hash`
+ * when both are given. Anything else is refused rather than signed with a
+ * payload line that says something else than the header. */
+static int take_content_sha(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, const char *v,
+                            size_t vn) {
+  size_t off = 0;
+  if (s->content_sha != NULL || !canon_payload_hash(v, vn, &off, &vn))
+    return UVAWS_EHEADERVALUE;
+  v += off;
+  if (in->payload_hash != NULL &&
+      (strlen(in->payload_hash) != vn || memcmp(in->payload_hash, v, vn) != 0))
+    return UVAWS_EHEADERVALUE;
+  s->content_sha = v;
+  s->content_sha_len = vn;
+  return 0;
 }
 
 /* Also records the length of every header name and value in s->lens, so
@@ -154,6 +171,7 @@ static int validate(uvaws_signer_t *s, const uvaws_sigv4_input_t *in) {
     s->lens_cap = 2 * in->header_count;
   }
   int host = 0;
+  s->content_sha = NULL;
   for (size_t i = 0; i < in->header_count; i++) {
     const uvaws_kv_t *h = &in->headers[i];
     size_t n = canon_token_len(h->name);
@@ -166,6 +184,10 @@ static int validate(uvaws_signer_t *s, const uvaws_sigv4_input_t *in) {
       return UVAWS_EHEADERVALUE;
     if (n == 4 && canon_ieq(h->name, n, "host") && h->value[strspn(h->value, " \t")] != '\0')
       host = 1;
+    int rc;
+    if (n == 20 && canon_ieq(h->name, n, "x-amz-content-sha256") &&
+        (rc = take_content_sha(s, in, h->value, vn)) != 0)
+      return rc;
     s->lens[2 * i] = n;
     s->lens[2 * i + 1] = vn;
   }
@@ -273,8 +295,10 @@ static uint64_t load_be64(const char *p) {
 }
 
 /* Headers the signer writes itself, or that proxies rewrite: never signed from
- * the input. `name` is lower-cased; the length settles most names at once. */
-static int skipped_header(const char *name, size_t n, unsigned flags, int query_mode) {
+ * the input. `name` is lower-cased; the length settles most names at once.
+ * (x-amz-content-sha256 is not one: the caller's is signed and is the payload
+ * line.) */
+static int skipped_header(const char *name, size_t n) {
   switch (n) {
   case 6:
     return memcmp(name, "expect", 6) == 0;
@@ -285,9 +309,7 @@ static int skipped_header(const char *name, size_t n, unsigned flags, int query_
   case 15:
     return memcmp(name, "x-amzn-trace-id", 15) == 0;
   case 20:
-    return memcmp(name, "x-amz-security-token", 20) == 0 ||
-           (!query_mode && (flags & UVAWS_SIGV4_CONTENT_SHA256) &&
-            memcmp(name, "x-amz-content-sha256", 20) == 0);
+    return memcmp(name, "x-amz-security-token", 20) == 0;
   default:
     return 0;
   }
@@ -328,7 +350,7 @@ static void add_lower(buf_t *b, const char *s, size_t n) {
  * the signer skips; 0 or -1. The name pointers are set once all are in, since
  * the buffer may move while it grows. */
 static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, size_t len, const char *value,
-                    size_t value_len, const uvaws_sigv4_input_t *in, int query_mode) {
+                    size_t value_len, int from_input) {
   if (*n == s->hdr_cap) {
     size_t cap = s->hdr_cap ? 2 * s->hdr_cap : 16;
     hdr_t *p = realloc(s->hdrs, cap * sizeof *p);
@@ -341,7 +363,7 @@ static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, size_t len, 
   add_lower(&s->names, name, len);
   if (s->names.failed)
     return -1;
-  if (in != NULL && skipped_header(s->names.data + off, len, in->flags, query_mode)) {
+  if (from_input && skipped_header(s->names.data + off, len)) {
     s->names.len = off;
     return 0;
   }
@@ -360,26 +382,30 @@ static int push_hdr(uvaws_signer_t *s, size_t *n, const char *name, size_t len, 
   return 0;
 }
 
+/* Header mode adds x-amz-content-sha256 when asked, unless the caller's is there. */
+static int adds_content_sha(const uvaws_signer_t *s, const uvaws_sigv4_input_t *in) {
+  return (in->flags & UVAWS_SIGV4_CONTENT_SHA256) && s->content_sha == NULL;
+}
+
 /* Collects and sorts the headers to sign; returns their count or -1. */
 static long collect_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode) {
   size_t n = 0;
   buf_reset(&s->names);
   for (size_t i = 0; i < in->header_count; i++) {
     const uvaws_kv_t *h = &in->headers[i];
-    if (push_hdr(s, &n, h->name, s->lens[2 * i], h->value, s->lens[2 * i + 1], in, query_mode) !=
-        0)
+    if (push_hdr(s, &n, h->name, s->lens[2 * i], h->value, s->lens[2 * i + 1], 1) != 0)
       return -1;
   }
   if (!query_mode) {
-    if (push_hdr(s, &n, "x-amz-date", 10, s->amz_date, 16, NULL, 0) != 0)
+    if (push_hdr(s, &n, "x-amz-date", 10, s->amz_date, 16, 0) != 0)
       return -1;
     if (nonempty(in->session_token) && !(in->flags & UVAWS_SIGV4_TOKEN_UNSIGNED) &&
         push_hdr(s, &n, "x-amz-security-token", 20, in->session_token,
-                 strlen(in->session_token), NULL, 0) != 0)
+                 strlen(in->session_token), 0) != 0)
       return -1;
-    if ((in->flags & UVAWS_SIGV4_CONTENT_SHA256) &&
+    if (adds_content_sha(s, in) &&
         push_hdr(s, &n, "x-amz-content-sha256", 20, s->payload_hex, strlen(s->payload_hex),
-                 NULL, 0) != 0)
+                 0) != 0)
       return -1;
   }
   for (size_t i = 0; i < n; i++)
@@ -547,7 +573,11 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
   }
 
   const char *payload = in->payload_hash;
-  if (payload == NULL) {
+  if (payload == NULL && s->content_sha != NULL) {
+    memcpy(s->payload_hex, s->content_sha, s->content_sha_len);
+    s->payload_hex[s->content_sha_len] = '\0';
+    payload = s->payload_hex;
+  } else if (payload == NULL) {
     unsigned char digest[32];
     if (sigv4_sha256(&s->crypto, in->body ? in->body : "", in->body_len, digest) != 0)
       return UVAWS_ECRYPTO;
@@ -646,7 +676,7 @@ int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
   out->headers[n++] = (uvaws_kv_t){"X-Amz-Date", s->amz_date};
   if (nonempty(in->session_token))
     out->headers[n++] = (uvaws_kv_t){"X-Amz-Security-Token", in->session_token};
-  if (in->flags & UVAWS_SIGV4_CONTENT_SHA256)
+  if (adds_content_sha(s, in))
     out->headers[n++] = (uvaws_kv_t){"x-amz-content-sha256", s->payload_hex};
   out->headers[n++] = (uvaws_kv_t){"Authorization", b->data};
   out->header_count = n;

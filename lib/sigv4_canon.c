@@ -191,3 +191,19 @@ int canon_ieq(const char *a, size_t alen, const char *b) {
       return 0;
   return b[alen] == '\0';
 }
+
+int canon_payload_hash(const char *v, size_t n, size_t *off, size_t *len) {
+  while (n > 0 && (*v == ' ' || *v == '\t'))
+    v++, n--, ++*off;
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+    n--;
+  *len = n;
+  if (n == 0 || n > 128)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = v[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return 0;
+  }
+  return 1;
+}

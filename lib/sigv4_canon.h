@@ -29,6 +29,11 @@ int canon_is_field_value(const char *s);
 /* The same for the `n` bytes of `s` (no NUL among them). */
 int canon_is_field_value_n(const char *s, size_t n);
 
+/* 1 if the `n` bytes of `v`, blanks around them ignored, are a payload hash:
+ * 1 to 128 letters, digits and '-' (64 hex digits, UNSIGNED-PAYLOAD,
+ * STREAMING-...). Sets *off (added to) and *len to the trimmed span either way. */
+int canon_payload_hash(const char *v, size_t n, size_t *off, size_t *len);
+
 /* ASCII case-insensitive equality of a counted string and a C string. */
 int canon_ieq(const char *a, size_t alen, const char *b);
 

@@ -30,6 +30,7 @@ struct transport_s {
   transport_done_cb done;
   void *owner;
   unsigned long connections;
+  int aborting; /* inside curl_multi_remove_handle for an unfinished transfer */
   int pending_closes;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -123,10 +124,15 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   if (what == CURL_POLL_REMOVE) {
     sock_t *s = sock_for(t, fd, 0);
     if (s != NULL) {
-      if (s->connection)
-        s->wanted = 0; /* lazily: see on_poll */
+      /* Lazily (see on_poll), unless the socket may be closed behind our
+       * back: not opened through us, or its transfer being aborted (curl
+       * 7.88 closes a connection still connecting without our close
+       * callback; a poll started in this loop turn would then make libuv
+       * watch a closed descriptor, and abort). */
+      if (s->connection && !t->aborting)
+        s->wanted = 0;
       else
-        sock_stop(s);  /* not ours to track: it may be closed behind our back */
+        sock_stop(s);
     }
     return 0;
   }
@@ -257,8 +263,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
 static size_t on_header(char *data, size_t size, size_t n, void *userp) {
   conn_t *c = userp;
   size_t len = size * n;
-  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     buf_reset(&c->resp_head); /* a new response (after 100 Continue): start over */
+    c->head_done = 0;
+  } else if ((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n')) {
+    c->head_done = 1;
+  }
   buf_add(&c->resp_head, data, len);
   return c->resp_head.failed ? 0 : len;
 }
@@ -292,9 +302,12 @@ static conn_t *conn_new(transport_t *t) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* The path goes out byte for byte as it was signed: curl must not resolve
+   * "." and ".." segments (S3 keys may hold them; other services' signatures
+   * cover the path as sent, normalized by the server alike). */
+  curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t->opts.connect_timeout_ms);
   if (t->user_agent)
     curl_easy_setopt(e, CURLOPT_USERAGENT, t->user_agent);
@@ -340,8 +353,10 @@ void conn_headers_reset(conn_t *c) { buf_reset(&c->header_text); }
 
 void conn_header_add(conn_t *c, const char *name, const char *value) {
   buf_adds(&c->header_text, name);
-  if (value[0] == '\0') {
-    buf_adds(&c->header_text, ";"); /* curl's way to send an empty header */
+  if (value[strspn(value, " \t")] == '\0') {
+    /* "Name:" followed by nothing but blanks tells curl to remove the header;
+     * "Name;" sends it empty, which is what a blank value canonicalizes to. */
+    buf_adds(&c->header_text, ";");
   } else {
     buf_add(&c->header_text, ": ", 2);
     buf_adds(&c->header_text, value);
@@ -411,17 +426,39 @@ static int start_streams(conn_t *c, const char *method) {
   return 0;
 }
 
+size_t conn_request_head_len(const conn_t *c, const char *method) {
+  /* "METHOD URL HTTP/1.1\r\n" (the URL bounds the target), each header line
+   * with its ": " and CRLF, and what curl adds (Host, User-Agent, length). */
+  size_t ua = c->t->user_agent ? strlen(c->t->user_agent) : 0, lines = 0;
+  for (size_t i = 0; i < c->header_text.len; i++)
+    lines += c->header_text.data[i] == '\0';
+  return strlen(method) + c->url.len + 16 + c->header_text.len + lines + ua + 256;
+}
+
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body) {
   CURL *e = c->easy;
   if (link_headers(c) != 0 || buf_str(&c->url) == NULL)
     return UVAWS_ENOMEM;
+  /* libcurl fails a longer head with "out of memory" (or, past 8 MB of URL,
+   * refuses the URL and would keep this handle's previous one): say what it
+   * is, before anything is sent. */
+  if (conn_request_head_len(c, method) > TRANSPORT_MAX_REQUEST_HEAD)
+    return UVAWS_EHEADTOOBIG;
   c->max_body = max_body;
   c->too_big = 0;
+  c->head_done = 0;
   c->errbuf[0] = '\0';
   buf_reset(&c->body);
   buf_reset(&c->resp_head);
-  curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  CURLcode urc = curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  if (urc != CURLE_OK)
+    return urc == CURLE_OUT_OF_MEMORY ? UVAWS_ENOMEM : UVAWS_EHEADTOOBIG;
+  /* Over TLS, wait for a connection being set up to say whether it speaks
+   * HTTP/2 (then share it) rather than open more. Plain http never does, but
+   * curl would still hold every new request until the first answer on the
+   * first connection came back: one slow answer stalled them all. */
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(c->url.data, "https:", 6) == 0 ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->header_text.len ? c->header_nodes : NULL);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
   /* a body that goes to a sink may be as large as it is */
@@ -445,8 +482,11 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
 }
 
 void transport_abort(conn_t *c) {
-  if (c->t->multi != NULL)
+  if (c->t->multi != NULL) {
+    c->t->aborting = 1;
     curl_multi_remove_handle(c->t->multi, c->easy);
+    c->t->aborting = 0;
+  }
 }
 
 int conn_parse_headers(conn_t *c) {

@@ -61,6 +61,7 @@ struct conn_s {
   const body_sink_t *sink;
   int sinking;   /* -1: not known yet; 1: this body goes to the sink; 0: to memory */
   int sink_failed;
+  int head_done; /* the blank line after the response headers arrived */
 };
 
 int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_done_cb done,
@@ -74,15 +75,25 @@ void transport_conn_put(transport_t *t, conn_t *c);
 /* Starts collecting request headers. */
 void conn_headers_reset(conn_t *c);
 void conn_header_add(conn_t *c, const char *name, const char *value);
+/* The longest request line and headers libcurl sends: its request buffer is
+ * 1 MiB, and a small body (under 64 KiB) goes into the same buffer. */
+#define TRANSPORT_MAX_REQUEST_HEAD ((size_t)(1u << 20) - (64u << 10) - 1024u)
+
 /* Sets method, URL (already in c->url), headers, body and timeout, then hands
  * the transfer to curl. The body must stay valid until the transfer ends.
  * With c->source set, the body is read from it instead (`body` unused);
  * with c->sink set, a 2xx answer's body goes there (and no size limit
- * applies to it). */
+ * applies to it).
+ * 0, UVAWS_EHEADTOOBIG (the request line and headers would pass
+ * TRANSPORT_MAX_REQUEST_HEAD), UVAWS_ENOMEM, UVAWS_EIO (a stream would not begin) or
+ * UVAWS_EINTERNAL. */
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body);
 /* Takes an in-flight transfer away from curl; no done callback follows. */
 void transport_abort(conn_t *c);
+
+/* The request line and headers `c` would send, in bytes (about). */
+size_t conn_request_head_len(const conn_t *c, const char *method);
 
 /* Parses the response header lines into c->resp_headers (in place). */
 int conn_parse_headers(conn_t *c);

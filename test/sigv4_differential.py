@@ -42,12 +42,19 @@ uvaws deliberately does not (see test/README.md):
     SigV4 rule folds spaces (uvaws: spaces and tabs), and uvaws rejects the
     control characters. Header values here use ASCII spaces and tabs only.
   - A Date header: botocore rewrites it and then omits X-Amz-Date.
-  - Presign with Authorization, X-Amz-Date, X-Amz-Security-Token or
-    X-Amz-Content-SHA256 headers: SigV4QueryAuth signs them (the last one even
-    replaces the payload hash); uvaws never signs them from the input. Header
+  - Presign with Authorization, X-Amz-Date or X-Amz-Security-Token headers:
+    SigV4QueryAuth signs them; uvaws never signs them from the input. Header
     mode drops Authorization and X-Amz-Date like uvaws, so those are generated
     there; X-Amz-Security-Token only when there is a token (botocore replaces it
-    then, but signs it as given without one), X-Amz-Content-SHA256 only for S3.
+    then, but signs it as given without one).
+  - A caller's X-Amz-Content-SHA256 header is signed and is the payload line,
+    in both modes, for botocore and uvaws alike: generated for SigV4Auth,
+    SigV4QueryAuth and S3SigV4QueryAuth (uvaws then gets no payload_hash). Not
+    for S3SigV4Auth, which replaces the caller's header with its own hash, nor
+    with payload_signing_enabled=False, which replaces it with UNSIGNED-PAYLOAD:
+    uvaws refuses a header that disagrees with its payload hash instead. Its
+    value has no surrounding blanks here: botocore would put them in the
+    payload line, uvaws trims them as HTTP does (OWS is not part of a value).
   - An empty session token: botocore presign adds an empty
     X-Amz-Security-Token; uvaws treats "" as no token.
   - Presign query parameters named like the auth parameters (X-Amz-Date ...),
@@ -252,8 +259,10 @@ class Gen:
             hs.append((self.pick(["Authorization", "X-Amz-Date", "x-amz-date"]), "stale"))
         if header_mode and has_token and self.chance(0.1):
             hs.append(("X-Amz-Security-Token", "stale-token"))
-        if kind in ("s3", "s3-unsigned") and self.chance(0.1):
-            hs.append(("X-Amz-Content-SHA256", "0" * 64))
+        if kind in ("header", "query", "s3-query") and self.chance(0.1):
+            hs.append((self.pick(["X-Amz-Content-SHA256", "x-amz-content-sha256"]),
+                       self.pick(["0" * 64, UNSIGNED, "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                                  hashlib.sha256(b"x").hexdigest()])))
         self.r.shuffle(hs)
         return hs
 
@@ -403,9 +412,12 @@ def botocore_sign(c):
     if c["kind"] in PRESIGN:
         out["url"] = req.url
     else:
-        out["headers"] = {n.lower(): v for n, v in req.headers.items()
-                          if n.lower() in ("authorization", "x-amz-date",
-                                           "x-amz-security-token", "x-amz-content-sha256")}
+        # the headers the signer adds (a caller's x-amz-content-sha256 stays
+        # the caller's: uvaws does not add a second one)
+        added = ["authorization", "x-amz-date", "x-amz-security-token"]
+        if not any(n.lower() == "x-amz-content-sha256" for n, _ in c["headers"]):
+            added.append("x-amz-content-sha256")
+        out["headers"] = {n.lower(): v for n, v in req.headers.items() if n.lower() in added}
     return out
 
 
@@ -433,7 +445,10 @@ def uvaws_request(c, r):
         d["flags"].append("S3")
     if kind == "header-unsigned":
         d["flags"].append("CONTENT_SHA256")
-    if kind in ("header-unsigned", "query-unsigned", "s3-unsigned", "s3-query"):
+    has_sha = any(n.lower() == "x-amz-content-sha256" for n, _ in c["headers"])
+    if has_sha:
+        d["body_hex"] = c["body"].hex()  # the header is the payload line
+    elif kind in ("header-unsigned", "query-unsigned", "s3-unsigned", "s3-query"):
         d["payload_hash"] = UNSIGNED
     elif c["body"] and r.random() < 0.2:
         d["payload_hash"] = hashlib.sha256(c["body"]).hexdigest()  # precomputed hash

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <uv.h>
+#include <cjson/cJSON.h>
 
 #include "aws_error.h"
 #include "uvaws.h"
@@ -390,8 +391,8 @@ static void html_from_a_proxy(void **state) {
         "\n\n<html>\r\n<head><title>502 Bad Gateway</title></head>\n<body>\x1b]0;pwned\x07"
         "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body></html>");
   check(&e, 502, NULL, NULL, NULL);
-  str_eq(e.detail, "an answer that is not an AWS error (text/html\\x1b[31m): <html> <head><title>502 "
-                   "Bad Gateway</title></head> <body>\\x1b]0;pwned\\x07<center><h1>502 Bad "
+  str_eq(e.detail, "an answer that is not an AWS error (text/html\\x1B[31m): <html> <head><title>502 "
+                   "Bad Gateway</title></head> <body>\\x1B]0;pwned\\x07<center><h1>502 Bad "
                    "Gateway</h1></center> <hr><center>nginx</center> </body></html>");
   uvaws_error_clear(&e);
   /* long pages are cut, and say so */
@@ -633,6 +634,52 @@ static void error_codes_apart_from_libuv(void **state) {
   assert_string_equal(uvaws_strerror(UV_ECANCELED), "unknown error");
 }
 
+/* Text from outside is escaped wherever it becomes an error string: control
+ * characters, bytes that are not UTF-8, and the Unicode controls that move or
+ * break lines; everything else is kept as it is. */
+static void control_characters_escaped(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"plain ASCII, ~!@#$%^&*()", "plain ASCII, ~!@#$%^&*()"},
+      {"caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", NULL}, /* kept */
+      {"a\nb\rc\td", "a\\nb\\rc\\td"},
+      {"\x1b[31mred\x07\x7f", "\\x1B[31mred\\x07\\x7F"},
+      {"\xC2\x85next line \xC2\x9B", "\\u0085next line \\u009B"},
+      {"\xE2\x80\xAE" "evil\xE2\x80\xA8\xE2\x81\xA6", "\\u202Eevil\\u2028\\u2066"},
+      {"bad \xFF \xC0\xAF \xED\xA0\x80 \xE2\x82", "bad \\xFF \\xC0\\xAF \\xED\\xA0\\x80 \\xE2\\x82"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *want = cases[i].out ? cases[i].out : cases[i].in;
+    /* an AWS error body's type and message */
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "__type", cases[i].in);
+    cJSON_AddStringToObject(j, "message", cases[i].in);
+    char *text = cJSON_PrintUnformatted(j);
+    uvaws_error_t e = {0};
+    aws_error_from_response(&e, 400, NULL, 0, text, strlen(text));
+    if (strchr(cases[i].in, '#') == NULL && strchr(cases[i].in, ':') == NULL)
+      assert_string_equal(e.aws_type, want);
+    assert_string_equal(e.message, want);
+    uvaws_error_clear(&e);
+    free(text);
+    cJSON_Delete(j);
+    /* a detail: curl's text, a helper's output, a file name ... */
+    uvaws_error_set(&e, UVAWS_ECREDS, "source said: %s", cases[i].in);
+    char expect[512];
+    snprintf(expect, sizeof expect, "source said: %s", want);
+    assert_string_equal(e.detail, expect);
+    uvaws_error_clear(&e);
+  }
+  /* a request id from a header */
+  uvaws_kv_t h[] = {{"x-amzn-RequestId", "id\x1b]0;t\x07"}};
+  uvaws_error_t e = {0};
+  aws_error_from_response(&e, 500, h, 1, "", 0);
+  assert_string_equal(e.request_id, "id\\x1B]0;t\\x07");
+  uvaws_error_clear(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dynamodb_resource_not_found),
@@ -658,6 +705,7 @@ int main(void) {
       cmocka_unit_test(body_kind),
       cmocka_unit_test(arguments_and_reuse),
       cmocka_unit_test(error_codes_apart_from_libuv),
+      cmocka_unit_test(control_characters_escaped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

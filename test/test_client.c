@@ -18,45 +18,9 @@ static const char *ca_file;
 
 /* ---- plumbing -------------------------------------------------------------- */
 
-typedef struct {
-  uv_loop_t loop;
-  uvaws_client_t *client;
-  int closed;
-} fixture_t;
-
-static void never_called(const uvaws_response_t *r, void *arg) {
-  (void)r;
-  (void)arg;
-  fail_msg("a refused request must not call back");
-}
-
-/* The client is still allocated in its close callback (libuv's rule: under
- * ASan a freed one fails here), closed to new work, its counters readable. */
-static void on_closed(uvaws_client_t *c, void *arg) {
-  fixture_t *fx = arg;
-  fx->closed++;
-  assert_ptr_equal(c, fx->client);
-  assert_ptr_equal(uvaws_client_loop(c), &fx->loop);
-  uvaws_client_stats_t st;
-  assert_int_equal(uvaws_client_stats(c, &st), 0);
-  assert_int_equal(st.queued + st.in_flight, 0);
-  assert_int_equal(st.completed, st.submitted);
-  uvaws_request_t req = {.method = "GET", .path = "/"};
-  assert_int_equal(uvaws_fetch(c, &req, NULL, NULL, NULL), UVAWS_EINVAL);
-  assert_int_equal(uvaws_fetch(c, &req, never_called, NULL, NULL), UVAWS_ECLOSED);
-  uvaws_client_close(c, NULL, NULL); /* a second close does nothing */
-}
-
-static void fixture_open(fixture_t *fx, const uvaws_client_options_t *o) {
-  memset(fx, 0, sizeof *fx);
-  assert_int_equal(uv_loop_init(&fx->loop), 0);
-  uvaws_error_t err;
-  int rc = uvaws_client_new(&fx->loop, o, &fx->client, &err);
-  if (rc != 0)
-    print_error("client_new: %s (%s)\n", uvaws_strerror(rc), err.detail ? err.detail : "");
-  uvaws_error_clear(&err);
-  assert_int_equal(rc, 0);
-}
+typedef tu_fixture_t fixture_t;
+#define on_closed tu_on_closed
+#define fixture_open tu_fixture_open
 
 /* Closes the client, runs the loop dry and checks every handle was closed. */
 static void fixture_close(fixture_t *fx) {
@@ -716,50 +680,50 @@ static void test_bad_input(void **state) {
   fixture_open(&fx, &o);
   uvaws_client_t *c = fx.client;
   uvaws_request_t ok = {.method = "GET", .path = "/"};
-  assert_int_equal(uvaws_fetch(NULL, &ok, never_called, NULL, NULL), UVAWS_EINVAL);
-  assert_int_equal(uvaws_fetch(c, NULL, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(NULL, &ok, tu_never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, NULL, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch(c, &ok, NULL, NULL, NULL), UVAWS_EINVAL);
   uvaws_request_t r = ok;
   r.method = NULL;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   r.method = "";
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   r.method = "GE T";
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EMETHOD);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EMETHOD);
   r = ok;
   r.path = "relative";
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EPATH);
   r.path = "/a\r\nX-Injected: 1";
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EPATH);
   r.path = NULL;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EPATH);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EPATH);
   r = ok;
   uvaws_kv_t bad_name[] = {{"Bad Name", "v"}};
   r.headers = bad_name;
   r.header_count = 1;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EHEADERNAME);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EHEADERNAME);
   uvaws_kv_t bad_value[] = {{"X-Ok", "v\r\nX-Injected: 1"}};
   r.headers = bad_value;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EHEADERVALUE);
   uvaws_kv_t null_value[] = {{"X-Ok", NULL}};
   r.headers = null_value;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   r.headers = NULL; /* count without array */
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   r = ok;
   uvaws_kv_t bad_query[] = {{"a", "b\nc"}};
   r.query = bad_query;
   r.query_count = 1;
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EQUERY);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EQUERY);
   r = ok;
   r.body_len = 10; /* no body */
-  assert_int_equal(uvaws_fetch(c, &r, never_called, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &r, tu_never_called, NULL, NULL), UVAWS_EINVAL);
 
   /* The queue bound: one in flight, one queued, the third refused. */
   outcome_t out[2] = {0};
   assert_int_equal(submit(c, &ok, &out[0], NULL), 0);
   assert_int_equal(submit(c, &ok, &out[1], NULL), 0);
-  assert_int_equal(uvaws_fetch(c, &ok, never_called, NULL, NULL), UVAWS_EQUEUEFULL);
+  assert_int_equal(uvaws_fetch(c, &ok, tu_never_called, NULL, NULL), UVAWS_EQUEUEFULL);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(out[0].calls + out[1].calls, 2);
   free_outcomes(out, 2);
@@ -804,12 +768,19 @@ static void test_presign_and_explain(void **state) {
   assert_non_null(strstr(url.body, "X-Amz-Expires=900"));
   assert_non_null(strstr(url.body, "X-Amz-Security-Token="));
   assert_int_equal((int)control_number(server, "/_stats", "requests"), 0); /* nothing sent */
-  /* the URL works as it is */
+  /* the URL works as it is, for the method it was signed for (the server
+   * verifies it) */
   CURL *e = curl_easy_init();
   curl_easy_setopt(e, CURLOPT_URL, url.body);
-  curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tu_write);
+  tu_buf_t sink = {0};
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &sink);
   assert_int_equal(curl_easy_perform(e), CURLE_OK);
+  long code = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+  assert_int_equal(code, 200);
   curl_easy_cleanup(e);
+  free(sink.data);
   cJSON *j = cJSON_Parse(ex.body);
   assert_non_null(j);
   const char *cr = cJSON_GetStringValue(cJSON_GetObjectItem(j, "canonical_request"));

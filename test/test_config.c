@@ -15,29 +15,10 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-extern char **environ;
+#include "testutil.h"
 
 static char home[256];
 
-static void clear_aws_env(void) {
-  for (;;) {
-    char name[256] = "";
-    for (char **e = environ; *e != NULL; e++) {
-      if (strncmp(*e, "AWS_", 4) == 0) {
-        size_t n = strcspn(*e, "=");
-        if (n < sizeof name) {
-          memcpy(name, *e, n);
-          name[n] = '\0';
-          break;
-        }
-      }
-    }
-    if (name[0] == '\0')
-      return;
-    unsetenv(name);
-  }
-}
 
 static int setup(void **state) {
   (void)state;
@@ -212,6 +193,52 @@ static void test_profile_section_forms(void **state) {
   free(fails(&in, UVAWS_ENOPROFILE));
   in.profile = "foo";
   free(fails(&in, UVAWS_ENOPROFILE));
+}
+
+/* The specification's reading of the issue's cases, through config_resolve:
+ * [profile default] beats [default] in either order (a region in both came
+ * from the later section before), and the credentials file's [ default ] is
+ * trimmed (it was silently ignored). */
+static void test_profile_default_forms(void **state) {
+  (void)state;
+  config_t c;
+  put(".aws/config", "[profile default]\nregion = r-prefixed-1\n[default]\nregion = r-bare-1\n"
+                     "output = text\n");
+  ok(&ddb, &c);
+  assert_string_equal(c.region, "r-prefixed-1");
+  config_free(&c);
+  put(".aws/config", "[default]\nregion = r-bare-1\n[profile default]\nregion = r-prefixed-1\n");
+  ok(&ddb, &c);
+  assert_string_equal(c.region, "r-prefixed-1");
+  config_free(&c);
+  /* [default] alone is still the default profile */
+  put(".aws/config", "[ default ]\nregion = r-bare-1\n");
+  ok(&ddb, &c);
+  assert_string_equal(c.region, "r-bare-1");
+  config_free(&c);
+  put(".aws/credentials", "[ default ]\naws_access_key_id = AKIDTRIM\n"
+                          "aws_secret_access_key = SECRETtrim\n");
+  ok(&ddb, &c);
+  assert_int_equal(c.creds_source, CREDS_FROM_CREDENTIALS_FILE);
+  assert_string_equal(c.access_key, "AKIDTRIM");
+  config_free(&c);
+}
+
+/* A name outside the specification's characters matches no section; asked
+ * for by name, the error says why. */
+static void test_profile_invalid_name(void **state) {
+  (void)state;
+  put(".aws/config", "[profile bad!name]\nregion = r-bad-1\n[profile good]\n");
+  config_input_t in = ddb;
+  in.profile = "bad!name";
+  char *d = fails(&in, UVAWS_ENOPROFILE);
+  has(d, "\"bad!name\"");
+  has(d, "not a valid profile name");
+  free(d);
+  in.profile = "missing"; /* a valid name that is absent: no such remark */
+  d = fails(&in, UVAWS_ENOPROFILE);
+  assert_null(strstr(d, "valid"));
+  free(d);
 }
 
 /* ---- files ---- */
@@ -544,7 +571,7 @@ static void test_creds_precedence(void **state) {
   assert_string_equal(c.secret_key, "SECRETfile");
   assert_null(c.session_token);
   config_free(&c);
-  put(".aws/credentials", "[default]\naws_access_key_id = AKIDFILE\n");
+  put(".aws/credentials", "[default]\noutput = json\n"); /* no keys there: the config's */
   ok(&in, &c);
   assert_int_equal(c.creds_source, CREDS_FROM_CONFIG_FILE);
   assert_string_equal(c.access_key, "AKIDCFG");
@@ -555,6 +582,97 @@ static void test_creds_precedence(void **state) {
   assert_int_equal(c.creds_source, CREDS_FROM_NONE);
   assert_null(c.access_key);
   config_free(&c);
+}
+
+/* A key pair is one credential: a half alone, or halves in the two files,
+ * is UVAWS_ECONFIG naming the profile, both keys and the files (botocore:
+ * PartialCredentialsError), never "no credentials", and never a pair made of
+ * halves from two files. */
+static void split_fails(const config_input_t *in, const char *profile, const char *has_key,
+                        const char *where) {
+  char *d = fails(in, UVAWS_ECONFIG);
+  char want[300];
+  snprintf(want, sizeof want, "profile \"%s\"", profile);
+  has(d, want);
+  has(d, has_key);
+  has(d, where);
+  has(d, "aws_access_key_id");
+  has(d, "aws_secret_access_key");
+  assert_null(strstr(d, "AKID")); /* no value, not even the key id */
+  assert_null(strstr(d, "SECRET"));
+  free(d);
+}
+
+static void test_creds_split_keys(void **state) {
+  (void)state;
+  const char *cfg = path_of(".aws/config");
+  char cred[512];
+  snprintf(cred, sizeof cred, "%s", path_of(".aws/credentials"));
+  config_input_t in = ddb;
+  config_t c;
+  /* the key in the credentials file, the secret in the config file */
+  put(".aws/credentials", "[default]\naws_access_key_id = AKIDCRED\n");
+  put(".aws/config", "[default]\naws_secret_access_key = SECRETcfg\n");
+  split_fails(&in, "default", "one file", cred);
+  split_fails(&in, "default", "one file", cfg);
+  /* the other way round */
+  put(".aws/credentials", "[default]\naws_secret_access_key = SECRETcred\n");
+  put(".aws/config", "[default]\naws_access_key_id = AKIDCFG\n");
+  split_fails(&in, "default", "one file", cred);
+  /* a key alone in the credentials file, a complete pair in the config file:
+   * the pair is not mixed with the lone key, nor silently preferred */
+  put(".aws/credentials", "[default]\naws_access_key_id = AKIDCRED\n");
+  put(".aws/config", "[default]\naws_access_key_id = AKIDCFG\naws_secret_access_key = SECRETcfg\n");
+  split_fails(&in, "default", "one file", cred);
+  /* a half alone, nowhere else; an empty value counts as absent */
+  put(".aws/config", "[default]\n");
+  split_fails(&in, "default", "without", cred);
+  put(".aws/credentials", "[default]\naws_access_key_id = AKIDCRED\naws_secret_access_key =\n");
+  split_fails(&in, "default", "without", cred);
+  put(".aws/credentials", "[other]\n");
+  put(".aws/config", "[profile named]\naws_secret_access_key = SECRETcfg\n");
+  in.profile = "named";
+  split_fails(&in, "named", "without", cfg);
+  in.profile = NULL;
+  /* a complete pair in the credentials file wins over a half in the config */
+  put(".aws/credentials", "[default]\naws_access_key_id = AKIDCRED\n"
+                          "aws_secret_access_key = SECRETcred\n");
+  put(".aws/config", "[default]\naws_access_key_id = AKIDCFG\n");
+  ok(&in, &c);
+  assert_int_equal(c.creds_source, CREDS_FROM_CREDENTIALS_FILE);
+  assert_string_equal(c.access_key, "AKIDCRED");
+  config_free(&c);
+  /* sources that come first make the files' keys unused: no error */
+  put(".aws/credentials", "[default]\naws_access_key_id = AKIDCRED\n");
+  setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "SECRETenv", 1);
+  ok(&in, &c);
+  assert_int_equal(c.creds_source, CREDS_FROM_ENV);
+  config_free(&c);
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  in.access_key = "AKIDOPT";
+  in.secret_key = "SECRETopt";
+  ok(&in, &c);
+  assert_int_equal(c.creds_source, CREDS_FROM_OPTIONS);
+  config_free(&c);
+  in.access_key = in.secret_key = NULL;
+  /* ... and so does the profile's role (its source profile's keys are used) */
+  put(".aws/config", "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = src\n"
+                     "[profile src]\naws_access_key_id = AKIDSRC\n"
+                     "aws_secret_access_key = SECRETsrc\n");
+  ok(&in, &c);
+  assert_string_equal(c.source_access_key, "AKIDSRC");
+  config_free(&c);
+  put(".aws/config", "[default]\nrole_arn = arn:aws:iam::1:role/r\n"
+                     "web_identity_token_file = /nonexistent\n");
+  ok(&in, &c);
+  config_free(&c);
+  /* a source profile's pair follows the same rule */
+  put(".aws/credentials", "[src]\naws_access_key_id = AKIDSRC\n");
+  put(".aws/config", "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = src\n"
+                     "[profile src]\naws_secret_access_key = SECRETsrc\n");
+  split_fails(&in, "src", "one file", cred);
 }
 
 static void test_creds_legacy_tokens(void **state) {
@@ -607,7 +725,7 @@ static void test_profile_settings(void **state) {
                      "duration_seconds = 1800\n"
                      "[profile base]\nregion = us-east-1\n"
                      "[profile web]\nrole_arn = arn:aws:iam::1:role/w\n"
-                     "web_identity_token_file = /var/run/token\nduration_seconds = soon\n"
+                     "web_identity_token_file = /var/run/token\n"
                      "[profile ec2]\nrole_arn = arn:aws:iam::1:role/e\n"
                      "credential_source = Ec2InstanceMetadata\n");
   put(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\n"
@@ -632,7 +750,7 @@ static void test_profile_settings(void **state) {
   in.profile = "web";
   ok(&in, &c);
   assert_string_equal(c.web_identity_token_file, "/var/run/token");
-  assert_int_equal(c.duration_seconds, 0); /* not an integer: ignored, as botocore */
+  assert_int_equal(c.duration_seconds, 0); /* absent */
   assert_null(c.source_access_key);
   config_free(&c);
   in.profile = "ec2";
@@ -755,6 +873,40 @@ static void test_retry_invalid(void **state) {
   free(d);
 }
 
+/* ---- numbers ---- */
+
+static void test_numeric_settings(void **state) {
+  (void)state;
+  put(".aws/config", "[default]\nmetadata_service_timeout = 2.5\nmetadata_service_num_attempts = 4\n"
+                     "duration_seconds = 900\nmax_attempts = 100\n");
+  config_t c;
+  ok(&ddb, &c);
+  assert_int_equal(c.metadata_timeout_ms, 2500);
+  assert_int_equal(c.metadata_num_attempts, 4);
+  assert_int_equal(c.duration_seconds, 900);
+  assert_int_equal(c.max_attempts, 100);
+  config_free(&c);
+  setenv("AWS_METADATA_SERVICE_TIMEOUT", "0.001", 1); /* the environment wins */
+  setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1", 1);
+  ok(&ddb, &c);
+  assert_int_equal(c.metadata_timeout_ms, 1);
+  assert_int_equal(c.metadata_num_attempts, 1);
+  config_free(&c);
+  const char *bad[] = {"inf", "nan", "1e300", "-1", "0", "0.0001", "3600.001", "0x10"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("AWS_METADATA_SERVICE_TIMEOUT", bad[i], 1);
+    char *d = fails(&ddb, UVAWS_ECONFIG);
+    has(d, "AWS_METADATA_SERVICE_TIMEOUT must be a number of seconds");
+    free(d);
+  }
+  unsetenv("AWS_METADATA_SERVICE_TIMEOUT");
+  put(".aws/config", "[default]\nduration_seconds = 43201\n");
+  char *d = fails(&ddb, UVAWS_ECONFIG);
+  has(d, "duration_seconds of profile \"default\"");
+  has(d, "not \"43201\"");
+  free(d);
+}
+
 /* ---- misc ---- */
 
 static void test_secrets_not_in_errors(void **state) {
@@ -797,6 +949,8 @@ int main(void) {
       T(test_profile_precedence),
       T(test_profile_not_found),
       T(test_profile_section_forms),
+      T(test_profile_default_forms),
+      T(test_profile_invalid_name),
       T(test_files_from_env),
       T(test_files_named_but_missing),
       T(test_files_parse_error),
@@ -810,6 +964,7 @@ int main(void) {
       T(test_endpoint_ignore_configured),
       T(test_endpoint_invalid),
       T(test_creds_precedence),
+      T(test_creds_split_keys),
       T(test_creds_legacy_tokens),
       T(test_creds_long_token),
       T(test_profile_settings),
@@ -817,6 +972,7 @@ int main(void) {
       T(test_source_profile_errors),
       T(test_retry_precedence),
       T(test_retry_invalid),
+      T(test_numeric_settings),
       T(test_secrets_not_in_errors),
       T(test_null_args),
   };

@@ -195,6 +195,34 @@ static void test_all_reports_first_failure(void **state) {
   close_fx(&fx);
 }
 
+/* With two failures, the one first in the array speaks for the whole, not
+ * the one that came back first nor the last one. */
+static void test_all_reports_first_failure_in_array_order(void **state) {
+  (void)state;
+  fixture_t fx;
+  open_fx(&fx, 4);
+  uvaws_kv_t late_503[] = {{"x-test-status", "503"}, {"x-test-delay-ms", "300"}};
+  uvaws_kv_t now_404[] = {{"x-test-status", "404"}};
+  uvaws_kv_t now_500[] = {{"x-test-status", "500"}, {"x-test-delay-ms", "100"}};
+  uvaws_request_t a = {.method = "GET", .path = "/", .headers = late_503, .header_count = 2};
+  uvaws_request_t b = {.method = "GET", .path = "/", .headers = now_404, .header_count = 1};
+  uvaws_request_t c = {.method = "GET", .path = "/", .headers = now_500, .header_count = 2};
+  uvaws_future_t *fs[4] = {uvaws_fetch_future(fx.client, &get_root, NULL),
+                           uvaws_fetch_future(fx.client, &a, NULL),
+                           uvaws_fetch_future(fx.client, &b, NULL),
+                           uvaws_fetch_future(fx.client, &c, NULL)};
+  uvaws_future_t *all = uvaws_future_all(fs, 4);
+  const uvaws_response_t *r;
+  assert_int_equal(uvaws_future_wait(all, &r), 0);
+  assert_non_null(r->error);
+  assert_int_equal(r->error->http_status, 503);
+  assert_int_equal(r->status, 503);
+  for (int i = 0; i < 4; i++)
+    uvaws_future_release(fs[i]);
+  uvaws_future_release(all);
+  close_fx(&fx);
+}
+
 static void test_cancel_and_release_pending(void **state) {
   (void)state;
   fixture_t fx;
@@ -237,6 +265,7 @@ int main(void) {
       cmocka_unit_test(test_then),
       cmocka_unit_test(test_all_thousand),
       cmocka_unit_test(test_all_reports_first_failure),
+      cmocka_unit_test(test_all_reports_first_failure_in_array_order),
       cmocka_unit_test(test_cancel_and_release_pending),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

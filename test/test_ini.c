@@ -1,6 +1,8 @@
-/* The AWS CLI INI dialect, one rule a test. Expected values were checked
- * against python3-botocore's raw_config_parse where botocore accepts the input
- * (see lib/ini.h for the few places uvaws is deliberately more lenient). */
+/* The reader of the shared files, one rule a test, beyond the specification's
+ * cases (test_profiles.c): limits, encodings, errors, the iterator. Where
+ * botocore and the specification agree, expected values were checked against
+ * python3-botocore's raw_config_parse; lib/ini.h and docs/config.md say where
+ * they differ and which uvaws follows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,7 +52,7 @@ static void test_basic(void **state) {
   /* keys are lower-cased as RawConfigParser's optionxform does */
   assert_string_equal(ini_get(ini, "default", "mixed_case"), "v");
   assert_string_equal(ini_get(ini, "default", "MIXED_CASE"), "v");
-  assert_string_equal(ini_get(ini, "default", "my key"), "spaced");
+  assert_null(ini_get(ini, "default", "my key")); /* not a valid name: ignored */
   assert_string_equal(ini_get(ini, "default", "colon"), "yes");
   assert_string_equal(ini_get(ini, "default", "url"), "http://localhost:8000/x");
   assert_null(ini_get(ini, "default", "missing"));
@@ -158,7 +160,7 @@ static void test_subsections(void **state) {
                         "  addressing_style = path\n"
                         "\n"
                         "  # a comment inside\n"
-                        "  signature_version=s3v4 ; inline\n"
+                        "  signature_version=s3v4 ; kept\n"
                         "  Case_Kept = yes\n"
                         "  eq = a = b\n"
                         "region = us-east-1\n"
@@ -167,7 +169,8 @@ static void test_subsections(void **state) {
                         "\tendpoint_url = http://localhost:8000\n");
   assert_string_equal(ini_get(ini, "default", "s3"), "");
   assert_string_equal(ini_get_sub(ini, "default", "s3", "addressing_style"), "path");
-  assert_string_equal(ini_get_sub(ini, "default", "s3", "signature_version"), "s3v4");
+  /* a sub-key line is a continuation line: no inline comment in it */
+  assert_string_equal(ini_get_sub(ini, "default", "s3", "signature_version"), "s3v4 ; kept");
   assert_string_equal(ini_get_sub(ini, "default", "s3", "Case_Kept"), "yes");
   assert_null(ini_get_sub(ini, "default", "s3", "case_kept")); /* sub-keys keep their case */
   assert_string_equal(ini_get_sub(ini, "default", "s3", "eq"), "a = b");
@@ -199,7 +202,8 @@ static void test_continuation(void **state) {
                         "b = 2\n"
                         "c = x\n"
                         "  y = z\n");
-  assert_string_equal(ini_get(ini, "default", "a"), "first\nsecond\n\nthird");
+  /* blank and comment lines skipped, an inline '#' kept */
+  assert_string_equal(ini_get(ini, "default", "a"), "first\nsecond\nthird # inline");
   assert_string_equal(ini_get(ini, "default", "b"), "2");
   /* a non-empty value continues as text even when the line looks like a key */
   assert_string_equal(ini_get(ini, "default", "c"), "x\ny = z");
@@ -258,16 +262,26 @@ static void test_section_headers(void **state) {
   ini_t *ini = parse_ok("[ default ]\na = 1\n"
                         "[profile   foo  ]\nb = 2\n"
                         "[x] trailing text\nc = 3\n"
-                        "[a]b]\nd = 4\n");
-  /* names are kept verbatim, as botocore does */
-  assert_int_equal(ini_has_section(ini, "default"), 0);
-  assert_string_equal(ini_get(ini, " default ", "a"), "1");
-  assert_string_equal(ini_get(ini, "profile   foo  ", "b"), "2");
+                        "[a]b]\nd = 4\n"
+                        "[y] ; see [z]\ne = 5\n"
+                        "[w]#c]\nf = 6\n"
+                        "[]\ng = 7\n");
+  /* names are trimmed at both ends, kept inside */
+  assert_string_equal(ini_get(ini, "default", "a"), "1");
+  assert_string_equal(ini_get(ini, "profile   foo", "b"), "2");
+  /* text after the closing ']' that is no comment is ignored, as botocore */
   assert_string_equal(ini_get(ini, "x", "c"), "3");
   assert_string_equal(ini_get(ini, "a]b", "d"), "4");
+  /* a comment after the ']' may hold brackets; one right after the ']' ends
+   * the name there */
+  assert_string_equal(ini_get(ini, "y", "e"), "5");
+  assert_string_equal(ini_get(ini, "w", "f"), "6");
+  /* an empty name is a section (never a profile), not an error */
+  assert_string_equal(ini_get(ini, "", "g"), "7");
   ini_free(ini);
-  assert_int_equal(parse_err("[]\n"), 1);
   assert_int_equal(parse_err("[default]\na = 1\n[unclosed\n"), 3);
+  assert_int_equal(parse_err("[\n"), 1);
+  assert_int_equal(parse_err("[default]\n[profile x = 1\n"), 2);
 }
 
 static void test_error_lines(void **state) {

@@ -455,7 +455,7 @@ static void test_odd_answers(void **state) {
 }
 
 int main(void) {
-  s3rver = need_env("UVAWS_TEST_S3RVER");
+  s3rver = need_env("UVAWS_TEST_S3");
   server = need_env("UVAWS_TEST_SERVER");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_objects),        cmocka_unit_test(test_list_pages),

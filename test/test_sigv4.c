@@ -516,15 +516,12 @@ static void test_content_sha256(void **state) {
   assert_string_equal(out.headers[1].name, "x-amz-content-sha256");
   assert_string_equal(out.headers[1].value, hello);
 
-  /* The payload hash given wins over the body; an input x-amz-content-sha256 is replaced. */
-  f->headers[1] = (uvaws_kv_t){"X-Amz-Content-Sha256", "stale"};
+  /* The payload hash given wins over the body. */
   f->in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
   assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
-  assert_string_equal(out.canonical_request,
-                      "GET\n/\nAction=ListUsers&Version=2010-05-08\nhost:example.amazonaws.com\n"
-                      "x-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:20150830T123600Z\n\n"
-                      "host;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD");
   assert_string_equal(out.headers[1].value, "UNSIGNED-PAYLOAD");
+  assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
+                      "\nUNSIGNED-PAYLOAD");
 
   /* Without the flag the hash is signed but no header is added. */
   f->in.flags = 0;
@@ -540,6 +537,54 @@ static void test_content_sha256(void **state) {
   assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
   assert_string_equal(out.signed_headers, "host");
   assert_null(strstr(out.url, "content-sha256"));
+}
+
+/* A caller's x-amz-content-sha256 is the payload line, in every mode and with
+ * or without the S3 flag (as botocore takes it), and goes out once: never a
+ * header saying one hash while the payload line says another. */
+static void test_caller_content_sha256(void **state) {
+  fixture_t *f = *state;
+  uvaws_sigv4_output_t out;
+  const char *hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+  f->in.body = "hello";
+  f->in.body_len = 5;
+  f->headers[1] = (uvaws_kv_t){"X-Amz-Content-Sha256", " UNSIGNED-PAYLOAD "};
+  const unsigned flags[] = {0, UVAWS_SIGV4_CONTENT_SHA256, UVAWS_SIGV4_S3};
+  for (size_t i = 0; i < 3; i++) {
+    f->in.flags = flags[i];
+    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+    assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
+                        "\nUNSIGNED-PAYLOAD");
+    assert_non_null(strstr(out.canonical_request, "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n"));
+    assert_string_equal(out.signed_headers, "host;x-amz-content-sha256;x-amz-date");
+    for (size_t k = 0; k < out.header_count; k++) /* the caller's copy is the one sent */
+      assert_string_not_equal(out.headers[k].name, "x-amz-content-sha256");
+    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+    assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
+                        "\nUNSIGNED-PAYLOAD");
+    assert_string_equal(out.signed_headers, "host;x-amz-content-sha256");
+  }
+  /* A hash given as the header: the body is not hashed instead. */
+  f->headers[1].value = hello;
+  f->in.body = "other";
+  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 64, hello);
+  /* Both the header and payload_hash: they must agree. */
+  f->in.payload_hash = hello;
+  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  f->in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
+  expect_error(f, UVAWS_EHEADERVALUE);
+  f->in.payload_hash = NULL;
+  /* Refused: a value that is no payload hash, an empty one, two headers. */
+  const char *bad[] = {"stale!", "", "  ", "abc def", "x\tUNSIGNED-PAYLOAD", "sha=1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    f->headers[1].value = bad[i];
+    expect_error(f, UVAWS_EHEADERVALUE);
+  }
+  f->headers[1].value = hello;
+  f->headers[2] = (uvaws_kv_t){"x-amz-content-sha256", hello};
+  f->in.header_count = 3;
+  expect_error(f, UVAWS_EHEADERVALUE);
 }
 
 static void test_session_token(void **state) {
@@ -731,6 +776,7 @@ int main(void) {
       T(test_s3_presigned_url),
       T(test_key_cache),
       T(test_content_sha256),
+      T(test_caller_content_sha256),
       T(test_session_token),
       T(test_output_header_order),
       T(test_header_canonicalization),

@@ -21,7 +21,7 @@ EX = os.path.join(BUILD, "examples")
 DDB = os.environ.get("UVAWS_TEST_DYNALITE")
 SES = os.environ.get("UVAWS_TEST_SES")
 SERVER = os.environ.get("UVAWS_TEST_SERVER")
-S3 = os.environ.get("UVAWS_TEST_S3RVER")
+S3 = os.environ.get("UVAWS_TEST_S3")
 SECRET = "tools-test-secret-never-printed"
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDTOOLS", AWS_SECRET_ACCESS_KEY=SECRET,
            AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
@@ -323,7 +323,7 @@ class Tool(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(out, "")
         self.assertIn("not an AWS error (text/html): <html> <head><title>500 Internal Server "
-                      "Error</title></head> <body>\\x1b[2J<h1>Oops</h1>xxx", err)
+                      "Error</title></head> <body>\\x1B[2J<h1>Oops</h1>xxx", err)
         self.assertIn("(HTTP 500)", err)
         self.assertNotIn("\x1b", err)
         self.assertLess(len(err), 400)

@@ -14,6 +14,36 @@
 
 #include "uvaws.h"
 
+/* UVAWS_TEST_FILTER=pattern runs only the matching tests (cmocka's filter):
+ * handy to run one case of a long file by hand. Call before running. */
+#define TEST_FILTER_FROM_ENV()                                                   \
+  do {                                                                           \
+    if (getenv("UVAWS_TEST_FILTER"))                                             \
+      cmocka_set_test_filter(getenv("UVAWS_TEST_FILTER"));                       \
+  } while (0)
+
+extern char **environ;
+
+/* Unsets every AWS_* variable, so that no test reads the developer's. */
+static inline void clear_aws_env(void) {
+  for (;;) {
+    char name[256] = "";
+    for (char **e = environ; *e != NULL; e++) {
+      if (strncmp(*e, "AWS_", 4) == 0) {
+        size_t n = strcspn(*e, "=");
+        if (n < sizeof name) {
+          memcpy(name, *e, n);
+          name[n] = '\0';
+          break;
+        }
+      }
+    }
+    if (name[0] == '\0')
+      return;
+    unsetenv(name);
+  }
+}
+
 /* The URL in `var`, or exit 77 (meson: skipped) saying why. */
 static inline const char *need_env(const char *var) {
   const char *v = getenv(var);
@@ -85,6 +115,47 @@ static inline uvaws_client_options_t test_options(const char *endpoint) {
   o.access_key = "AKIDEXAMPLE";
   o.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
   return o;
+}
+
+/* A loop and a client on it, for tests that include cmocka.h first. */
+typedef struct {
+  uv_loop_t loop;
+  uvaws_client_t *client;
+  int closed; /* close callbacks seen */
+} tu_fixture_t;
+
+static inline void tu_never_called(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  (void)arg;
+  fail_msg("a refused request must not call back");
+}
+
+/* The client is still allocated in its close callback (libuv's rule: under
+ * ASan a freed one fails here), closed to new work, its counters readable. */
+static inline void tu_on_closed(uvaws_client_t *c, void *arg) {
+  tu_fixture_t *fx = arg;
+  fx->closed++;
+  assert_ptr_equal(c, fx->client);
+  assert_ptr_equal(uvaws_client_loop(c), &fx->loop);
+  uvaws_client_stats_t st;
+  assert_int_equal(uvaws_client_stats(c, &st), 0);
+  assert_int_equal(st.queued + st.in_flight, 0);
+  assert_int_equal(st.completed, st.submitted);
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(c, &req, NULL, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_fetch(c, &req, tu_never_called, NULL, NULL), UVAWS_ECLOSED);
+  uvaws_client_close(c, NULL, NULL); /* a second close does nothing */
+}
+
+static inline void tu_fixture_open(tu_fixture_t *fx, const uvaws_client_options_t *o) {
+  memset(fx, 0, sizeof *fx);
+  assert_int_equal(uv_loop_init(&fx->loop), 0);
+  uvaws_error_t err;
+  int rc = uvaws_client_new(&fx->loop, o, &fx->client, &err);
+  if (rc != 0)
+    print_error("client_new: %s (%s)\n", uvaws_strerror(rc), err.detail ? err.detail : "");
+  uvaws_error_clear(&err);
+  assert_int_equal(rc, 0);
 }
 
 #endif

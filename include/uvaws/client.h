@@ -58,7 +58,10 @@ typedef struct {
   const char *secret_key;
   const char *session_token;
   unsigned max_clients;       /* requests in flight at once; default 100 */
-  size_t max_queue;           /* requests waiting beyond max_clients; 0: unbounded */
+  size_t max_queue;           /* requests accepted and not on the wire (waiting for a
+                                 slot, credentials, the region, the send rate or a
+                                 retry's backoff; presigns too): at most this many,
+                                 beyond it UVAWS_EQUEUEFULL; 0: unbounded */
   long connect_timeout_ms;    /* default 10000 */
   long request_timeout_ms;    /* one attempt, connect to last byte; default 60000;
                                  -1: no limit. A silent endpoint ends in UVAWS_ETIMEDOUT
@@ -135,20 +138,30 @@ UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
  * error with no callback: UVAWS_EINVAL (NULL client, request or callback; NULL or
  * empty method), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
- * UVAWS_EHEADERNAME, UVAWS_EHEADERVALUE, UVAWS_EQUERY, UVAWS_ECLOSED (client
- * closing), UVAWS_EQUEUEFULL, UVAWS_ENOMEM. `job_out` (may be NULL) receives
- * a handle for uvaws_cancel, valid until the callback returns. */
+ * UVAWS_EHEADERNAME (not a token, or a header curl owns: Connection,
+ * Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, TE),
+ * UVAWS_EHEADERVALUE (CR, LF, NUL; an x-amz-content-sha256 that is no payload
+ * hash, or two of them), UVAWS_EQUERY, UVAWS_ECLOSED (client closing),
+ * UVAWS_EQUEUEFULL, UVAWS_ENOMEM. The request goes out as it was signed: the
+ * path byte for byte (dot segments too), every header (a blank value is sent
+ * empty), a caller's x-amz-content-sha256 as the payload line. `job_out` (may
+ * be NULL) receives a handle for uvaws_cancel, valid until the callback returns. */
 UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
                 void *arg, uvaws_job_t **job_out);
 
 /* Cancels a request that has not completed: its callback gets UVAWS_ECANCELED
  * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
- * whose completion is already on its way. */
+ * whose completion is already on its way (its callback running included: a
+ * request cannot cancel itself from its own callback). */
 UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
 
-/* Presigns `req` (method, path, query) with the client's credentials, region
- * and endpoint, as the SDKs do (the payload unsigned): the callback gets the
- * URL, valid `expires_s` seconds (1 to 7 days), in res->body with status 200.
+/* Presigns `req` (method, path, query, headers, body) with the client's
+ * credentials, region and endpoint, as the SDKs do: for S3 (sign_flags with
+ * UVAWS_SIGV4_CONTENT_SHA256) the payload is unsigned; for other services the
+ * payload line is the body's hash (an empty body's for a GET), which services
+ * like STS check; a caller's x-amz-content-sha256 is the payload line in both.
+ * The callback gets the URL, valid `expires_s` seconds (1 to 7 days), in
+ * res->body with status 200.
  * Waits for credentials and region like a request, but sends nothing.
  * Returns 0 or the errors of uvaws_fetch, or UVAWS_EEXPIRES. */
 UVAWS_EXTERN int uvaws_presign(uvaws_client_t *client, const uvaws_request_t *req,

@@ -43,7 +43,8 @@ extern "C" {
   XX(EAWS, -7027, "AWS returned an error")                                       \
   XX(EPROTOCOL, -7028, "malformed response")                                     \
   XX(EBUSY, -7029, "operation not allowed from inside a loop callback")          \
-  XX(EIO, -7030, "reading or writing a local file failed")                      \
+  XX(EHEADTOOBIG, -7030, "request or response head larger than libcurl allows")   \
+  XX(EIO, -7031, "reading or writing a local file failed")                      \
   XX(ENOCONFIG, -7040, "configuration file not found")                           \
   XX(ECONFIG, -7041, "configuration file does not parse")                        \
   XX(ENOPROFILE, -7042, "profile not found")                                     \

@@ -3,7 +3,10 @@
  *
  * A future owns a copy of its response until released. Every future must be
  * released exactly once; releasing one that is still pending cancels it,
- * unless an `all` future still waits on it.
+ * unless an `all` future still waits on it. A future outlives its client:
+ * closing the client completes it (UVAWS_ECANCELED if it was pending), and
+ * every function here keeps working on it after the client is freed (`wait`
+ * returns at once, `then` still calls back from the loop).
  */
 #ifndef UVAWS_FUTURE_H
 #define UVAWS_FUTURE_H
@@ -27,7 +30,8 @@ UVAWS_EXTERN uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uv
 
 /* Calls `cb` once with the response when it is there (from the loop, never from
  * inside this call, even when the future is already done). One then per future.
- * Returns 0, UVAWS_EINVAL (NULL) or UVAWS_EBUSY (a then is already set). */
+ * Returns 0, UVAWS_EINVAL (NULL), UVAWS_EBUSY (a then is already set) or
+ * UVAWS_ENOMEM. */
 UVAWS_EXTERN int uvaws_future_then(uvaws_future_t *f, uvaws_response_cb cb, void *arg);
 
 /* Runs the client's loop until the future is done and points *res at its

@@ -102,14 +102,20 @@ UVAWS_EXTERN void uvaws_signer_free(uvaws_signer_t *s);
  * UVAWS_ETIME, UVAWS_ENOHOST, and nothing is signed. Headers named
  * Authorization, X-Amz-Date and X-Amz-Security-Token in `in` are ignored: the
  * signer produces them. User-Agent, Expect and X-Amzn-Trace-Id are sent but not
- * signed, as the AWS SDKs do, because proxies rewrite them. */
+ * signed, as the AWS SDKs do, because proxies rewrite them. A caller's
+ * x-amz-content-sha256 header is signed and is the payload line (the body is
+ * not hashed, and UVAWS_SIGV4_CONTENT_SHA256 adds no second one); it must be
+ * one header holding a payload hash that agrees with `payload_hash` when both
+ * are given, else UVAWS_EHEADERVALUE. */
 UVAWS_EXTERN int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                              uvaws_sigv4_output_t *out);
 
 /* Builds a presigned URL valid for `expires_s` seconds (1 to 7 days):
  * scheme://host/path?query&X-Amz-Algorithm=...&X-Amz-Signature=...
- * in out->url. The payload hash is the body's unless `payload_hash` is given
- * (S3 URLs use UVAWS_SIGV4_UNSIGNED_PAYLOAD). Same errors as above, plus
+ * in out->url. The payload hash is the body's (empty: the empty string's)
+ * unless `payload_hash` or an x-amz-content-sha256 header is given (S3 URLs
+ * use UVAWS_SIGV4_UNSIGNED_PAYLOAD; other services check the body's hash, so
+ * STS GetCallerIdentity URLs want the default). Same errors as above, plus
  * UVAWS_EEXPIRES, and UVAWS_EHEADERVALUE when the (first) Host value is not a
  * URL authority: ASCII host name or address, [IPv6], optional :port. */
 UVAWS_EXTERN int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,

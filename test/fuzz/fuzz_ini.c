@@ -1,7 +1,9 @@
-/* libFuzzer target for the INI reader: any bytes may be parsed; a successful
- * parse is then queried with section, key and sub-key names cut from the
- * input itself, so that lookups meet names that exist as well as near
- * misses. Must never crash, leak or hit undefined behaviour. */
+/* libFuzzer target for the INI reader and the profile rules above it: any
+ * bytes may be parsed; a successful parse is then queried with section, key,
+ * sub-key and profile names cut from the input itself, so that lookups meet
+ * names that exist as well as near misses, with the parse standing for the
+ * config file and the credentials file at once (so that a profile's keys can
+ * be split across them). Must never crash, leak or hit undefined behaviour. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,6 +70,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (size_t k = 0; k < nt; k++)
     sink += (size_t)ini_has_section(ini, tok[k]);
+  /* the profile layer: the same text as either file, or both */
+  cfg_files_t both = {.cfg = ini, .cred = ini, .cfg_path = "config", .cred_path = "credentials"};
+  cfg_files_t cfg_only = {.cfg = ini, .cfg_path = "config", .cred_path = "credentials"};
+  cfg_files_t cred_only = {.cred = ini, .cfg_path = "config", .cred_path = "credentials"};
+  const cfg_files_t *views[] = {&both, &cfg_only, &cred_only};
+  for (size_t k = 0; k < nt; k++) {
+    const char *profile = tok[k];
+    sink += (size_t)cfg_profile_name_ok(profile);
+    for (size_t w = 0; w < 3; w++) {
+      int exists = cfg_profile_exists(views[w], profile);
+      const char *where = NULL;
+      const char *v = cfg_profile_get(views[w], profile, tok[(k + 1) % nt], &where);
+      if (v != NULL && (!exists || where == NULL))
+        abort(); /* a value comes from an existing profile of a named file */
+      uvaws_error_t err = {0};
+      cfg_keys_t keys;
+      int rc = cfg_static_keys(views[w], profile, &keys, &err);
+      if (rc == 1 && (keys.key == NULL || keys.secret == NULL || !exists))
+        abort(); /* found keys are a whole pair of a profile */
+      if ((rc < 0) != (err.detail != NULL))
+        abort(); /* an error always says why, success never does */
+      uvaws_error_clear(&err);
+    }
+  }
   (void)sink;
   ini_free(ini);
   return 0;

@@ -8,6 +8,10 @@
 `run` starts each requested server on a free port, waits until it accepts
 connections, exports its URL (UVAWS_TEST_*; see test/README.md), runs CMD,
 stops every server (SIGTERM, then SIGKILL) and exits with CMD's exit code.
+The emulators are reached through testserver.py's signature-verifying proxy,
+and testserver.py verifies every request it serves: a run in which any
+request's SigV4 signature did not verify, or a request went unsigned without
+saying so, fails (exit 1) even when CMD succeeded.
 Without CMD it prints the variables as shell `export` lines and serves until
 interrupted. Exit 77 (meson: skipped) when a peer's software is missing, 99
 (meson: hard error) when a peer fails to start.
@@ -159,6 +163,7 @@ class Peer:
 
 class Dynalite(Peer):
     name = "dynalite"
+    env_var = "UVAWS_TEST_DYNALITE"
 
     def argv(self, port):
         # tables become ACTIVE at once: tests need not poll DescribeTable
@@ -172,6 +177,7 @@ class Dynalite(Peer):
 
 class Ses(Peer):
     name = "ses"
+    env_var = "UVAWS_TEST_SES"
 
     def argv(self, port):
         return ["node", os.path.join(NODE_MODULES, "aws-ses-v2-local", "dist", "cli.js"),
@@ -183,29 +189,36 @@ class Ses(Peer):
 
 class S3rver(Peer):
     """S3 emulator. It accepts SigV4 with the access key S3RVER (secret
-    S3RVER) but does not verify the signature; its data lives in the run's
-    temporary directory."""
+    S3RVER) but does not verify the signature (the proxy in front does); its
+    data lives in the run's temporary directory."""
     name = "s3rver"
+    env_var = "UVAWS_TEST_S3"
 
     def argv(self, port):
         data = os.path.join(self.tmp, "s3rver-data")
         os.makedirs(data, exist_ok=True)
+        # path-style buckets only: the endpoint is an IP address
         return ["node", os.path.join(NODE_MODULES, "s3rver", "bin", "s3rver.js"),
-                "--directory", data, "--address", HOST, "--port", str(port), "--silent",
-                "--no-vhost-buckets"]
+                "-d", data, "-a", HOST, "-p", str(port), "--no-vhost-buckets"]
 
     def ready(self, port):
-        return accepts(port) and {"UVAWS_TEST_S3RVER": "http://%s:%d" % (HOST, port)}
+        return accepts(port) and {self.env_var: "http://%s:%d" % (HOST, port)}
 
 
 class TestServer(Peer):
+    """testserver.py; also the verifying proxy in front of each emulator:
+    UVAWS_TEST_<NAME> points at the proxy, UVAWS_TEST_<NAME>_DIRECT at the
+    emulator itself (for requests meant to bypass the check)."""
     name = "testserver"
     port_retries = 1   # it binds port 0 itself
 
-    def __init__(self, tmp, timeout, certs):
+    def __init__(self, tmp, timeout, certs, emulators=(), export=True):
         super().__init__(tmp, timeout)
         self.certs = certs
+        self.emulators = emulators
+        self.export = export
         self.ready_file = os.path.join(tmp, "testserver.ready")
+        self.http_port = None
 
     def argv(self, port):
         a = [sys.executable, os.path.join(HERE, "testserver.py"),
@@ -213,6 +226,8 @@ class TestServer(Peer):
         if self.certs:
             a += ["--tls", "--cert", self.certs["cert"], "--key", self.certs["key"],
                   "--ca", self.certs["ca"]]
+        for e in self.emulators:
+            a += ["--proxy", "%s=%s" % (e.name, e.env[e.env_var].rsplit(":", 1)[1])]
         return a
 
     def ready(self, port):
@@ -223,10 +238,44 @@ class TestServer(Peer):
             return None
         if not accepts(info["http_port"]):
             return None
-        env = {"UVAWS_TEST_SERVER": "http://%s:%d" % (HOST, info["http_port"])}
-        if info.get("https_port"):
-            env["UVAWS_TEST_SERVER_TLS"] = "https://%s:%d" % (HOST, info["https_port"])
+        self.http_port = info["http_port"]
+        env = {}
+        if self.export:
+            env["UVAWS_TEST_SERVER"] = "http://%s:%d" % (HOST, info["http_port"])
+            if info.get("https_port"):
+                env["UVAWS_TEST_SERVER_TLS"] = "https://%s:%d" % (HOST, info["https_port"])
+        for e in self.emulators:
+            env[e.env_var + "_DIRECT"] = e.env[e.env_var]
+            env[e.env_var] = "http://%s:%d" % (HOST, info["proxies"][e.name])
         return env
+
+    def signature_report(self):
+        """None when every request verified, else what went wrong (text)."""
+        if self.http_port is None or not self.alive():
+            return None
+        import urllib.request
+        try:
+            url = "http://%s:%d/_signatures" % (HOST, self.http_port)
+            with urllib.request.urlopen(url, timeout=10) as f:
+                s = json.load(f)
+        except (OSError, ValueError) as e:
+            return "cannot read the signature check's results: %s" % e
+        bad = {k: s[k + "_total"] for k in ("bad", "unsigned", "unexpected-good")
+               if s.get(k + "_total")}
+        if not bad:
+            return None
+        lines = ["SigV4 wire check failed: %s (of %d verified requests)" %
+                 (", ".join("%d %s" % (n, k) for k, n in bad.items()), s.get("ok_total", 0))]
+        for f in s.get("failures", [])[-10:]:
+            lines.append("  %s %s %s (via %s, x-test-id %s): %s" % (
+                f["verdict"], f["method"], f["target"][:200], f["via"], f.get("x_test_id"),
+                f["reason"]))
+            if f.get("canonical_request"):
+                lines.append("    canonical request the server computed:\n      " +
+                             f["canonical_request"].replace("\n", "\n      "))
+        lines.append("  a test that sends such requests on purpose marks them with "
+                     "x-test-expect-bad-signature: 1 or x-test-unsigned: 1")
+        return "\n".join(lines)
 
 
 class Nghttpd(Peer):
@@ -282,7 +331,8 @@ def missing(args):
     """Why the requested peers can't run here, or None."""
     if args.dynalite or args.ses or args.s3rver:
         if shutil.which("node") is None:
-            return "node is not installed (dynalite, aws-ses-v2-local, s3rver run on Node.js >= 18)"
+            return ("node is not installed (dynalite, aws-ses-v2-local and s3rver run on "
+                    "Node.js >= 18)")
         for pkg in (["dynalite"] if args.dynalite else []) + \
                    (["aws-ses-v2-local"] if args.ses else []) + \
                    (["s3rver"] if args.s3rver else []):
@@ -322,14 +372,19 @@ def run(args):
             from certs import make_certs
             certs = make_certs(os.path.join(tmp, "certs"))
             env["UVAWS_TEST_CA_FILE"] = certs["ca"]
+        emulators = []
         if args.dynalite:
-            peers.append(Dynalite(tmp, args.timeout))
+            emulators.append(Dynalite(tmp, args.timeout))
         if args.ses:
-            peers.append(Ses(tmp, args.timeout))
+            emulators.append(Ses(tmp, args.timeout))
         if args.s3rver:
-            peers.append(S3rver(tmp, args.timeout))
-        if args.testserver:
-            peers.append(TestServer(tmp, args.timeout, certs if args.tls else None))
+            emulators.append(S3rver(tmp, args.timeout))
+        peers.extend(emulators)
+        server = None
+        if args.testserver or emulators:  # after the emulators: it proxies to them
+            server = TestServer(tmp, args.timeout, certs if args.tls else None, emulators,
+                                export=args.testserver)
+            peers.append(server)
         if args.nghttpd:
             peers.append(Nghttpd(tmp, args.timeout, certs))
         for p in peers:   # sequential: on 2 cores parallel node startups only compete
@@ -360,6 +415,12 @@ def run(args):
             failed = code not in (0, SKIP)
             if failed:
                 say("command exited with status %d" % code)
+            report = server.signature_report() if server else None
+            if report:
+                say(report)
+                failed = True
+                if code in (0, SKIP):
+                    code = 1
             for p in peers:
                 if not p.alive():
                     say("warning: %s died during the run (status %s)" %

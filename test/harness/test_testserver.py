@@ -10,6 +10,7 @@ the number of simultaneous connections in the load test (default 2000).
 """
 
 import asyncio
+import datetime
 import http.client
 import json
 import os
@@ -519,8 +520,11 @@ class Peers(unittest.TestCase):
         r = peers("--tls", cmd=r"""
 import os, ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=os.environ['UVAWS_TEST_CA_FILE'])
-a = urllib.request.urlopen(os.environ['UVAWS_TEST_SERVER'] + '/x').read()
-b = urllib.request.urlopen(os.environ['UVAWS_TEST_SERVER_TLS'] + '/x', context=ctx).read()
+def get(url, **kw):  # unsigned on purpose: says so
+    rq = urllib.request.Request(url, headers={'x-test-unsigned': '1'})
+    return urllib.request.urlopen(rq, **kw).read()
+a = get(os.environ['UVAWS_TEST_SERVER'] + '/x')
+b = get(os.environ['UVAWS_TEST_SERVER_TLS'] + '/x', context=ctx)
 assert a == b == b'{}', (a, b)
 assert '127.0.0.1' in os.environ['NO_PROXY']
 sys.exit(5)
@@ -534,7 +538,8 @@ sys.exit(5)
 import json, os, urllib.request, urllib.parse
 auth = {'Authorization': 'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/x/aws4_request, '
                          'SignedHeaders=host;x-amz-date, Signature=00',
-        'X-Amz-Date': '20240101T000000Z'}
+        'X-Amz-Date': '20240101T000000Z',
+        'x-test-expect-bad-signature': '1'}  # a fake signature, and it says so
 def post(url, body, **h):
     rq = urllib.request.Request(url, data=body, headers=dict(auth, **h), method='POST')
     return urllib.request.urlopen(rq, timeout=10).read()
@@ -592,6 +597,177 @@ assert os.path.exists(log)
         self.assertEqual(json.loads(out), {"connections": 2, "streams": 3,
                                            "streams_per_connection": {"1": 2, "2": 1},
                                            "peak_open_streams": 2})
+
+
+class OddAnswers(unittest.TestCase):
+    def test_date_raw_big_and_many_headers(self):
+        resp, _ = raw(b"GET /o HTTP/1.1\r\nHost: x\r\nx-test-date: Fri, 31 Dec 9999 \\x1b\r\n"
+                      b"x-test-response-header-raw: X-Pad:  \\x07 v \r\n"
+                      b"x-test-big-header: 1000\r\nx-test-many-headers: 3\r\n"
+                      b"Connection: close\r\n\r\n")
+        head = resp.split(b"\r\n\r\n")[0]
+        self.assertIn(b"\r\nDate: Fri, 31 Dec 9999 \x1b\r\n", head)
+        self.assertEqual(head.count(b"\r\nDate:"), 1)
+        self.assertIn(b"\r\nX-Pad:   \x07 v \r\n", head)
+        self.assertIn(b"\r\nx-big: " + b"b" * 1000 + b"\r\n", head)
+        self.assertEqual(head.count(b"\r\nx-many-"), 3)
+
+
+try:
+    sys.path.insert(0, HERE)
+    from test_sigv4check import HAVE_BOTOCORE, botocore_sign
+    if HAVE_BOTOCORE:
+        import botocore.auth
+        import botocore.awsrequest
+        import botocore.credentials
+except ImportError:
+    HAVE_BOTOCORE = False
+
+
+def signed(method, path, body=b"", headers=(), service="dynamodb", query=False, port=None,
+           host=None):
+    """(method, target, headers dict) of a request botocore signed for the server."""
+    netloc = host or "127.0.0.1:%d" % (port or S.port)
+    m, target, wire, b = botocore_sign(method, "http://" + netloc + path, list(headers), body,
+                                       service, query, when=datetime.datetime.utcnow())
+    return m, target, {n: v for n, v in wire if n != "host"}, b
+
+
+def signatures():
+    return jreq("GET", "/_signatures")[1]
+
+
+@unittest.skipUnless(HAVE_BOTOCORE, "botocore not importable: run with /usr/bin/python3")
+class WireCheck(unittest.TestCase):
+    """Every signed request is verified as received; a bad one gets a 403 and
+    is counted, unless it says it is bad on purpose."""
+
+    def setUp(self):
+        req("POST", "/_reset")
+
+    def test_good_bad_expected_and_unsigned(self):
+        before = signatures()
+        m, t, h, b = signed("POST", "/v?a=1", b'{"x":1}', [("X-Amz-Target", "T.Op")])
+        st, _, body = req(m, t, b, h)
+        self.assertEqual((st, body), (200, b"{}"))
+        h["x-amz-target"] = "T.Other"                        # one signed byte changed
+        st, _, body = req(m, t, b, h)
+        self.assertEqual(st, 403)
+        err = json.loads(body)
+        self.assertEqual(err["__type"], "InvalidSignatureException")
+        self.assertIn("x-amz-target:T.Other", err["canonical_request"])
+        st, _, _ = req(m, t, b, dict(h, **{"x-test-expect-bad-signature": "1"}))
+        self.assertEqual(st, 200)                            # served: it said so
+        st, _, _ = req("GET", "/plain")                      # unsigned, unmarked
+        self.assertEqual(st, 200)
+        req("GET", "/plain", headers={"x-test-unsigned": "1"})
+        req("GET", "/latest/meta-data/placement/region")     # metadata: unsigned by design
+        after = signatures()
+        delta = {k: after[k] - before[k] for k in after if k.endswith("_total")}
+        self.assertEqual(delta, {"ok_total": 1, "bad_total": 1, "expected-bad_total": 1,
+                                 "unexpected-good_total": 0, "unsigned_total": 1,
+                                 "exempt_total": 2})
+        verdicts = [e["signature"] for e in jreq("GET", "/_log")[1]["requests"]]
+        self.assertEqual(verdicts, ["ok", "bad", "expected-bad", "unsigned", "exempt", "exempt"])
+        self.assertEqual(after["failures"][-1]["verdict"], "unsigned")
+
+    def test_presigned_and_s3(self):
+        m, t, h, b = signed("GET", "/?Action=GetCallerIdentity&Version=2011-06-15",
+                            service="sts", query=True)
+        self.assertEqual(req(m, t, b, h)[0], 200)
+        self.assertEqual(req(m, t.replace("Version", "Versio"), b, h)[0], 403)
+        m, t, h, b = signed("PUT", "/bucket/a/./b", b"data", service="s3")
+        self.assertEqual(req(m, t, b, h)[0], 200)
+        st, _, body = req(m, "/bucket/a/b", b, h)           # the dot removed: another key
+        self.assertEqual(st, 403)
+        self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", body)
+        st, _, body = req(m, t, b"other", h)                # the body is not the one hashed
+        self.assertEqual(st, 403)
+        self.assertIn(b"not the body", body)
+
+    def test_keys_learned_and_registered(self):
+        ring_secret = "registered-%d" % os.getpid()
+        creds = botocore.credentials.Credentials("AKIDREG", ring_secret)
+        rq = botocore.awsrequest.AWSRequest(method="GET", url="http://127.0.0.1:%d/k" % S.port)
+        botocore.auth.SigV4Auth(creds, "dynamodb", "us-east-1").add_auth(rq)
+        hdrs = dict(rq.headers.items())
+        self.assertEqual(req("GET", "/k", headers=hdrs)[0], 403)
+        self.assertEqual(req("POST", "/_keys", json.dumps(
+            {"keys": {"AKIDREG": ring_secret}}).encode())[0], 200)
+        self.assertEqual(req("GET", "/k", headers=hdrs)[0], 200)
+        # the key pairs of recorded STS answers are learnt when configured
+        learnt = "learnt-%d" % os.getpid()
+        req("POST", "/_config", json.dumps({"canned": [{"contains": "Action=AssumeRole",
+            "body": "<AccessKeyId>ASIALEARN</AccessKeyId><SecretAccessKey>%s</SecretAccessKey>"
+                    % learnt}]}).encode())
+        creds = botocore.credentials.Credentials("ASIALEARN", learnt)
+        rq = botocore.awsrequest.AWSRequest(method="GET", url="http://127.0.0.1:%d/k" % S.port)
+        botocore.auth.SigV4Auth(creds, "dynamodb", "us-east-1").add_auth(rq)
+        self.assertEqual(req("GET", "/k", headers=dict(rq.headers.items()))[0], 200)
+        self.assertEqual(req("POST", "/_keys", b"[1]")[0], 400)
+
+
+@unittest.skipUnless(HAVE_BOTOCORE, "botocore not importable: run with /usr/bin/python3")
+class WireCheckRuns(unittest.TestCase):
+    """peers.py fails a run in which a request did not verify, even when the
+    command itself succeeded."""
+
+    SEND = r"""
+import os, sys, urllib.request, urllib.error
+sys.path.insert(0, %r)
+from test_testserver import signed
+url = os.environ[%r]
+port = int(url.rsplit(':', 1)[1])
+m, t, h, b = signed('POST', '/', b'{}', [('X-Amz-Target', 'DynamoDB_20120810.ListTables'),
+                    ('Content-Type', 'application/x-amz-json-1.0')], port=port)
+h = {k.lower(): v for k, v in h.items()}
+h.update(%s)
+try:
+    print(urllib.request.urlopen(urllib.request.Request(url + t, data=b, headers=h,
+                                                        method=m)).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+"""
+
+    def good_then_tampered(self, peer, var):
+        """A signed request passes; the same with one signed header changed after
+        signing gets a 403 and fails the run; returns the failing run's stderr."""
+        r = peers(peer, cmd=self.SEND % (HERE, var, "{}"))
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "200"), r.stderr)
+        r = peers(peer, cmd=self.SEND % (HERE, var, "{'x-amz-target': 'Other'}"))
+        self.assertEqual((r.returncode, r.stdout.strip()), (1, "403"), r.stderr)
+        self.assertIn("SigV4 wire check failed: 1 bad", r.stderr)
+        return r.stderr
+
+    def test_testserver(self):
+        self.good_then_tampered("--testserver", "UVAWS_TEST_SERVER")
+
+    @unittest.skipUnless(HAVE_NODE, "test/peers/node_modules missing: npm ci in test/peers")
+    def test_through_the_proxy(self):
+        self.assertIn("via dynalite", self.good_then_tampered("--dynalite", "UVAWS_TEST_DYNALITE"))
+
+    @unittest.skipUnless(HAVE_NODE and os.path.isdir(os.path.join(
+        ROOT, "test", "peers", "node_modules", "s3rver")), "s3rver not installed")
+    def test_s3rver_sees_the_bytes_that_were_signed(self):
+        # s3rver checks signatures itself (key S3RVER): the proxy must relay
+        # the request byte for byte for both checks to pass
+        r = peers("--s3rver", cmd=r"""
+import datetime, os, sys, urllib.request
+sys.path.insert(0, %r)
+import botocore.auth, botocore.awsrequest, botocore.credentials
+url = os.environ['UVAWS_TEST_S3']
+creds = botocore.credentials.Credentials('S3RVER', 'S3RVER')
+def call(method, path, body=b''):
+    rq = botocore.awsrequest.AWSRequest(method=method, url=url + path, data=body)
+    botocore.auth.S3SigV4Auth(creds, 's3', 'us-east-1').add_auth(rq)
+    p = rq.prepare()
+    return urllib.request.urlopen(urllib.request.Request(p.url, data=p.body or None,
+        headers=dict(p.headers.items()), method=method)).read()
+call('PUT', '/bucket1')
+call('PUT', '/bucket1/a/b.txt', b'hello')
+assert call('GET', '/bucket1/a/b.txt') == b'hello'
+""" % HERE)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":

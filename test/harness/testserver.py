@@ -24,6 +24,7 @@ import http
 import itertools
 import json
 import os
+import re
 import resource
 import secrets
 import signal
@@ -38,6 +39,9 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import wirecheck  # noqa: E402
+from wirecheck import WIRE, WIRE_CONTROL, check_signature, start_proxies  # noqa: E402
 
 HOST = "127.0.0.1"
 MAX_HEAD = 64 * 1024          # request line + headers
@@ -59,6 +63,12 @@ DEFAULT_CONFIG = {
     "container_status": 200,
     "container_delay_ms": 0,
     "date_offset_s": 0,          # shift the Date header of every response
+    # Hostile credential answers (see hostile_creds_answer and friends):
+    "creds_override": {},        # merged into every IMDS and container credentials answer
+    "creds_override_times": -1,  # how many answers get the override (-1: all)
+    "creds_pad_to": 0,           # pad those answers to exactly this many bytes
+    "imds_fail_times": 0,        # the first N IMDS credential GETs answer 500
+    "imds_token_epoch": 1,       # raising it revokes every IMDS token issued before
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
     # "content_type": T, "body": TEXT}; the first whose `contains` is in the
     # request body (or query) and whose `path` prefixes the path answers it.
@@ -129,7 +139,7 @@ def sized_body(n):
 
 class Request:
     __slots__ = ("method", "target", "path", "query", "version", "headers",
-                 "hdict", "body", "keep_alive")
+                 "hdict", "body", "keep_alive", "raw_head", "wire_headers", "chunked")
 
     def header(self, name, default=None):
         return self.hdict.get(name, default)
@@ -166,6 +176,8 @@ class State:
         self.imds_token_requests = 0
         self.imds_creds = 0
         self.container_creds = 0
+        self.hostile_answers = 0
+        self.imds_failures = 0
         self.tokens.clear()
 
     def stats(self):
@@ -201,10 +213,12 @@ async def read_request(reader, writer):
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise BadRequest(400, "malformed request line %r" % lines[0][:200])
     r = Request()
+    r.raw_head = head
     r.method, r.target, r.version = parts
     if not r.method.isalpha():
         raise BadRequest(400, "malformed method")
     r.headers = []
+    r.wire_headers = []  # values exactly as sent, for the signature check
     r.hdict = {}
     for line in lines[1:]:
         if not line:
@@ -213,6 +227,7 @@ async def read_request(reader, writer):
         if not sep or not name or name != name.strip():
             raise BadRequest(400, "malformed header line %r" % line[:200])
         name = name.lower()
+        r.wire_headers.append((name, value))
         value = value.strip()
         r.headers.append((name, value))
         r.hdict[name] = r.hdict[name] + ", " + value if name in r.hdict else value
@@ -225,7 +240,8 @@ async def read_request(reader, writer):
     if r.hdict.get("expect", "").lower() == "100-continue" and r.version == "HTTP/1.1":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     te = r.hdict.get("transfer-encoding", "").lower()
-    if "chunked" in te:
+    r.chunked = "chunked" in te
+    if r.chunked:
         chunks, total = [], 0
         while True:
             line = await reader.readuntil(b"\r\n")
@@ -281,12 +297,44 @@ async def send(c, status, body=b"", ctype="application/json", headers=(),
     if isinstance(body, str):
         body = body.encode()
     off = ST.config["date_offset_s"] if date_offset is None else date_offset
-    h = [("Date", http_date(off)), ("Content-Type", ctype),
-         ("Content-Length", str(len(body)))]
+    h = [("Date", http_date(off))] if not has_date(headers) else []
+    h += [("Content-Type", ctype), ("Content-Length", str(len(body)))]
     h.extend(headers)
     c.writer.write(head_bytes(status, h, keep_alive) + body)
     await c.writer.drain()
     return keep_alive
+
+
+def has_date(headers):
+    return any(k.lower() == "date" for k, _ in headers)
+
+
+def odd_response_headers(r):
+    """Answer headers a test asks for to see how the client copes:
+    x-test-date: TEXT            the Date header, verbatim (unparsable, year 9999 ...)
+    x-test-response-header-raw: Name:value   a header with its value's blanks kept
+    x-test-big-header: N         one header line of N bytes
+    x-test-many-headers: K       K header lines of 100 bytes each
+    In TEXT and value, \\xHH stands for that byte (a request header cannot
+    carry control bytes)."""
+    out = []
+    if "x-test-date" in r.hdict:
+        out.append(("Date", unescape(r.hdict["x-test-date"])))
+    for name, value in r.wire_headers:
+        if name == "x-test-response-header-raw":
+            k, sep, v = value.lstrip(" \t").partition(":")
+            if sep and k:
+                out.append((k, unescape(v)))
+    n = r.int_header("x-test-big-header", 0)
+    if n > 0:
+        out.append(("x-big", "b" * min(n, MAX_BODY)))
+    for i in range(min(r.int_header("x-test-many-headers", 0), 100000)):
+        out.append(("x-many-%d" % i, "m" * 88))
+    return out
+
+
+def unescape(text):
+    return re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def find_canned(r):
@@ -389,6 +437,7 @@ def body_for(r):
 
 def creds(prefix, n, expiry_s):
     now = time.time()
+    WIRE.keyring.add("ASIA%s%08d" % (prefix, n), "%s-secret-%d" % (prefix.lower(), n))
     return {"AccessKeyId": "ASIA%s%08d" % (prefix, n),
             "SecretAccessKey": "%s-secret-%d" % (prefix.lower(), n),
             "Token": "%s-session-token-%d" % (prefix.lower(), n),
@@ -411,14 +460,14 @@ async def imds(c, r, base):
         if cfg["imds_token_status"] != 200:
             return await send(c, cfg["imds_token_status"], "", text, base, r.keep_alive)
         token = "imds-token-" + secrets.token_hex(16)
-        ST.tokens[token] = time.time() + int(ttl)
+        ST.tokens[token] = (time.time() + int(ttl), cfg["imds_token_epoch"])
         return await send(c, 200, token, text,
                           base + [("X-aws-ec2-metadata-token-ttl-seconds", ttl)], r.keep_alive)
     if r.method != "GET":
         return await send(c, 405, "", text, base, r.keep_alive)
     token = r.header("x-aws-ec2-metadata-token")
     if token is not None:
-        if ST.tokens.get(token, 0) < time.time():
+        if not imds_token_valid(token):
             return await send(c, 401, "", text, base, r.keep_alive)
     elif not cfg["imds_v1"]:
         return await send(c, 401, "", text, base, r.keep_alive)
@@ -430,10 +479,12 @@ async def imds(c, r, base):
             return await send(c, 404, "", text, base, r.keep_alive)
         if cfg["imds_creds_status"] != 200:
             return await send(c, cfg["imds_creds_status"], "", text, base, r.keep_alive)
+        if imds_injected_failure():
+            return await send(c, 500, "", text, base, r.keep_alive)
         ST.imds_creds += 1
         body = dict(Code="Success", Type="AWS-HMAC",
                     **creds("IMDS", ST.imds_creds, cfg["imds_expiry_s"]))
-        return await send(c, 200, jbody(body), text, base, r.keep_alive)
+        return await send(c, 200, hostile_creds_answer(body), text, base, r.keep_alive)
     if r.path == "/latest/dynamic/instance-identity/document":
         doc = {"region": cfg["imds_region"], "availabilityZone": cfg["imds_region"] + "a",
                "instanceId": "i-0123456789abcdef0", "accountId": "123456789012",
@@ -460,7 +511,44 @@ async def container(c, r, base):
     ST.container_creds += 1
     body = dict(creds("CONT", ST.container_creds, cfg["container_expiry_s"]),
                 AccountId="123456789012")
-    return await send(c, 200, jbody(body), "application/json", base, r.keep_alive)
+    return await send(c, 200, hostile_creds_answer(body), "application/json", base, r.keep_alive)
+
+
+# ---------------------------------------------------------------- hostile credential answers
+# What the credential tests configure to attack the client with: overridden
+# fields (control characters, bad or past Expiration), answers padded to an
+# exact size, failing IMDS credential GETs, revoked IMDS tokens.
+
+def hostile_creds_answer(body):
+    """The JSON of a credentials answer, with /_config's override and padding."""
+    cfg = ST.config
+    times = cfg["creds_override_times"]
+    if cfg["creds_override"] and (times < 0 or ST.hostile_answers < times):
+        ST.hostile_answers += 1
+        body = dict(body, **cfg["creds_override"])
+    data = jbody(body)
+    want = cfg["creds_pad_to"]
+    if want:
+        # {...,"Padding":"xxx"}: 14 bytes of syntax plus the x's
+        room = want - len(data) - len(',"Padding":""')
+        if room < 0:
+            raise BadRequest(400, "creds_pad_to %d is below the answer's %d bytes" % (want, len(data)))
+        data = data[:-1] + b',"Padding":"' + b"x" * room + b'"}'
+    return data
+
+
+def imds_injected_failure():
+    """True for the first imds_fail_times credential GETs since the reset."""
+    if ST.imds_failures < ST.config["imds_fail_times"]:
+        ST.imds_failures += 1
+        return True
+    return False
+
+
+def imds_token_valid(token):
+    """Issued, not expired, and not revoked by a later imds_token_epoch."""
+    expiry, epoch = ST.tokens.get(token, (0, 0))
+    return expiry >= time.time() and epoch >= ST.config["imds_token_epoch"]
 
 
 # ---------------------------------------------------------------- control paths
@@ -485,6 +573,8 @@ async def control(c, r):
             items = items[-n:] if n > 0 else []
         return await send(c, 200, jbody({"total": ST.requests, "requests": items}),
                           keep_alive=r.keep_alive)
+    if p in WIRE_CONTROL:
+        return await WIRE_CONTROL[p](c, r)
     if p == "/_config":
         if r.method == "POST":
             try:
@@ -497,6 +587,9 @@ async def control(c, r):
             if bad:
                 raise BadRequest(400, "unknown config keys %s" % bad)
             ST.config.update(upd)
+            for entry in upd.get("canned") or []:  # recorded STS answers carry keys
+                if isinstance(entry, dict):
+                    WIRE.keyring.learn_from_text(str(entry.get("body", "")))
         elif r.method != "GET":
             raise BadRequest(405, "GET or POST /_config")
         return await send(c, 200, jbody(ST.config), keep_alive=r.keep_alive)
@@ -517,6 +610,7 @@ async def handle(c, r):
         ST.connections += 1
         if c.tls:
             ST.tls_connections += 1
+    sig = check_signature(r)
     ST.requests += 1
     ST.seq += 1
     seq = ST.seq
@@ -533,7 +627,8 @@ async def handle(c, r):
         "body": r.body[:LOG_BODY].decode("utf-8", "replace"),
         "body_sha256": hashlib.sha256(r.body).hexdigest(),
         "x_test_id": tid, "attempt": attempt,
-        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization")}
+        "x_amz_date": r.header("x-amz-date"), "authorization": r.header("authorization"),
+        "signature": sig["verdict"]}
     ST.log.append(rec)
     ST.current += 1
     ST.peak = max(ST.peak, ST.current)
@@ -545,6 +640,9 @@ async def handle(c, r):
                 k, sep, v = value.partition(":")
                 if sep and k.strip():
                     base.append((k.strip(), v.strip()))
+        base.extend(odd_response_headers(r))
+        if sig.get("answer"):
+            return await send(c, *sig["answer"], base[:4], r.keep_alive)
         if r.header("x-test-stall", "0") not in ("", "0"):
             return await stall(c)
         delay = r.int_header("x-test-delay-ms")
@@ -574,12 +672,12 @@ async def handle(c, r):
         body = body_for(r)
         ctype = r.header("x-test-content-type", "application/json")
         off = ST.config["date_offset_s"]
-        h = [("Date", http_date(off)), ("Content-Type", ctype),
-             ("Content-Length", str(len(body)))] + base
+        h = ([("Date", http_date(off))] if not has_date(base) else []) + \
+            [("Content-Type", ctype), ("Content-Length", str(len(body)))] + base
         w = c.writer
         w.write(head_bytes(status, h, r.keep_alive))
-        if r.method == "HEAD":
-            body = b""
+        if r.method == "HEAD" or status in (204, 304) or status < 200:
+            body = b""  # these answers end at their head whatever they announce
         for i in range(0, len(body), 1 << 16):
             w.write(body[i:i + (1 << 16)])
             await w.drain()
@@ -625,6 +723,9 @@ async def on_connection(reader, writer, tls):
             pass
 
 
+wirecheck.bind(sys.modules[__name__])
+
+
 def quiet_exceptions(loop, ctx):
     exc = ctx.get("exception")
     if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
@@ -662,6 +763,12 @@ async def main(args):
         info["https_port"] = tsrv.sockets[0].getsockname()[1]
         info["ca_file"] = os.path.abspath(args.ca) if args.ca else None
 
+    WIRE.verify = not args.no_verify
+    info["proxies"], proxy_servers = await start_proxies(args.proxy or [])
+    servers.extend(proxy_servers)
+    for name, port in info["proxies"].items():
+        print("testserver verifying proxy for %s on http://%s:%d" % (name, HOST, port), flush=True)
+
     print("testserver listening http://%s:%d" % (HOST, info["http_port"]), flush=True)
     if info["https_port"]:
         print("testserver listening https://%s:%d ca=%s" % (HOST, info["https_port"],
@@ -698,6 +805,10 @@ if __name__ == "__main__":
     ap.add_argument("--ca", help="CA file clients should trust (reported in the ready file)")
     ap.add_argument("--cert-dir", help="where to make certificates when --cert is absent")
     ap.add_argument("--ready-file", help="write JSON with the ports here once listening")
+    ap.add_argument("--proxy", action="append", metavar="NAME=PORT",
+                    help="also listen as a signature-verifying proxy to 127.0.0.1:PORT")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="do not check request signatures (benchmarks)")
     a = ap.parse_args()
     if bool(a.cert) != bool(a.key):
         ap.error("--cert and --key go together")
