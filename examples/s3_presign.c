@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   uvaws_request_t req = {.method = "GET", .path = path};
-  int rc = uvaws_presign(c, &req, expires, on_url, NULL);
+  int rc = uvaws_presign(c, &req, expires, on_url, NULL, NULL);
   if (rc != 0)
     fprintf(stderr, "presign: %s\n", uvaws_strerror(rc));
   uv_run(loop, UV_RUN_DEFAULT);

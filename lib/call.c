@@ -109,14 +109,14 @@ static int call_cancel(uvaws_op_t *op) {
   call_t *cl = (call_t *)op;
   switch (cl->state) {
   case CALL_SENT:
-    return cl->job ? uvaws_cancel(cl->job) : UVAWS_EINVAL;
+    return cl->job ? uvaws_cancel(cl->job) : UVAWS_EBUSY;
   case CALL_HASHING:
     if (cl->cancelled || cl->client_gone)
-      return UVAWS_EINVAL;
+      return UVAWS_EBUSY;
     cl->cancelled = 1; /* the hash's end delivers it */
     return 0;
   default: /* CALL_EARLY: its outcome is on its way; CALL_DONE: in its callback */
-    return UVAWS_EINVAL;
+    return UVAWS_EBUSY;
   }
 }
 

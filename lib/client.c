@@ -788,8 +788,8 @@ int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *de
   case JOB_BACKOFF:
     client_backoff_cancel(c, j);
     break;
-  default:
-    return UVAWS_EINVAL;
+  default: /* completing already: as uv_cancel on a request past cancelling */
+    return UVAWS_EBUSY;
   }
   uvaws_error_clear(&j->error);
   complete_later(c, j, code, detail);

@@ -110,13 +110,15 @@ int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
 }
 
 int uvaws_presign(uvaws_client_t *c, const uvaws_request_t *req, unsigned expires_s,
-                  uvaws_response_cb cb, void *arg) {
+                  uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
+  if (job_out)
+    *job_out = NULL;
   if (expires_s == 0 || expires_s > UVAWS_SIGV4_MAX_EXPIRES)
     return UVAWS_EEXPIRES;
-  return client_enqueue(c, req, NULL, cb, arg, expires_s, 1, NULL);
+  return client_enqueue(c, req, NULL, cb, arg, expires_s, 1, job_out);
 }
 
 int uvaws_sign_explain(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb cb,
-                       void *arg) {
-  return client_enqueue(c, req, NULL, cb, arg, 0, 1, NULL);
+                       void *arg, uvaws_job_t **job_out) {
+  return client_enqueue(c, req, NULL, cb, arg, 0, 1, job_out);
 }

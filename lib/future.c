@@ -366,13 +366,15 @@ const uvaws_response_t *uvaws_future_response(const uvaws_future_t *f) {
 }
 
 int uvaws_future_cancel(uvaws_future_t *f) {
-  if (f == NULL || f->done)
+  if (f == NULL)
     return UVAWS_EINVAL;
+  if (f->done)
+    return UVAWS_EBUSY;
   if (f->job != NULL)
     return uvaws_cancel(f->job);
   if (f->op != NULL)
     return uvaws_op_cancel(f->op);
-  int rc = UVAWS_EINVAL; /* an `all`: cancel every pending member */
+  int rc = UVAWS_EBUSY; /* an `all`: cancel every pending member */
   for (size_t i = 0; i < f->member_count; i++)
     if (!f->members[i]->done && uvaws_future_cancel(f->members[i]) == 0)
       rc = 0;

@@ -70,7 +70,7 @@ static void on_early(defer_t *d) {
 static int pager_cancel(uvaws_op_t *op) {
   pager_t *p = (pager_t *)op;
   if (p->done || p->cancelled || p->early.code != 0)
-    return UVAWS_EINVAL; /* over, or its outcome is on its way */
+    return UVAWS_EBUSY; /* over, or its outcome is on its way */
   if (p->call != NULL)
     return uvaws_op_cancel(p->call); /* its answer ends the pagination */
   p->cancelled = 1; /* inside the page callback: ends after it */

@@ -115,7 +115,7 @@ static void on_client_close(closer_t *cl) {
 static int waiter_cancel(uvaws_op_t *op) {
   waiter_t *w = (waiter_t *)op;
   if (w->done || w->end.code != 0)
-    return UVAWS_EINVAL;
+    return UVAWS_EBUSY;
   if (w->call != NULL)
     return uvaws_op_cancel(w->call);
   uv_timer_stop(&w->timer);

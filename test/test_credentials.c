@@ -210,7 +210,7 @@ static presigned_t presign_with_pending_region(const char *imds_config) {
   presigned_t p = {0};
   uint64_t t0 = uv_hrtime();
   uvaws_request_t req = {.method = "GET", .path = "/tables/a b"};
-  assert_int_equal(uvaws_presign(c, &req, 60, on_presigned, &p), 0);
+  assert_int_equal(uvaws_presign(c, &req, 60, on_presigned, &p, NULL), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   uvaws_client_close(c, on_closed, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -401,7 +401,7 @@ static void test_pooled_buffers_cleansed(void **state) {
     /* a presign fetches credentials and sends nothing else: the pooled
      * handle then holds only what the credential exchange left */
     uvaws_request_t req = {.method = "GET", .path = "/"};
-    assert_int_equal(uvaws_presign(f.client, &req, 60, on_presigned, &r), 0);
+    assert_int_equal(uvaws_presign(f.client, &req, 60, on_presigned, &r, NULL), 0);
     fx_run(&f, &r);
     assert_outcome(&r, 0);
     conn_t *conn = transport_conn_get(f.client->transport);

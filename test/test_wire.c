@@ -101,7 +101,7 @@ static const char *rec_header(const cJSON *rec, const char *name) {
 /* The second line of the canonical request uvaws_sign_explain reports. */
 static void explained_path(fixture_t *fx, const uvaws_request_t *req, char *out, size_t n) {
   seen_t s = {0};
-  assert_int_equal(uvaws_sign_explain(fx->client, req, record, &s), 0);
+  assert_int_equal(uvaws_sign_explain(fx->client, req, record, &s, NULL), 0);
   uv_run(&fx->loop, UV_RUN_DEFAULT);
   cJSON *j = cJSON_Parse(s.body);
   const char *cr = cJSON_GetStringValue(cJSON_GetObjectItem(j, "canonical_request"));
@@ -207,7 +207,7 @@ static void test_transport_headers_refused(void **state) {
     uvaws_kv_t h[] = {{names[i], "close"}};
     uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
     assert_int_equal(uvaws_fetch(fx.client, &req, never_called, NULL, NULL), UVAWS_EHEADERNAME);
-    assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL), UVAWS_EHEADERNAME);
+    assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL, NULL), UVAWS_EHEADERNAME);
   }
   close_client(&fx);
 }
@@ -279,8 +279,8 @@ static void presign_and_compare(const char *service, const char *path, const uva
   uvaws_request_t req = {.method = "GET", .path = path, .query = q, .query_count = nq,
                          .headers = h, .header_count = nh};
   seen_t url = {0}, ex = {0};
-  assert_int_equal(uvaws_presign(fx.client, &req, 900, record, &url), 0);
-  assert_int_equal(uvaws_sign_explain(fx.client, &req, record, &ex), 0);
+  assert_int_equal(uvaws_presign(fx.client, &req, 900, record, &url, NULL), 0);
+  assert_int_equal(uvaws_sign_explain(fx.client, &req, record, &ex, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(url.code, 0);
   /* the server's check takes it */
@@ -363,8 +363,8 @@ static void test_caller_content_sha256(void **state) {
     uvaws_request_t req = {.method = "PUT", .path = "/b/k", .headers = bad[i], .header_count = 2,
                            .body = "data", .body_len = 4};
     assert_int_equal(uvaws_fetch(fx.client, &req, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
-    assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL), UVAWS_EHEADERVALUE);
-    assert_int_equal(uvaws_sign_explain(fx.client, &req, never_called, NULL),
+    assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
+    assert_int_equal(uvaws_sign_explain(fx.client, &req, never_called, NULL, NULL),
                      UVAWS_EHEADERVALUE);
   }
   uv_run(&fx.loop, UV_RUN_DEFAULT);

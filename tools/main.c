@@ -416,8 +416,8 @@ static int cmd_sign(const char *service, const char *path, const cli_opts_t *o, 
                            .query = query, .query_count = nq, .headers = headers,
                            .header_count = nh, .body = body, .body_len = body ? strlen(body) : 0};
     sign_state_t s = {EXIT_OTHER, presign ? -1 : o->explain};
-    int rc = presign ? uvaws_presign(c, &req, o->expires ? o->expires : 3600, on_signed, &s)
-                     : uvaws_sign_explain(c, &req, on_signed, &s);
+    int rc = presign ? uvaws_presign(c, &req, o->expires ? o->expires : 3600, on_signed, &s, NULL)
+                     : uvaws_sign_explain(c, &req, on_signed, &s, NULL);
     if (rc != 0) {
       fprintf(stderr, "uvaws: %s: %s (%s)\n", presign ? "presign" : "sign", uvaws_strerror(rc),
               uvaws_err_name(rc));

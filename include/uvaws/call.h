@@ -143,10 +143,11 @@ UVAWS_EXTERN const cJSON *uvaws_future_output(const uvaws_future_t *f);
 UVAWS_EXTERN cJSON *uvaws_future_take_output(uvaws_future_t *f);
 
 /* Cancels a call, pagination or waiter: its callback still comes, once,
- * from the loop, with UVAWS_ECANCELED (as uvaws_cancel). Returns 0, or
- * UVAWS_EINVAL: NULL, or its outcome is already on its way (an error found
- * before sending, an answer being delivered) or its callback is running. A
- * pagination cancelled from its page callback ends after it. */
+ * from the loop, with UVAWS_ECANCELED (as uvaws_cancel). Returns 0;
+ * UVAWS_EBUSY when its outcome is already on its way (an error found before
+ * sending, an answer being delivered, a cancel already asked) or its callback
+ * is running; UVAWS_EINVAL for NULL. A pagination cancelled from its page
+ * callback ends after it. */
 UVAWS_EXTERN int uvaws_op_cancel(uvaws_op_t *op);
 
 /* Takes the output out of a result: the caller frees it (cJSON_Delete). */

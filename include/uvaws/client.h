@@ -149,10 +149,12 @@ UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, 
 UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
                 void *arg, uvaws_job_t **job_out);
 
-/* Cancels a request that has not completed: its callback gets UVAWS_ECANCELED
- * (later, from the loop). Returns 0, or UVAWS_EINVAL for NULL or a request
- * whose completion is already on its way (its callback running included: a
- * request cannot cancel itself from its own callback). */
+/* Cancels a request that has not completed, as uv_cancel does a libuv
+ * request: its callback still comes, once, later, from the loop, with
+ * UVAWS_ECANCELED, and the handle stays valid until then. Returns 0;
+ * UVAWS_EBUSY when its completion is already on its way (its callback
+ * running included: a request cannot cancel itself from its own callback;
+ * uv_cancel says UV_EBUSY alike); UVAWS_EINVAL for NULL. */
 UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
 
 /* Presigns `req` (method, path, query, headers, body) with the client's
@@ -163,16 +165,18 @@ UVAWS_EXTERN int uvaws_cancel(uvaws_job_t *job);
  * The callback gets the URL, valid `expires_s` seconds (1 to 7 days), in
  * res->body with status 200.
  * Waits for credentials and region like a request, but sends nothing.
- * Returns 0 or the errors of uvaws_fetch, or UVAWS_EEXPIRES. */
+ * Returns 0 or the errors of uvaws_fetch, or UVAWS_EEXPIRES. `job_out` (may
+ * be NULL) receives a handle for uvaws_cancel, as uvaws_fetch's. */
 UVAWS_EXTERN int uvaws_presign(uvaws_client_t *client, const uvaws_request_t *req,
-                               unsigned expires_s, uvaws_response_cb cb, void *arg);
+                               unsigned expires_s, uvaws_response_cb cb, void *arg,
+                               uvaws_job_t **job_out);
 
 /* Signs `req` without sending it, for debugging SignatureDoesNotMatch: the
  * callback gets in res->body a JSON object with method, url,
  * canonical_request, string_to_sign, signed_headers and the headers to send.
- * A session token is shown redacted wherever it appears. */
+ * A session token is shown redacted wherever it appears. `job_out` as uvaws_presign's. */
 UVAWS_EXTERN int uvaws_sign_explain(uvaws_client_t *client, const uvaws_request_t *req,
-                                    uvaws_response_cb cb, void *arg);
+                                    uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
 
 /* The loop a client runs on. */
 UVAWS_EXTERN uv_loop_t *uvaws_client_loop(const uvaws_client_t *client);

@@ -42,7 +42,7 @@ extern "C" {
   XX(EQUEUEFULL, -7026, "request queue is full")                                 \
   XX(EAWS, -7027, "AWS returned an error")                                       \
   XX(EPROTOCOL, -7028, "malformed response")                                     \
-  XX(EBUSY, -7029, "operation not allowed from inside a loop callback")          \
+  XX(EBUSY, -7029, "busy: too late to cancel, or not allowed inside a loop callback")          \
   XX(EHEADTOOBIG, -7030, "request or response head larger than libcurl allows")   \
   XX(EIO, -7031, "reading or writing a local file failed")                      \
   XX(ENOCONFIG, -7040, "configuration file not found")                           \

@@ -52,7 +52,8 @@ UVAWS_EXTERN int uvaws_future_done(const uvaws_future_t *f);
 UVAWS_EXTERN const uvaws_response_t *uvaws_future_response(const uvaws_future_t *f);
 
 /* Cancels the request behind a pending future (it completes with
- * UVAWS_ECANCELED). Returns 0 or UVAWS_EINVAL when it is already done. */
+ * UVAWS_ECANCELED). Returns 0, UVAWS_EBUSY when it is already done or its
+ * completion is on its way (as uvaws_cancel), UVAWS_EINVAL for NULL. */
 UVAWS_EXTERN int uvaws_future_cancel(uvaws_future_t *f);
 
 /* Releases the future; a pending one is cancelled first unless an `all`
