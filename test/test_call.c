@@ -936,14 +936,17 @@ static void test_handles_and_futures(void **state) {
   uvaws_future_release(f);
   assert_null(uvaws_call_future(NULL, "ListTables", NULL, &err));
   assert_int_equal(err, UVAWS_EINVAL);
-  /* a call future outlives its client: closing completes it (cancelled), a
-   * cancel then says it is too late, a `then` still comes from the loop */
+  /* a call future outlives its client: closing completes it (cancelled,
+   * unless the answer won the race), a cancel then says it is too late, a
+   * `then` still comes from the loop */
   f = uvaws_call_future(fx.client, "ListTables", NULL, &err);
   assert_non_null(f);
   uvaws_client_close(fx.client, fx_on_closed, NULL);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_true(uvaws_future_done(f));
-  assert_int_equal(uvaws_future_response(f)->error->code, UVAWS_ECANCELED);
+  const uvaws_error_t *closed = uvaws_future_response(f)->error;
+  if (closed != NULL)
+    assert_int_equal(closed->code, UVAWS_ECANCELED);
   assert_int_equal(uvaws_future_cancel(f), UVAWS_EBUSY);
   assert_int_equal(uvaws_future_wait(f, &res), 0);
   int thens = 0;

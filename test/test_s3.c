@@ -17,7 +17,7 @@
 
 #include "testutil.h"
 
-static const char *s3rver, *server;
+static const char *s3rver, *server, *server_tls, *ca_file;
 
 #include "calltest.h"
 
@@ -424,9 +424,86 @@ static void test_streaming_cancel(void **state) {
   close(in);
 }
 
-/* ---- answers s3rver never gives (the test server's canned answers) ------------- */
-
 static void canned(const char *json_list) { canned_answers(server, json_list); }
+
+/* ---- what a streamed upload signs as its payload ------------------------------ */
+
+/* The last request the test server logged, as it received it. */
+static cJSON *last_logged(void) {
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  assert_non_null(log);
+  cJSON *req = cJSON_DetachItemFromArray(cJSON_GetObjectItem(log, "requests"), 0);
+  cJSON_Delete(log);
+  assert_non_null(req);
+  return req;
+}
+
+static void hex(const unsigned char d[32], char out[65]) {
+  for (int i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* One streamed PutObject to `endpoint`; returns what the server logged. */
+static cJSON *put_streamed(const char *endpoint, int fd) {
+  uvaws_client_options_t o = test_options(endpoint);
+  o.service = "s3";
+  o.max_attempts = 1;
+  o.ca_file = ca_file;
+  fx_t fx;
+  fx_open_with(&fx, &o);
+  uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
+  co.upload_fd = fd;
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  got_t g = call_opts(&fx, "PutObject", "{\"Bucket\":\"uvaws-sig\",\"Key\":\"big.bin\"}", &co);
+  assert_int_equal(g.code, 0);
+  done(&g);
+  fx_close(&fx);
+  return last_logged();
+}
+
+/* Over TLS the stream is sent as UNSIGNED-PAYLOAD (no second pass over the
+ * file); over plain http its SHA-256 is computed first and signed. Either
+ * way the bytes arrive whole and the signature verifies. */
+static void test_streamed_payload_signing(void **state) {
+  (void)state;
+  if (server_tls == NULL || ca_file == NULL)
+    skip();
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"path\":\"/uvaws-sig/big.bin\",\"status\":200,\"body\":\"\"}]");
+  const size_t size = 3u << 20;
+  char up[] = "/tmp/uvaws-s3-sig-XXXXXX";
+  int in = mkstemp(up);
+  assert_true(in >= 0);
+  unlink(up);
+  char block[1 << 16];
+  for (size_t off = 0; off < size; off += sizeof block) {
+    memset(block, (int)(off >> 16), sizeof block);
+    assert_int_equal(write(in, block, sizeof block), (ssize_t)sizeof block);
+  }
+  unsigned char d[32];
+  char want[65];
+  digest_file(in, 0, d);
+  hex(d, want);
+
+  cJSON *tls = put_streamed(server_tls, in);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(tls, "tls")));
+  assert_string_equal(str_at(tls, "headers.x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  assert_string_equal(str_at(tls, "signature"), "ok");
+  assert_int_equal((long)num_at(tls, "body_len"), (long)size);
+  assert_string_equal(str_at(tls, "body_sha256"), want);
+  cJSON_Delete(tls);
+
+  cJSON *plain = put_streamed(server, in);
+  assert_false(cJSON_IsTrue(cJSON_GetObjectItem(plain, "tls")));
+  assert_string_equal(str_at(plain, "headers.x-amz-content-sha256"), want);
+  assert_string_equal(str_at(plain, "signature"), "ok");
+  assert_int_equal((long)num_at(plain, "body_len"), (long)size);
+  assert_string_equal(str_at(plain, "body_sha256"), want);
+  cJSON_Delete(plain);
+  close(in);
+}
+
+/* ---- answers s3rver never gives (the test server's canned answers) ------------- */
 
 static void test_odd_answers(void **state) {
   (void)state;
@@ -457,10 +534,13 @@ static void test_odd_answers(void **state) {
 int main(void) {
   s3rver = need_env("UVAWS_TEST_S3");
   server = need_env("UVAWS_TEST_SERVER");
+  server_tls = getenv("UVAWS_TEST_SERVER_TLS");
+  ca_file = getenv("UVAWS_TEST_CA_FILE");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_objects),        cmocka_unit_test(test_list_pages),
       cmocka_unit_test(test_multipart),      cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_streaming_cancel), cmocka_unit_test(test_odd_answers),
+      cmocka_unit_test(test_streamed_payload_signing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
