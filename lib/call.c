@@ -34,6 +34,7 @@ int uvaws_op_cancel(uvaws_op_t *op) {
 static void call_free(call_t *cl) {
   if (cl->payload_free != NULL)
     cl->payload_free((void *)cl->payload);
+  free(cl->stream);
   op_req_free(&cl->req);
   uvaws_error_clear(&cl->err);
   free(cl->request_id);
@@ -234,10 +235,17 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
     uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s %s %s", m->svc->name, operation, no);
     return fail_early(cl);
   }
+  cJSON *owned = NULL;
+  const cJSON *p = params;
   op_plan_t plan;
-  if (op_check(m, cl->mop, params, &plan, &cl->err) != 0)
-    return fail_early(cl);
-  int rc = op_serialize(m, cl->mop, params, &plan, &cl->req, &cl->err);
+  int rc = quirks_params(m, cl->mop, &p, &owned);
+  if (rc != 0)
+    uvaws_error_set(&cl->err, rc, "copying the parameters");
+  if (rc == 0)
+    rc = op_check(m, cl->mop, p, &plan, &cl->err);
+  if (rc == 0)
+    rc = op_serialize(m, cl->mop, p, &plan, &cl->req, &cl->err);
+  cJSON_Delete(owned); /* serialized: nothing points into it any more */
   if (rc == 0)
     rc = call_send(cl);
   if (rc == 0)
@@ -265,13 +273,14 @@ static void free_body(void *p) { free(p); }
 static int submit(call_t *cl) {
   op_req_t *r = &cl->req;
   fetch_ext_t *x = &cl->x;
-  call_stream_t *s = &cl->stream;
-  if (s->fd >= 0) {
+  call_stream_t *s = cl->stream;
+  if (s != NULL && s->fd >= 0) {
     /* signed: the file's hash when it was computed, else S3's unsigned marker */
     x->payload_hash = s->sha256_hex[0] ? s->sha256_hex : UVAWS_SIGV4_UNSIGNED_PAYLOAD;
-    if (s->md5_b64[0] && (cl->mop->flags & MO_CHECKSUM_REQUIRED) &&
-        kvs_get(&r->headers, "Content-MD5") == NULL &&
-        kvs_set(&r->headers, "Content-MD5", s->md5_b64) != 0)
+    if ((s->md5_b64[0] && (cl->mop->flags & MO_CHECKSUM_REQUIRED) &&
+         kvs_get(&r->headers, "Content-MD5") == NULL &&
+         kvs_set(&r->headers, "Content-MD5", s->md5_b64) != 0) ||
+        quirks_streamed_headers(cl, r) != 0)
       return UVAWS_ENOMEM;
   }
   const void *body = r->body.len ? r->body.data : NULL;
@@ -331,15 +340,24 @@ void call_hashed(call_t *cl) {
   int rc = 0;
   if (cl->cancelled)
     rc = uvaws_error_set(&cl->err, UVAWS_ECANCELED, "cancelled");
-  else if (!cl->stream.hash_ok)
+  else if (!cl->stream->hash_ok)
     rc = uvaws_error_set(&cl->err, UVAWS_EIO, "reading upload_fd: %s",
-                         strerror(cl->stream.hash_errno ? cl->stream.hash_errno : EIO));
+                         strerror(cl->stream->hash_errno ? cl->stream->hash_errno : EIO));
   else if ((rc = submit(cl)) != 0)
     uvaws_error_set(&cl->err, rc, "sending: %s", uvaws_strerror(rc));
   if (rc != 0) {
     uvaws_result_t res = {.error = &cl->err};
     finish(cl, &res);
   }
+}
+
+const void *call_body_bytes(const call_t *cl, const op_req_t *r, size_t *len) {
+  if (cl->payload != NULL && r->payload != NULL) {
+    *len = cl->opts.payload_len;
+    return cl->payload;
+  }
+  *len = r->body.len;
+  return r->body.data ? r->body.data : "";
 }
 
 int call_send(call_t *cl) {
@@ -352,9 +370,13 @@ int call_send(call_t *cl) {
                            r->payload ? "the payload is given twice (options and parameters)"
                                       : "this operation takes no payload");
   int rc = s3_prepare(cl, r, x);
-  cl->stream.fd = cl->stream.out_fd = -1;
   if (rc == 0 && (cl->opts.upload_fd >= 0 || cl->opts.download_fd >= 0))
     rc = stream_setup(cl, r, x);
+  if (rc == 0) {
+    size_t len;
+    const void *body = call_body_bytes(cl, r, &len);
+    rc = quirks_prepare(cl, r, body, len);
+  }
   if (rc != 0)
     return rc;
   if (stream_needs_hash(cl, client_is_https(cl->client))) {

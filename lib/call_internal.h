@@ -36,6 +36,8 @@ typedef struct {
   int hashing, hash_ok, hash_errno;
   char sha256_hex[65];
   char md5_b64[32];
+  int want_tree;     /* Glacier: the SHA-256 tree hash too */
+  char tree_hex[65];
 } call_stream_t;
 
 typedef struct {
@@ -57,7 +59,7 @@ typedef struct {
   closer_t closer;  /* while hashing */
   op_req_t req;     /* the serialized request, until it is sent */
   fetch_ext_t x;
-  call_stream_t stream;
+  call_stream_t *stream; /* upload_fd or download_fd given: from stream_setup */
   uvaws_error_t err;
   char *request_id;  /* from the body (query protocols) */
 } call_t;
@@ -96,6 +98,22 @@ int s3_prepare(call_t *cl, op_req_t *r, fetch_ext_t *x);
  * text ("bucket/a%20b?versionId=v"), appended to `out`. */
 int s3_virtual_host(op_req_t *r, int https);
 void s3_copy_source_text(const char *v, buf_t *out);
+
+/* The bytes the body will be: the caller's payload, else the serialized
+ * body. */
+const void *call_body_bytes(const call_t *cl, const op_req_t *r, size_t *len);
+
+/* Rules beyond the models (quirks.c: Glacier, API Gateway): the parameters
+ * with Glacier's accountId "-" when left out (*params replaced by a copy in
+ * *owned, which the caller frees; 0 or UVAWS_ENOMEM); headers and upload
+ * checksums (0, or an error with cl->err set; after stream_setup); a
+ * streamed upload's checksums from the file's pass; Glacier's tree hash of
+ * `n` 1 MiB leaf digests (combined in place). */
+#define GLACIER_LEAF ((size_t)1 << 20)
+int quirks_params(const model_t *m, const mop_t *op, const cJSON **params, cJSON **owned);
+int quirks_prepare(call_t *cl, op_req_t *r, const void *body, size_t body_len);
+int quirks_streamed_headers(call_t *cl, op_req_t *r);
+int glacier_tree_hash(unsigned char (*leaves)[32], size_t n, char out[65]);
 
 /* S3 answers some operations (CopyObject, CompleteMultipartUpload,
  * UploadPartCopy) with 200 and an <Error> document: 1 (cl->err set) when

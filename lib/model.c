@@ -423,6 +423,17 @@ const mop_t *model_op(const model_t *m, const char *name) {
 }
 
 const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *name, size_t len) {
+  /* A small structure (most are: DynamoDB's AttributeValue has 10
+   * members) is scanned: fewer instructions than hashing the name. */
+  if (shape->b <= 12) {
+    for (uint32_t i = 0; i < shape->b; i++) {
+      const mref_t *r = &m->mrefs[shape->a + i];
+      const char *rn = m->strings + r->name;
+      if (rn[0] == name[0] && strncmp(rn, name, len) == 0 && rn[len] == '\0')
+        return r;
+    }
+    return NULL;
+  }
   uint32_t parent = model_shape_index(m, shape);
   uint32_t size = m->h->member_hash_size;
   uint32_t slot = (model_hash(name, len) ^ (parent * 0x9E3779B1u)) & (size - 1);
@@ -432,8 +443,8 @@ const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *
       return NULL;
     const mref_t *r = &m->mrefs[e - 1];
     const char *rn = m->strings + r->name;
-    /* the pool ends in a NUL, so rn has len bytes to compare or stops short */
-    if (r->parent == parent && rn[0] == name[0] && memcmp(rn, name, len) == 0 && rn[len] == '\0')
+    /* strncmp stops at rn's end (the pool ends in a NUL): rn[len] is in it */
+    if (r->parent == parent && rn[0] == name[0] && strncmp(rn, name, len) == 0 && rn[len] == '\0')
       return r;
   }
   return NULL;

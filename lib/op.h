@@ -61,7 +61,9 @@ typedef struct {
   /* The input's blob or string payload member (S3's Body, Lambda's Payload),
    * given or not: what call options may stream instead. */
   const mref_t *payload;
-  char host_prefix[256]; /* expanded endpoint.hostPrefix, "" when none */
+  /* expanded endpoint.hostPrefix, or S3's "bucket.": one label (at most 63
+   * bytes) and a few fixed ones at most, "" when none */
+  char host_prefix[128];
   char target[192];      /* json: X-Amz-Target's value, which `headers` points to */
 } op_req_t;
 

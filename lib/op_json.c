@@ -8,6 +8,7 @@
 
 #include "op.h"
 #include "op_value.h"
+#include "wordscan.h"
 
 static const char *json_escape(unsigned char c, char tmp[8], int arg) {
   static const char hex[] = "0123456789abcdef";
@@ -36,12 +37,17 @@ static const char *json_escape(unsigned char c, char tmp[8], int arg) {
 }
 
 void json_put_string(buf_t *b, const char *s, size_t n) {
-  /* most strings need no escape: find out with a plain scan first, then
-   * write them quoted in one piece */
+  /* most strings need no escape: find out with a plain scan first (a word
+   * at a time), then write them quoted in one piece */
   size_t i = 0;
+  for (uint64_t x; i + 8 <= n; i += 8) {
+    x = word_at(s + i);
+    if (word_has_less(x, 0x20) || word_has_byte(x, '"') || word_has_byte(x, '\\'))
+      break;
+  }
   while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
     i++;
-  if (i == n && buf_grow(b, n + 2) == 0) {
+  if (i == n && ((!b->failed && b->cap - b->len > n + 2) || buf_grow(b, n + 2) == 0)) {
     char *d = b->data + b->len;
     d[0] = '"';
     memcpy(d + 1, s, n);

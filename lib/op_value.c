@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "num_text.h"
+#include "wordscan.h"
 
 /* ---- calendar (proleptic Gregorian, Howard Hinnant's algorithms) ------------ */
 
@@ -323,6 +324,11 @@ long utf8_count(const char *str, size_t n) {
   size_t i = 0;
   long count = 0;
   while (i < n) {
+    if (i + 8 <= n && !word_has_high(word_at(str + i))) { /* eight ASCII bytes */
+      i += 8;
+      count += 8;
+      continue;
+    }
     unsigned char c = s[i];
     count++;
     if (c < 0x80) {

@@ -70,16 +70,6 @@ static int add_digest(call_t *cl, op_req_t *r, const char *name, const char *alg
   return rc == UVAWS_ENOMEM ? uvaws_error_set(&cl->err, rc, "adding %s", name) : rc;
 }
 
-/* The bytes the body will be (the caller's payload or the serialized body). */
-static const void *body_bytes(const call_t *cl, const op_req_t *r, size_t *len) {
-  if (cl->payload != NULL && r->payload != NULL) {
-    *len = cl->opts.payload_len;
-    return cl->payload;
-  }
-  *len = r->body.len;
-  return r->body.data ? r->body.data : "";
-}
-
 static int checksums(call_t *cl, op_req_t *r) {
   const model_t *m = cl->m;
   const char *alg_member = model_str(m, cl->mop->checksum_member);
@@ -99,7 +89,7 @@ static int checksums(call_t *cl, op_req_t *r) {
     return 0; /* Content-MD5 comes from the pass that hashes the file (stream.c) */
   }
   size_t len;
-  const void *body = body_bytes(cl, r, &len);
+  const void *body = call_body_bytes(cl, r, &len);
   if (alg == NULL)
     return add_digest(cl, r, "Content-MD5", "MD5", body, len);
   if (strcasecmp(alg, "SHA256") == 0)

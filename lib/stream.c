@@ -84,9 +84,11 @@ static size_t sink_write(void *arg, const char *data, size_t n, uint64_t expecte
 /* ---- setup ---------------------------------------------------------------------- */
 
 int stream_setup(call_t *cl, op_req_t *r, fetch_ext_t *x) {
-  call_stream_t *s = &cl->stream;
+  call_stream_t *s = cl->stream = calloc(1, sizeof *s);
   const uvaws_call_options_t *o = &cl->opts;
   const model_t *m = cl->m;
+  if (s == NULL)
+    return uvaws_error_set(&cl->err, UVAWS_ENOMEM, "setting up the stream");
   s->fd = s->out_fd = -1;
   s->progress = o->progress;
   s->progress_arg = o->progress_arg;
@@ -132,8 +134,8 @@ int stream_setup(call_t *cl, op_req_t *r, fetch_ext_t *x) {
 /* The file went to disk in full: the descriptor's offset moves past it (as
  * write would have), and what a longer failed attempt left beyond is cut. */
 void stream_finish(call_t *cl) {
-  call_stream_t *s = &cl->stream;
-  if (s->out_fd < 0 || !s->out_seekable)
+  call_stream_t *s = cl->stream;
+  if (s == NULL || s->out_fd < 0 || !s->out_seekable)
     return;
   if (s->out_most > s->out_pos && ftruncate(s->out_fd, (off_t)(s->out_start + s->out_pos)) != 0) {
     /* a device or a fifo: nothing to cut */
@@ -144,20 +146,66 @@ void stream_finish(call_t *cl) {
 /* ---- hashing the file first ----------------------------------------------------- */
 
 int stream_needs_hash(const call_t *cl, int https) {
-  if (cl->stream.fd < 0)
+  if (cl->stream == NULL || cl->stream->fd < 0)
     return 0;
   int s3 = strcmp(cl->m->svc->name, "s3") == 0;
   return !(s3 && https) || (s3 && (cl->mop->flags & MO_CHECKSUM_REQUIRED));
 }
 
+/* Glacier's tree hash: the SHA-256 of each 1 MiB leaf, kept as the file
+ * goes by, combined at the end (glacier.c). */
+typedef struct {
+  EVP_MD_CTX *leaf;
+  unsigned char (*leaves)[32];
+  size_t n, cap;
+  uint64_t in_leaf;
+} tree_t;
+
+static int tree_end_leaf(tree_t *t) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    void *p = realloc(t->leaves, cap * 32);
+    if (p == NULL)
+      return -1;
+    t->leaves = p;
+    t->cap = cap;
+  }
+  t->in_leaf = 0;
+  return EVP_DigestFinal_ex(t->leaf, t->leaves[t->n++], NULL) == 1 &&
+                 EVP_DigestInit_ex(t->leaf, EVP_sha256(), NULL) == 1
+             ? 0
+             : -1;
+}
+
+static int tree_add(tree_t *t, const char *p, size_t n) {
+  if (t->leaf == NULL)
+    return 0;
+  if (EVP_DigestUpdate(t->leaf, p, n) != 1)
+    return -1;
+  t->in_leaf += n;
+  return t->in_leaf == GLACIER_LEAF ? tree_end_leaf(t) : 0;
+}
+
+static int tree_finish(tree_t *t, char out[65]) {
+  if (t->leaf == NULL)
+    return 0;
+  if (t->in_leaf > 0 && tree_end_leaf(t) != 0)
+    return -1;
+  return glacier_tree_hash(t->leaves, t->n, out);
+}
+
 static void hash_work(uv_work_t *w) {
   call_t *cl = w->data;
-  call_stream_t *s = &cl->stream;
+  call_stream_t *s = cl->stream;
   EVP_MD_CTX *sha = EVP_MD_CTX_new(), *md5 = EVP_MD_CTX_new();
   EVP_MD *sha_md = EVP_MD_fetch(NULL, "SHA256", NULL), *md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
   char *buf = malloc(1 << 16);
+  tree_t tree = {0};
   int ok = sha && md5 && sha_md && md5_md && buf && EVP_DigestInit_ex(sha, sha_md, NULL) == 1 &&
            EVP_DigestInit_ex(md5, md5_md, NULL) == 1;
+  if (ok && s->want_tree)
+    ok = (tree.leaf = EVP_MD_CTX_new()) != NULL &&
+         EVP_DigestInit_ex(tree.leaf, EVP_sha256(), NULL) == 1;
   s->hash_errno = 0;
   for (uint64_t pos = 0; ok && pos < s->len;) {
     size_t n = s->len - pos < (1u << 16) ? (size_t)(s->len - pos) : (1u << 16);
@@ -169,9 +217,17 @@ static void hash_work(uv_work_t *w) {
       ok = 0;
       break;
     }
-    ok = EVP_DigestUpdate(sha, buf, (size_t)got) == 1 && EVP_DigestUpdate(md5, buf, (size_t)got) == 1;
+    /* never past a leaf's end (after a short read, a full one could cross
+     * it): what is beyond is read again for the next leaf */
+    size_t leaf_room = (size_t)(GLACIER_LEAF - tree.in_leaf);
+    if ((size_t)got > leaf_room)
+      got = (ssize_t)leaf_room;
+    ok = EVP_DigestUpdate(sha, buf, (size_t)got) == 1 &&
+         EVP_DigestUpdate(md5, buf, (size_t)got) == 1 && tree_add(&tree, buf, (size_t)got) == 0;
     pos += (uint64_t)got;
   }
+  if (ok)
+    ok = tree_finish(&tree, s->tree_hex) == 0;
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned dl = 0;
   if (ok && EVP_DigestFinal_ex(sha, d, &dl) == 1) {
@@ -187,6 +243,8 @@ static void hash_work(uv_work_t *w) {
     buf_free(&b);
   }
   s->hash_ok = ok;
+  EVP_MD_CTX_free(tree.leaf);
+  free(tree.leaves);
   free(buf);
   EVP_MD_free(sha_md);
   EVP_MD_free(md5_md);
@@ -197,15 +255,15 @@ static void hash_work(uv_work_t *w) {
 static void hash_done(uv_work_t *w, int status) {
   call_t *cl = w->data;
   (void)status;
-  cl->stream.hashing = 0;
+  cl->stream->hashing = 0;
   call_hashed(cl);
 }
 
 int stream_hash_start(call_t *cl) {
-  cl->stream.work.data = cl;
-  int rc = uv_queue_work(uvaws_client_loop(cl->client), &cl->stream.work, hash_work, hash_done);
+  cl->stream->work.data = cl;
+  int rc = uv_queue_work(uvaws_client_loop(cl->client), &cl->stream->work, hash_work, hash_done);
   if (rc != 0)
     return uvaws_error_set(&cl->err, UVAWS_EINTERNAL, "hashing the upload: %s", uv_strerror(rc));
-  cl->stream.hashing = 1;
+  cl->stream->hashing = 1;
   return 0;
 }

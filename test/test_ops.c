@@ -480,6 +480,47 @@ static void test_jmespath(void **state) {
 
 static const char *from_list(const void *ctx, size_t i) { return ((const char *const *)ctx)[i]; }
 
+/* The word-at-a-time scans (UTF-8 counting, JSON string escaping) agree
+ * with the byte-by-byte rules wherever the interesting byte falls in or
+ * across an 8-byte word. */
+static void test_text_scans(void **state) {
+  (void)state;
+  static const char *const multi[] = {"\xc3\xa9", "\xe6\xbc\xa2", "\xf0\x9f\x98\x80"};
+  static const char *const broken[] = {"\xc3", "\xe6\xbc", "\x80", "\xc0\xaf", "\xed\xa0\x80",
+                                       "\xf4\x90\x80\x80", "\xff"};
+  char text[64];
+  for (size_t before = 0; before < 18; before++)
+    for (size_t after = 0; after < 10; after++) {
+      for (size_t k = 0; k < sizeof multi / sizeof *multi; k++) {
+        int n = snprintf(text, sizeof text, "%.*s%s%.*s", (int)before, "abcdefghijklmnopqrstu",
+                         multi[k], (int)after, "ABCDEFGHIJ");
+        assert_int_equal(utf8_count(text, (size_t)n), (long)(before + 1 + after));
+      }
+      for (size_t k = 0; k < sizeof broken / sizeof *broken; k++) {
+        int n = snprintf(text, sizeof text, "%.*s%s%.*s", (int)before, "abcdefghijklmnopqrstu",
+                         broken[k], (int)after, "ABCDEFGHIJ");
+        assert_int_equal(utf8_count(text, (size_t)n), -1);
+      }
+    }
+  /* a byte to escape anywhere in a string: what is written parses back */
+  static const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\t', '/', '\x7f'};
+  for (size_t len = 1; len < 20; len++)
+    for (size_t at = 0; at < len; at++)
+      for (size_t k = 0; k < sizeof special; k++) {
+        memset(text, 'x', len);
+        text[at] = special[k];
+        buf_t b = {0};
+        json_put_string(&b, text, len);
+        assert_non_null(buf_str(&b));
+        cJSON *j = cJSON_Parse(b.data);
+        assert_true(cJSON_IsString(j));
+        assert_int_equal(strlen(j->valuestring), len);
+        assert_memory_equal(j->valuestring, text, len);
+        cJSON_Delete(j);
+        buf_free(&b);
+      }
+}
+
 static void test_suggest(void **state) {
   (void)state;
   static const char *const names[] = {"ListBuckets", "ListObjects", "ListObjectsV2",
@@ -503,6 +544,7 @@ int main(void) {
       cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
       cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
       cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
+      cmocka_unit_test(test_text_scans),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

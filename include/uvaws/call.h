@@ -31,11 +31,16 @@
  *
  * Idempotency tokens left out are filled in with random UUIDs, as the SDKs
  * do; the model's signing name, endpoint prefix, API version and host
- * prefixes are used. S3: virtual-hosted addressing (bucket.s3.REGION...) on
+ * prefixes are used; a global service (IAM, Route 53, CloudFront ...) goes
+ * to its one endpoint and signs for us-east-1. Glacier gets its version
+ * header, accountId "-" by default and its upload checksums; API Gateway is
+ * asked for JSON. S3: virtual-hosted addressing (bucket.s3.REGION...) on
  * AWS endpoints, path style on custom endpoints or when asked; Content-MD5
  * where the model requires a checksum; the payload signed with
  * x-amz-content-sha256 (UNSIGNED-PAYLOAD for bodies streamed from a file over
  * https, the SHA-256 of the file otherwise).
+ *
+ * docs/operations.md has every rule, and where uvaws differs from botocore.
  *
  * Threads: the model file is mapped once per process and shared read-only;
  * loading a service's model takes a process-wide lock, so any thread may
