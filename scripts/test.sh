@@ -31,18 +31,24 @@ scripts/setup.sh build test
 scripts/npm-peers.sh test/peers
 
 results=()
+steps_log=$(mktemp)
+# A build that fails counts as a failed test, never as nothing to count.
 run_suite() { # name, build dir, meson setup args...
   local name=$1 dir=$2; shift 2
-  if [ ! -f "$dir/build.ninja" ]; then
-    step "meson setup $dir" meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
+  if [ ! -f "$dir/build.ninja" ] &&
+     ! step "meson setup $dir" meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"; then
+    echo "build: $name FAILED (meson setup)" | tee -a "$steps_log"
+    return 0
   fi
   echo "== $name: build"
-  step "ninja -C $dir" ninja -C "$dir"
+  if ! step "ninja -C $dir" ninja -C "$dir"; then
+    echo "build: $name FAILED (ninja)" | tee -a "$steps_log"
+    return 0
+  fi
   echo "== $name: test"
-  local rc=0
-  meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" || rc=$?
+  rm -f "$dir/meson-logs/testlog.json" # never count an earlier run's results
+  meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" || true
   results+=("$dir/meson-logs/testlog.json")
-  return 0
 }
 
 extra_test_args=()
@@ -78,5 +84,6 @@ if [ "$fresh" = 1 ]; then
   scripts/fresh-check.sh | tee "$fresh_log"
 fi
 
-/usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--result-log "$fuzz_log"} \
+/usr/bin/python3 scripts/count_tests.py "${results[@]}" --result-log "$steps_log" \
+  ${fuzz_log:+--result-log "$fuzz_log"} \
   ${fresh_log:+--result-log "$fresh_log"}
