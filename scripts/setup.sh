@@ -13,7 +13,7 @@ for set in "$@"; do
     build) ;;
     test) want+=(libcmocka-dev python3 python3-botocore clang libclang-rt-14-dev
                  nghttp2-server valgrind) ;;
-    bench) want+=(python3 python3-botocore nginx-light wrk gnuplot-nox strace time) ;;
+    bench) want+=(python3 python3-botocore nginx-light openssl wrk gnuplot-nox strace time valgrind) ;;
     *) echo "setup.sh: unknown set '$set' (build, test, bench)" >&2; exit 2 ;;
   esac
 done
