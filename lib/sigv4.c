@@ -658,7 +658,12 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
     return UVAWS_ECRYPTO;
   sigv4_hex(digest, 32, s->signature);
 
-  memset(out, 0, sizeof *out);
+  /* Field by field: a memset of the whole struct compiled to a `rep stos`
+   * whose start-up cost a fifth of this function's own time. */
+  for (size_t i = 0; i < sizeof out->headers / sizeof *out->headers; i++)
+    out->headers[i] = (uvaws_kv_t){NULL, NULL};
+  out->header_count = 0;
+  out->url = NULL;
   out->signature = s->signature;
   out->signed_headers = s->signed_headers.data;
   out->canonical_request = s->canon.data;
