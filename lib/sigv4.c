@@ -51,6 +51,11 @@ struct uvaws_signer_s {
   size_t qp_cap;
   sigv4_memo_t memo; /* the shape of the last header signature, in canon */
   size_t date_off;   /* where write_canonical_headers put X-Amz-Date's value */
+  /* With the memo hit on the same day, the scope, the string to sign but its
+   * last line and the Authorization value but its signature are those of
+   * the last signature: their lengths, 0 when they must be built. */
+  int same_scope;
+  size_t sts_prefix_len, auth_prefix_len;
   int64_t time_done; /* the timestamp amz_date holds, -1 before the first */
   char amz_date[17];
   char date[9];
@@ -609,18 +614,22 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
     payload = s->payload_hex;
   }
 
-  buf_reset(&s->scope);
-  buf_add(&s->scope, s->date, 8);
-  buf_addc(&s->scope, '/');
-  buf_adds(&s->scope, in->region);
-  buf_addc(&s->scope, '/');
-  buf_adds(&s->scope, in->service);
-  buf_adds(&s->scope, "/aws4_request");
-  if (buf_str(&s->scope) == NULL)
-    return UVAWS_ENOMEM;
+  /* Region and service are in the memo's key: the day decides the rest. */
+  s->same_scope = same_shape && s->sts_prefix_len > 0 && memcmp(s->scope.data, s->date, 8) == 0;
+  if (!s->same_scope) {
+    s->sts_prefix_len = s->auth_prefix_len = 0;
+    buf_reset(&s->scope);
+    buf_add(&s->scope, s->date, 8);
+    buf_addc(&s->scope, '/');
+    buf_adds(&s->scope, in->region);
+    buf_addc(&s->scope, '/');
+    buf_adds(&s->scope, in->service);
+    buf_adds(&s->scope, "/aws4_request");
+    if (buf_str(&s->scope) == NULL)
+      return UVAWS_ENOMEM;
+  }
 
-  if (same_shape) {
-    buf_reset(&s->out);
+  if (same_shape) { /* s->out: uvaws_sigv4_sign_headers resets it or keeps its prefix */
     s->canon.len = s->memo.prefix_len;
     memcpy(s->canon.data + s->memo.date_off, s->amz_date, 16);
   } else {
@@ -642,12 +651,18 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
   if (sigv4_sha256(&s->crypto, s->canon.data, s->canon.len, digest) != 0)
     return UVAWS_ECRYPTO;
   sigv4_hex(digest, 32, canon_hex);
-  buf_reset(&s->sts);
-  buf_adds(&s->sts, ALGORITHM "\n");
-  buf_add(&s->sts, s->amz_date, 16);
-  buf_addc(&s->sts, '\n');
-  buf_add(&s->sts, s->scope.data, s->scope.len);
-  buf_addc(&s->sts, '\n');
+  if (s->same_scope) {
+    s->sts.len = s->sts_prefix_len;
+    memcpy(s->sts.data + sizeof ALGORITHM, s->amz_date, 16); /* after ALGORITHM "\n" */
+  } else {
+    buf_reset(&s->sts);
+    buf_adds(&s->sts, ALGORITHM "\n");
+    buf_add(&s->sts, s->amz_date, 16);
+    buf_addc(&s->sts, '\n');
+    buf_add(&s->sts, s->scope.data, s->scope.len);
+    buf_addc(&s->sts, '\n');
+    s->sts_prefix_len = s->sts.failed ? 0 : s->sts.len;
+  }
   buf_add(&s->sts, canon_hex, 64);
   if (buf_str(&s->sts) == NULL)
     return UVAWS_ENOMEM;
@@ -679,13 +694,19 @@ int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
   if (rc != 0)
     return rc;
   buf_t *b = &s->out;
-  buf_adds(b, ALGORITHM " Credential=");
-  buf_adds(b, in->access_key);
-  buf_addc(b, '/');
-  buf_add(b, s->scope.data, s->scope.len);
-  buf_adds(b, ", SignedHeaders=");
-  buf_add(b, s->signed_headers.data, s->signed_headers.len);
-  buf_adds(b, ", Signature=");
+  if (s->same_scope && s->auth_prefix_len > 0) {
+    b->len = s->auth_prefix_len;
+  } else {
+    buf_reset(b);
+    buf_adds(b, ALGORITHM " Credential=");
+    buf_adds(b, in->access_key);
+    buf_addc(b, '/');
+    buf_add(b, s->scope.data, s->scope.len);
+    buf_adds(b, ", SignedHeaders=");
+    buf_add(b, s->signed_headers.data, s->signed_headers.len);
+    buf_adds(b, ", Signature=");
+    s->auth_prefix_len = b->failed ? 0 : b->len;
+  }
   buf_add(b, s->signature, 64);
   if (buf_str(b) == NULL)
     return UVAWS_ENOMEM;
