@@ -27,16 +27,16 @@ static void put_str(buf_t *b, const char *s) {
     buf_add(b, s, n);
 }
 
-/* Compares the string at *p with `s` and steps past it; 1 when equal. */
-static int same_str(const char **p, const char *end, const char *s) {
+/* Compares the string at *p with `s` and steps past it; 1 when equal. The
+ * key was written by sigv4_memo_store from inputs with the same counts (they
+ * are compared first), so it holds exactly the strings read here. */
+static inline int same_str(const char **p, const char *s) {
   size_t n;
-  if ((size_t)(end - *p) < sizeof n)
-    return 0;
   memcpy(&n, *p, sizeof n);
   *p += sizeof n;
-  if (s == NULL)
-    return n == SIZE_MAX;
-  if (n == SIZE_MAX || (size_t)(end - *p) < n || strncmp(*p, s, n) != 0 || s[n] != '\0')
+  if (s == NULL || n == SIZE_MAX)
+    return s == NULL && n == SIZE_MAX;
+  if (strncmp(*p, s, n) != 0 || s[n] != '\0')
     return 0;
   *p += n;
   return 1;
@@ -47,22 +47,22 @@ int sigv4_memo_match(sigv4_memo_t *m, const uvaws_sigv4_input_t *in) {
   if (!m->valid || (in->flags & UVAWS_SIGV4_CONTENT_SHA256))
     return 0;
   size_t counts[3] = {in->flags, in->query_count, in->header_count};
-  const char *p = m->key.data, *end = p + m->key.len;
-  if (m->key.len < sizeof counts || memcmp(p, counts, sizeof counts) != 0)
+  const char *p = m->key.data;
+  if (memcmp(p, counts, sizeof counts) != 0)
     return 0;
   p += sizeof counts;
   const char *s[FIXED_STRINGS];
   fixed_strings(in, s);
   for (int i = 0; i < FIXED_STRINGS; i++)
-    if (!same_str(&p, end, s[i]))
+    if (!same_str(&p, s[i]))
       return 0;
   for (size_t i = 0; i < in->query_count; i++)
-    if (!same_str(&p, end, in->query[i].name) || !same_str(&p, end, in->query[i].value))
+    if (!same_str(&p, in->query[i].name) || !same_str(&p, in->query[i].value))
       return 0;
   for (size_t i = 0; i < in->header_count; i++)
-    if (!same_str(&p, end, in->headers[i].name) || !same_str(&p, end, in->headers[i].value))
+    if (!same_str(&p, in->headers[i].name) || !same_str(&p, in->headers[i].value))
       return 0;
-  return p == end;
+  return 1;
 }
 
 void sigv4_memo_store(sigv4_memo_t *m, size_t prefix_len, size_t date_off) {
