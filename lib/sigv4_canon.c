@@ -185,9 +185,9 @@ int canon_is_field_value_n(const char *s, size_t n) {
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
-int canon_ieq(const char *a, size_t alen, const char *b) {
-  for (size_t i = 0; i < alen; i++)
-    if (b[i] == '\0' || lower(a[i]) != lower(b[i]))
+int canon_ieq_n(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (lower(a[i]) != lower(b[i]))
       return 0;
-  return b[alen] == '\0';
+  return 1;
 }

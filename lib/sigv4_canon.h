@@ -5,6 +5,7 @@
 #define UVAWS_SIGV4_CANON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -29,7 +30,15 @@ int canon_is_field_value(const char *s);
 /* The same for the `n` bytes of `s` (no NUL among them). */
 int canon_is_field_value_n(const char *s, size_t n);
 
-/* ASCII case-insensitive equality of a counted string and a C string. */
-int canon_ieq(const char *a, size_t alen, const char *b);
+/* ASCII case-insensitive equality of `n` bytes of `a` and `b`. */
+int canon_ieq_n(const char *a, const char *b, size_t n);
+
+/* ASCII case-insensitive equality of a counted string and a C string. Inline
+ * so that the length of a literal `b` is known at compile time and most
+ * names are told apart by their length alone: the client asks this of every
+ * header it is given, several times. */
+static inline int canon_ieq(const char *a, size_t alen, const char *b) {
+  return strlen(b) == alen && canon_ieq_n(a, b, alen);
+}
 
 #endif
