@@ -368,10 +368,23 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
   c->errbuf[0] = '\0';
   buf_reset(&c->body);
   buf_reset(&c->resp_head);
-  curl_easy_setopt(e, CURLOPT_URL, c->url.data);
+  if (c->url_given.len != c->url.len || c->url_given.failed ||
+      memcmp(c->url_given.data, c->url.data, c->url.len) != 0) {
+    if (curl_easy_setopt(e, CURLOPT_URL, c->url.data) != CURLE_OK)
+      return UVAWS_ENOMEM;
+    buf_reset(&c->url_given);
+    buf_add(&c->url_given, c->url.data, c->url.len); /* failed: set again next time */
+  }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->header_text.len ? c->header_nodes : NULL);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+  long timeout = timeout_ms > 0 ? timeout_ms : 0L;
+  if (c->timeout_given != timeout) {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
+    c->timeout_given = timeout;
+  }
+  if (c->max_body_given != max_body) {
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+    c->max_body_given = max_body;
+  }
   int is_get = strcmp(method, "GET") == 0, is_head = strcmp(method, "HEAD") == 0;
   if ((is_get || is_head) && body_len == 0) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -484,6 +497,7 @@ void transport_close(transport_t *t, void (*cb)(void *arg), void *arg) {
     conn_t *c = t->all_conns[i];
     curl_easy_cleanup(c->easy);
     buf_free(&c->url);
+    buf_free(&c->url_given);
     buf_free(&c->header_text);
     buf_free(&c->resp_head);
     buf_free(&c->body);

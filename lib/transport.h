@@ -45,6 +45,12 @@ struct conn_s {
   char errbuf[CURL_ERROR_SIZE];
   /* request */
   buf_t url;
+  /* What the easy handle was last given, so that a request like the last
+   * one (a client's usual case) sets none of it again: curl copies the URL
+   * on every CURLOPT_URL. */
+  buf_t url_given;
+  long timeout_given;
+  size_t max_body_given;
   buf_t header_text; /* "Name: value\0Name: value\0" */
   struct curl_slist *header_nodes;
   size_t header_nodes_cap;
