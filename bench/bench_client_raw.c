@@ -21,8 +21,12 @@
  * connections it opened (CURLINFO_NUM_CONNECTS summed over the transfers) are
  * in its JSON line: over TLS, its handshakes.
  *
+ * --pad N adds N bytes of request head (an "X-Pad" header, unsigned): with
+ * the bytes uvaws's signature adds (X-Amz-Date, Authorization, User-Agent),
+ * it shows what sending them costs in libcurl, whoever signs.
+ *
  *   bench_client_raw --url http://127.0.0.1:PORT/ [--requests N] [--inflight N]
- *                    [--sigv4] [--http2] [--cafile PEM] [--name NAME]
+ *                    [--sigv4] [--http2] [--pad N] [--cafile PEM] [--name NAME]
  */
 #include <curl/curl.h>
 #include <uv.h>
@@ -164,6 +168,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
 int main(int argc, char **argv) {
   bench_args_t a = {.name = "raw", .requests = 100000, .inflight = 64};
   int sigv4 = 0, http2 = 0;
+  long pad = 0;
   for (int i = 1; i < argc;) {
     int used = bench_arg(&a, argc, argv, i);
     if (used > 0) {
@@ -174,10 +179,13 @@ int main(int argc, char **argv) {
     } else if (used == 0 && strcmp(argv[i], "--http2") == 0) {
       http2 = 1;
       i++;
+    } else if (used == 0 && strcmp(argv[i], "--pad") == 0 && i + 1 < argc) {
+      pad = atol(argv[i + 1]);
+      i += 2;
     } else {
       fprintf(stderr,
-              "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--http2] [--cafile PEM]"
-              " [--name NAME]\n",
+              "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--http2] [--pad N]"
+              " [--cafile PEM] [--name NAME]\n",
               argv[0]);
       return 2;
     }
@@ -202,6 +210,17 @@ int main(int argc, char **argv) {
   headers = curl_slist_append(headers, "X-Amz-Target: " GETITEM_TARGET);
   headers = curl_slist_append(headers, "Expect:");
   headers = curl_slist_append(headers, "Accept:");
+  char *pad_line = NULL;
+  if (pad > 0) { /* "X-Pad: xxx...\r\n" is `pad` bytes of request head */
+    long n = pad < 10 ? 10 : pad;
+    pad_line = malloc((size_t)n);
+    if (pad_line == NULL)
+      return 1;
+    memcpy(pad_line, "X-Pad: ", 7);
+    memset(pad_line + 7, 'x', (size_t)(n - 10));
+    pad_line[n - 3] = '\0';
+    headers = curl_slist_append(headers, pad_line);
+  }
   static const char body[] = GETITEM_BODY;
 
   long n = a.inflight < a.requests ? a.inflight : a.requests;
@@ -247,6 +266,7 @@ int main(int argc, char **argv) {
   uv_close((uv_handle_t *)&timeout, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   curl_slist_free_all(headers);
+  free(pad_line);
   free(xfers);
   curl_global_cleanup();
   return failed ? 1 : 0;

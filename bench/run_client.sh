@@ -6,9 +6,10 @@
 #   tls    TLS 1.3, HTTP/1.1 keep-alive (the server offers no h2)
 #   h2     TLS 1.3, HTTP/2, every transfer multiplexed on one connection
 # from uvaws (uvaws_fetch, and uvaws_call: the operation layer), the raw
-# libcurl-on-libuv baseline of curl's multi-uv.c (unsigned, and with
-# libcurl's CURLOPT_AWS_SIGV4), the AWS SDK for JavaScript v3 (plain and
-# tls) and wrk (plain: the floor).
+# libcurl-on-libuv baseline of curl's multi-uv.c (unsigned; unsigned with
+# the request-head bytes a signature adds, --pad; with libcurl's
+# CURLOPT_AWS_SIGV4), the AWS SDK for JavaScript v3 (plain and tls) and wrk
+# (plain: the floor).
 #
 # Each client runs in a process of its own, so that the CPU it reports is its
 # own. A round runs every client on every transport once, in an order that
@@ -38,6 +39,9 @@ sdk_requests=20000 # the SDK spends ~0.5 ms of CPU per request: 100,000 would ta
 wrk_seconds=10
 syscall_requests=20000
 transports="plain tls h2"
+# What uvaws's signing adds to the request head: User-Agent (25 bytes),
+# X-Amz-Date (28) and Authorization (232 for this request).
+pad=285
 while [ $# -gt 0 ]; do
   case $1 in
     --requests) requests=$2; shift 2 ;;
@@ -102,6 +106,7 @@ clients() {
   echo "uvaws $B/bench_client_uvaws --url $u $c $n --name uvaws"
   echo "uvaws_call $B/bench_client_uvaws --url $u $c $n --call --name uvaws_call"
   echo "raw $B/bench_client_raw --url $u/ $c $n $h --name raw"
+  echo "raw_pad $B/bench_client_raw --url $u/ $c $n $h --pad $pad --name raw_pad"
   echo "raw_sigv4 $B/bench_client_raw --url $u/ $c $n $h --sigv4 --name raw_sigv4"
   if [ "$sdk" = 1 ] && [ "$1" != h2 ]; then
     echo "sdk_js_v3 node --no-warnings $bench/peers/client_sdk.js --url $u" \

@@ -62,8 +62,9 @@ jsonl="$bench/results/soak.jsonl"
 : >"$jsonl"
 B="$build/bench"
 echo "soak: $requests requests, $inflight in flight, sampled every $sample ..." >&2
-"$B/bench_client_uvaws" --url "$url" --requests "$requests" --inflight "$inflight" \
-  --sample "$sample" --name uvaws_soak >>"$jsonl"
+out=$("$B/bench_client_uvaws" --url "$url" --requests "$requests" --inflight "$inflight" \
+  --sample "$sample" --name uvaws_soak)
+printf '%s\n' "$out" | sed "s/}\$/,\"warmup\":$warmup}/" >>"$jsonl"
 echo "heap per queued request ($big at once) ..." >&2
 "$B/bench_client_uvaws" --queue-heap "$big" >>"$jsonl"
 echo "$big in flight at once ..." >&2
