@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sigv4_canon.h"
 #include "uvaws/error.h"
 
 typedef struct sock_s {
@@ -283,8 +284,6 @@ static conn_t *conn_new(transport_t *t) {
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t->opts.connect_timeout_ms);
-  if (t->user_agent)
-    curl_easy_setopt(e, CURLOPT_USERAGENT, t->user_agent);
   if (t->ca_file)
     curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
   if (t->opts.tls_no_verify) {
@@ -321,10 +320,16 @@ void transport_conn_put(transport_t *t, conn_t *c) {
   t->free_conns = c;
 }
 
-void conn_headers_reset(conn_t *c) { buf_reset(&c->header_text); }
+void conn_headers_reset(conn_t *c) {
+  buf_reset(&c->header_text);
+  c->has_user_agent = 0;
+}
 
 void conn_header_add(conn_t *c, const char *name, const char *value) {
-  buf_adds(&c->header_text, name);
+  size_t n = strlen(name);
+  if (canon_ieq(name, n, "user-agent"))
+    c->has_user_agent = 1;
+  buf_add(&c->header_text, name, n);
   if (value[0] == '\0') {
     buf_adds(&c->header_text, ";"); /* curl's way to send an empty header */
   } else {
@@ -361,6 +366,8 @@ static int link_headers(conn_t *c) {
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body) {
   CURL *e = c->easy;
+  if (c->t->user_agent != NULL && !c->has_user_agent)
+    conn_header_add(c, "User-Agent", c->t->user_agent);
   if (link_headers(c) != 0 || buf_str(&c->url) == NULL)
     return UVAWS_ENOMEM;
   c->max_body = max_body;

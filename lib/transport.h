@@ -11,6 +11,10 @@
  * - easy handles (with their buffers) are pooled and reused.
  * - request header lists are built in a reused buffer, not with
  *   curl_slist_append's two allocations per header.
+ * - the User-Agent goes in that list, not through CURLOPT_USERAGENT: curl
+ *   formats CURLOPT_USERAGENT into a "User-Agent: ..." string of its own with
+ *   aprintf on every transfer, one byte at a time, before formatting the
+ *   request head with it the same way.
  */
 #ifndef UVAWS_TRANSPORT_H
 #define UVAWS_TRANSPORT_H
@@ -54,6 +58,7 @@ struct conn_s {
   buf_t header_text; /* "Name: value\0Name: value\0" */
   struct curl_slist *header_nodes;
   size_t header_nodes_cap;
+  int has_user_agent; /* the caller gave its own User-Agent header */
   /* response */
   buf_t resp_head; /* raw header lines of the last response */
   buf_t body;

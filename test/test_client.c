@@ -125,6 +125,38 @@ static void test_roundtrip(void **state) {
   fixture_close(&fx);
 }
 
+/* One User-Agent on the wire: uvaws's by default, the caller's (any case of
+ * the name) instead of it, never both (the server joins repeated headers
+ * with ", "). */
+static void test_user_agent(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  const char *names[] = {NULL, "User-Agent", "user-agent", "USER-AGENT"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    reset_server();
+    uvaws_kv_t h[] = {{names[i] ? names[i] : "X-Other", "mine/1.0"}};
+    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    outcome_t out = {0};
+    assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(out.code, 0);
+    cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+    cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+    const char *ua =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "headers"), "user-agent"));
+    assert_non_null(ua);
+    if (names[i] == NULL)
+      assert_true(strncmp(ua, "uvaws/", 6) == 0 && strchr(ua, ',') == NULL);
+    else
+      assert_string_equal(ua, "mine/1.0");
+    cJSON_Delete(log);
+    free_outcomes(&out, 1);
+  }
+  fixture_close(&fx);
+}
+
 static void test_path_and_query_encoding(void **state) {
   (void)state;
   reset_server();
@@ -716,6 +748,7 @@ int main(void) {
   ca_file = getenv("UVAWS_TEST_CA_FILE");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_user_agent),
       cmocka_unit_test(test_path_and_query_encoding),
       cmocka_unit_test(test_max_clients_cap),
       cmocka_unit_test(test_fifo_dispatch),
