@@ -37,7 +37,6 @@ struct uvaws_job_s {
   void (*body_free)(void *body);
   long timeout_ms;
   int has_content_type;
-  int own_host; /* headers[0] is the caller's Host, not the endpoint's */
   int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
