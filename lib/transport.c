@@ -363,6 +363,20 @@ static int link_headers(conn_t *c) {
   return 0;
 }
 
+/* Gives the easy handle c->url parsed once, as it is: the path exactly as
+ * the signer saw it (CURLU_PATH_AS_IS; no dot segments resolved on the way).
+ * A URL the parser refuses goes to curl as a string instead, so that the
+ * transfer fails the way it always did. */
+static int set_url(conn_t *c) {
+  if (c->url_handle == NULL)
+    c->url_handle = curl_url();
+  if (c->url_handle != NULL &&
+      curl_url_set(c->url_handle, CURLUPART_URL, c->url.data, CURLU_PATH_AS_IS) == CURLUE_OK)
+    return curl_easy_setopt(c->easy, CURLOPT_CURLU, c->url_handle) == CURLE_OK ? 0 : -1;
+  curl_easy_setopt(c->easy, CURLOPT_CURLU, NULL);
+  return curl_easy_setopt(c->easy, CURLOPT_URL, c->url.data) == CURLE_OK ? 0 : -1;
+}
+
 int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
                     long timeout_ms, size_t max_body) {
   CURL *e = c->easy;
@@ -377,7 +391,7 @@ int transport_start(conn_t *c, const char *method, const void *body, size_t body
   buf_reset(&c->resp_head);
   if (c->url_given.len != c->url.len || c->url_given.failed ||
       memcmp(c->url_given.data, c->url.data, c->url.len) != 0) {
-    if (curl_easy_setopt(e, CURLOPT_URL, c->url.data) != CURLE_OK)
+    if (set_url(c) != 0)
       return UVAWS_ENOMEM;
     buf_reset(&c->url_given);
     buf_add(&c->url_given, c->url.data, c->url.len); /* failed: set again next time */
@@ -503,6 +517,7 @@ void transport_close(transport_t *t, void (*cb)(void *arg), void *arg) {
   for (size_t i = 0; i < t->conn_count; i++) {
     conn_t *c = t->all_conns[i];
     curl_easy_cleanup(c->easy);
+    curl_url_cleanup(c->url_handle);
     buf_free(&c->url);
     buf_free(&c->url_given);
     buf_free(&c->header_text);

@@ -11,6 +11,8 @@
  * - easy handles (with their buffers) are pooled and reused.
  * - request header lists are built in a reused buffer, not with
  *   curl_slist_append's two allocations per header.
+ * - the URL is parsed once per change into a CURLU handle (CURLOPT_CURLU);
+ *   curl only copies the handle per transfer.
  * - the User-Agent goes in that list, not through CURLOPT_USERAGENT: curl
  *   formats CURLOPT_USERAGENT into a "User-Agent: ..." string of its own with
  *   aprintf on every transfer, one byte at a time, before formatting the
@@ -53,6 +55,9 @@ struct conn_s {
    * one (a client's usual case) sets none of it again: curl copies the URL
    * on every CURLOPT_URL. */
   buf_t url_given;
+  /* The URL parsed once, for CURLOPT_CURLU: given a string, curl parses it
+   * again on every transfer (~11,000 instructions for a DynamoDB URL). */
+  CURLU *url_handle;
   long timeout_given;
   size_t max_body_given;
   buf_t header_text; /* "Name: value\0Name: value\0" */

@@ -157,6 +157,53 @@ static void test_user_agent(void **state) {
   fixture_close(&fx);
 }
 
+/* One connection, one easy handle (max_clients 1), a request after another:
+ * each goes out with its own URL, whether it differs from the last one (the
+ * handle keeps the parsed URL it was last given), repeats it, or comes back
+ * to an older one; and the path goes out as it was signed, dot segments and
+ * empty segments included. */
+static void test_url_per_request(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  static const struct {
+    const char *path, *query, *target;
+  } steps[] = {
+      {"/a", NULL, "/a"},           {"/a", NULL, "/a"},       {"/b", "1", "/b?q=1"},
+      {"/b", "2", "/b?q=2"},        {"/a", NULL, "/a"},       {"/a/../b", NULL, "/a/../b"},
+      {"/a//b/./c", NULL, "/a//b/./c"}, {"/a", NULL, "/a"},
+  };
+  enum { N = sizeof steps / sizeof *steps };
+  outcome_t out[N];
+  memset(out, 0, sizeof out);
+  uvaws_kv_t q[N];
+  for (size_t i = 0; i < N; i++) {
+    q[i] = (uvaws_kv_t){"q", steps[i].query};
+    uvaws_request_t req = {.method = "GET", .path = steps[i].path, .query = &q[i],
+                           .query_count = steps[i].query ? 1 : 0};
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  }
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  char last[32];
+  snprintf(last, sizeof last, "/_log?last=%d", (int)N);
+  cJSON *log = control(server, "GET", last, NULL);
+  cJSON *reqs = cJSON_GetObjectItem(log, "requests");
+  assert_int_equal(cJSON_GetArraySize(reqs), N);
+  for (size_t i = 0; i < N; i++) {
+    assert_int_equal(out[i].code, 0);
+    cJSON *e = cJSON_GetArrayItem(reqs, (int)i);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "target")), steps[i].target);
+  }
+  assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, N - 1), "conn")) ==
+              cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "conn")));
+  cJSON_Delete(log);
+  free_outcomes(out, N);
+  fixture_close(&fx);
+}
+
 static void test_path_and_query_encoding(void **state) {
   (void)state;
   reset_server();
@@ -749,6 +796,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),
       cmocka_unit_test(test_user_agent),
+      cmocka_unit_test(test_url_per_request),
       cmocka_unit_test(test_path_and_query_encoding),
       cmocka_unit_test(test_max_clients_cap),
       cmocka_unit_test(test_fifo_dispatch),
