@@ -344,22 +344,27 @@ void conn_header_add(conn_t *c, const char *name, const char *value) {
 static int link_headers(conn_t *c) {
   if (c->header_text.failed)
     return -1;
+  /* Line by line with memchr: counting the NULs a byte at a time cost more
+   * than the rest of this function (callgrind). */
+  char *p = c->header_text.data, *end = p + c->header_text.len;
   size_t n = 0;
-  for (size_t i = 0; i < c->header_text.len; i++)
-    n += c->header_text.data[i] == '\0';
-  if (n > c->header_nodes_cap) {
-    struct curl_slist *p = realloc(c->header_nodes, n * sizeof *p);
-    if (p == NULL)
-      return -1;
-    c->header_nodes = p;
-    c->header_nodes_cap = n;
+  while (p < end) {
+    char *nul = memchr(p, '\0', (size_t)(end - p));
+    if (nul == NULL)
+      break;
+    if (n == c->header_nodes_cap) {
+      size_t cap = c->header_nodes_cap ? 2 * c->header_nodes_cap : 16;
+      struct curl_slist *nodes = realloc(c->header_nodes, cap * sizeof *nodes);
+      if (nodes == NULL)
+        return -1;
+      c->header_nodes = nodes;
+      c->header_nodes_cap = cap;
+    }
+    c->header_nodes[n++].data = p;
+    p = nul + 1;
   }
-  char *line = c->header_text.data;
-  for (size_t i = 0; i < n; i++) {
-    c->header_nodes[i].data = line;
+  for (size_t i = 0; i < n; i++) /* now that the array no longer moves */
     c->header_nodes[i].next = i + 1 < n ? &c->header_nodes[i + 1] : NULL;
-    line += strlen(line) + 1;
-  }
   return 0;
 }
 
