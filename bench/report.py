@@ -72,6 +72,14 @@ def perf(path, top=12):
         if m:
             rows.append((float(m.group(1)), m.group(2), m.group(3).strip()))
     own = [r for r in rows if r[1].startswith('bench_client')]
+    by_dso = {}
+    for pct, dso, _ in rows:
+        name = 'uvaws (the bench binary)' if dso.startswith('bench_client') else dso
+        by_dso[name] = by_dso.get(name, 0) + pct
+    print('By library: ' + ', '.join(f'{d} {p:.1f}%' for d, p in
+                                     sorted(by_dso.items(), key=lambda kv: -kv[1]) if p >= 0.5)
+          + ' (libcrypto is the signature\'s SHA-256 and HMAC).')
+    print()
     print('| % of the client\'s CPU | where | symbol |')
     print('|---:|---|---|')
     for pct, dso, sym in rows[:top]:
