@@ -322,17 +322,19 @@ int main(int argc, char **argv) {
   };
   enum { FLOOR = 3, CURL_PLAIN = 5, CURL_SIGV4 = 6 };
   size_t nc = sizeof cases / sizeof *cases;
+  int status = 0;
   if (count > 0 && only != NULL) {
+    status = 2;
     for (size_t i = 0; i < nc; i++)
       if (strcmp(only, cases[i].name) == 0) {
         cases[i].setup(&c);
-        for (long k = 0; k < count; k++)
-          if (cases[i].op(&c) != 0)
-            return 1;
-        return 0;
+        status = 0;
+        for (long k = 0; k < count && status == 0; k++)
+          status = cases[i].op(&c) != 0;
       }
-    fprintf(stderr, "no case %s\n", only);
-    return 2;
+    if (status == 2)
+      fprintf(stderr, "no case %s\n", only);
+    goto done;
   }
   int use[sizeof cases / sizeof *cases];
   for (size_t i = 0; i < nc; i++) {
@@ -384,6 +386,7 @@ int main(int argc, char **argv) {
       printf("%-36s %12.1f %12.1f %10ld %8.2f\n", label, med, min, iters, xmed);
     fflush(stdout);
   }
+done:
   curl_signer_free(c.curl_plain);
   curl_signer_free(c.curl_sigv4);
   EVP_MAC_CTX_free(c.mac);
@@ -394,5 +397,5 @@ int main(int argc, char **argv) {
   free((void *)c.canon);
   free((void *)c.sts);
   uvaws_signer_free(c.signer);
-  return 0;
+  return status;
 }
