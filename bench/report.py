@@ -239,6 +239,13 @@ def readme_summary():
                 cells.append(f"{v['cpu']:.1f} ({v['x_raw']:.2f})" if v else '')
             if any(cells):
                 out.append(f"| {label} | {' | '.join(cells)} |")
+        calls = [f"{names} {c[(t, 'uvaws_call')]['x_uvaws']:.2f}x"
+                 for t, names in (('plain', 'plain'), ('tls', 'TLS'), ('h2', 'HTTP/2'))
+                 if (t, 'uvaws_call') in c]
+        if calls:
+            out.append('')
+            out.append('`uvaws_call` over `uvaws_fetch`, CPU per request: ' + ', '.join(calls) +
+                       ' (the operation layer is being rewritten; to be measured again).')
         out.append('')
     s = soak.get('uvaws_soak')
     q = soak.get('uvaws_queue_heap')
