@@ -197,11 +197,12 @@ static void add_query(buf_t *b, const uvaws_kv_t *q, size_t n) {
 static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
                           const uvaws_sigv4_output_t *signed_out) {
   conn_headers_reset(conn);
-  /* The endpoint's Host is the one curl writes itself from the URL (default
-   * ports dropped alike): don't make it format a second copy. System
-   * requests carry no Host entry at all. */
-  size_t first = !j->system && !j->own_host ? 1 : 0;
-  for (size_t i = first; i < j->header_count; i++)
+  /* The Host signed (headers[0], the endpoint's or the caller's) goes in the
+   * list as it is, so the wire carries the signed bytes. It is also cheaper
+   * than leaving Host to curl, which formats its own "Host: ..." string with
+   * aprintf on every transfer, one byte at a time, and then the request head
+   * with it the same way. System requests carry no Host entry at all. */
+  for (size_t i = 0; i < j->header_count; i++)
     conn_header_add(conn, j->headers[i].name, j->headers[i].value);
   for (size_t i = 0; signed_out && i < signed_out->header_count; i++)
     conn_header_add(conn, signed_out->headers[i].name, signed_out->headers[i].value);
@@ -567,10 +568,8 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, int unb
   const char *host = unbound ? "" : c->host;
   int own_host = 0;
   for (size_t i = 0; i < r->header_count; i++)
-    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
+    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host"))
       host = r->headers[i].value;
-      own_host = 1;
-    }
   size_t strings = strlen(r->method) + 1 + base_len + 3 * path_len + 1 + strlen(host) + 1;
   size_t nq = r->query_count, nh = 1;
   for (size_t i = 0; i < nq; i++)
