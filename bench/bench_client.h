@@ -27,10 +27,11 @@
 #define BENCH_SECRET_KEY "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 typedef struct {
-  const char *url;   /* --url http://127.0.0.1:PORT/ */
-  const char *name;  /* --name: the "name" of the JSON line */
-  long requests;     /* --requests N (default 100000) */
-  long inflight;     /* --inflight N (default 64) */
+  const char *url;    /* --url http://127.0.0.1:PORT/ or https://... */
+  const char *name;   /* --name: the "name" of the JSON line */
+  const char *cafile; /* --cafile PEM: the bench's throwaway CA, for https URLs */
+  long requests;      /* --requests N (default 100000) */
+  long inflight;      /* --inflight N (default 64) */
 } bench_args_t;
 
 static inline double bench_now_s(void) {
@@ -39,11 +40,17 @@ static inline double bench_now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static inline double bench_cpu_s(void) {
+/* User and system CPU of the process so far, in seconds. */
+typedef struct {
+  double user, sys;
+} bench_cpu_t;
+
+static inline bench_cpu_t bench_cpu(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+  bench_cpu_t c = {(double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+                   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6};
+  return c;
 }
 
 static inline long bench_maxrss_kb(void) {
@@ -52,13 +59,19 @@ static inline long bench_maxrss_kb(void) {
   return ru.ru_maxrss;
 }
 
-/* Prints the run as one JSON line: rate, CPU per request, peak RSS. */
+/* Prints the run as one JSON line: rate, CPU per request (user+sys, and
+ * each), peak RSS, and the connections the client opened (for https, its
+ * TLS handshakes). */
 static inline void bench_report(const bench_args_t *a, long ok, long failed, double wall_s,
-                                double cpu_s, const char *extra) {
+                                bench_cpu_t c0, bench_cpu_t c1, long connections,
+                                const char *extra) {
+  double n = (double)(ok + failed ? ok + failed : 1);
+  double user = c1.user - c0.user, sys = c1.sys - c0.sys;
   printf("{\"name\":\"%s\",\"requests\":%ld,\"inflight\":%ld,\"ok\":%ld,\"failed\":%ld,"
-         "\"seconds\":%.4f,\"rps\":%.1f,\"cpu_us_per_req\":%.3f,\"maxrss_kb\":%ld%s%s}\n",
+         "\"seconds\":%.4f,\"rps\":%.1f,\"cpu_us_per_req\":%.3f,\"user_us_per_req\":%.3f,"
+         "\"sys_us_per_req\":%.3f,\"maxrss_kb\":%ld,\"connections\":%ld%s%s}\n",
          a->name, a->requests, a->inflight, ok, failed, wall_s, (double)(ok + failed) / wall_s,
-         cpu_s * 1e6 / (double)(ok + failed ? ok + failed : 1), bench_maxrss_kb(),
+         (user + sys) * 1e6 / n, user * 1e6 / n, sys * 1e6 / n, bench_maxrss_kb(), connections,
          extra ? "," : "", extra ? extra : "");
   fflush(stdout);
 }
@@ -67,7 +80,8 @@ static inline void bench_report(const bench_args_t *a, long ok, long failed, dou
  * arguments it used (2), 0 when argv[i] is not one of them (the caller's own
  * flag, which may well be the last argument), or -1 when its value is missing. */
 static inline int bench_arg(bench_args_t *a, int argc, char **argv, int i) {
-  static const char *const with_value[] = {"--url", "--name", "--requests", "--inflight"};
+  static const char *const with_value[] = {"--url", "--name", "--requests", "--inflight",
+                                           "--cafile"};
   int known = 0;
   for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
     known |= strcmp(argv[i], with_value[k]) == 0;
@@ -79,6 +93,8 @@ static inline int bench_arg(bench_args_t *a, int argc, char **argv, int i) {
     a->url = argv[i + 1];
   else if (strcmp(argv[i], "--name") == 0)
     a->name = argv[i + 1];
+  else if (strcmp(argv[i], "--cafile") == 0)
+    a->cafile = argv[i + 1];
   else if (strcmp(argv[i], "--requests") == 0)
     a->requests = atol(argv[i + 1]);
   else

@@ -15,8 +15,18 @@
  * "aws:amz:us-east-1:dynamodb" with CURLOPT_USERPWD key:secret), which signs
  * every request.
  *
+ * Over https (--cafile trusts the bench's throwaway CA) it speaks HTTP/1.1
+ * unless --http2 is given; --http2 multiplexes the transfers on one
+ * connection as uvaws does (CURLMOPT_PIPELINING, CURLOPT_PIPEWAIT). The
+ * connections it opened (CURLINFO_NUM_CONNECTS summed over the transfers) are
+ * in its JSON line: over TLS, its handshakes.
+ *
+ * --pad N adds N bytes of request head (an "X-Pad" header, unsigned): with
+ * the bytes uvaws's signature adds (X-Amz-Date, Authorization, User-Agent),
+ * it shows what sending them costs in libcurl, whoever signs.
+ *
  *   bench_client_raw --url http://127.0.0.1:PORT/ [--requests N] [--inflight N]
- *                    [--sigv4] [--name NAME]
+ *                    [--sigv4] [--http2] [--pad N] [--cafile PEM] [--name NAME]
  */
 #include <curl/curl.h>
 #include <uv.h>
@@ -37,7 +47,7 @@ typedef struct {
 static uv_loop_t *loop;
 static CURLM *multi;
 static uv_timer_t timeout;
-static long started, ok, failed, total;
+static long started, ok, failed, total, connects;
 
 static curl_context_t *create_curl_context(curl_socket_t sockfd) {
   curl_context_t *context = malloc(sizeof *context);
@@ -63,9 +73,11 @@ static void check_multi_info(void) {
       continue;
     CURL *easy = message->easy_handle;
     xfer_t *x;
-    long status = 0;
+    long status = 0, opened = 0;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &opened);
+    connects += opened;
     if (message->data.result == CURLE_OK && status == 200 && x->got > 0)
       ok++;
     else if (failed++ < 5)
@@ -155,7 +167,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
 
 int main(int argc, char **argv) {
   bench_args_t a = {.name = "raw", .requests = 100000, .inflight = 64};
-  int sigv4 = 0;
+  int sigv4 = 0, http2 = 0;
+  long pad = 0;
   for (int i = 1; i < argc;) {
     int used = bench_arg(&a, argc, argv, i);
     if (used > 0) {
@@ -163,8 +176,16 @@ int main(int argc, char **argv) {
     } else if (used == 0 && strcmp(argv[i], "--sigv4") == 0) {
       sigv4 = 1;
       i++;
+    } else if (used == 0 && strcmp(argv[i], "--http2") == 0) {
+      http2 = 1;
+      i++;
+    } else if (used == 0 && strcmp(argv[i], "--pad") == 0 && i + 1 < argc) {
+      pad = atol(argv[i + 1]);
+      i += 2;
     } else {
-      fprintf(stderr, "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--name NAME]\n",
+      fprintf(stderr,
+              "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--http2] [--pad N]"
+              " [--cafile PEM] [--name NAME]\n",
               argv[0]);
       return 2;
     }
@@ -180,6 +201,7 @@ int main(int argc, char **argv) {
   curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, handle_socket);
   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, start_timeout);
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, a.inflight);
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING, http2 ? (long)CURLPIPE_MULTIPLEX : 0L);
 
   /* The headers uvaws sends, less the signature's (X-Amz-Date, Authorization),
    * with curl's default Accept header left out as uvaws does. */
@@ -188,6 +210,17 @@ int main(int argc, char **argv) {
   headers = curl_slist_append(headers, "X-Amz-Target: " GETITEM_TARGET);
   headers = curl_slist_append(headers, "Expect:");
   headers = curl_slist_append(headers, "Accept:");
+  char *pad_line = NULL;
+  if (pad > 0) { /* "X-Pad: xxx...\r\n" is `pad` bytes of request head */
+    long n = pad < 10 ? 10 : pad;
+    pad_line = malloc((size_t)n);
+    if (pad_line == NULL)
+      return 1;
+    memcpy(pad_line, "X-Pad: ", 7);
+    memset(pad_line + 7, 'x', (size_t)(n - 10));
+    pad_line[n - 3] = '\0';
+    headers = curl_slist_append(headers, pad_line);
+  }
   static const char body[] = GETITEM_BODY;
 
   long n = a.inflight < a.requests ? a.inflight : a.requests;
@@ -204,6 +237,12 @@ int main(int argc, char **argv) {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &xfers[i]);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+    if (http2)
+      curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (a.cafile)
+      curl_easy_setopt(e, CURLOPT_CAINFO, a.cafile);
     if (sigv4) {
       curl_easy_setopt(e, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:dynamodb");
       curl_easy_setopt(e, CURLOPT_USERPWD, BENCH_ACCESS_KEY ":" BENCH_SECRET_KEY);
@@ -211,14 +250,15 @@ int main(int argc, char **argv) {
   }
 
   total = a.requests;
-  double t0 = bench_now_s(), c0 = bench_cpu_s();
+  double t0 = bench_now_s();
+  bench_cpu_t c0 = bench_cpu();
   for (long i = 0; i < n; i++) {
     started++;
     curl_multi_add_handle(multi, xfers[i].easy);
   }
   uv_run(loop, UV_RUN_DEFAULT);
-  double wall = bench_now_s() - t0, cpu = bench_cpu_s() - c0;
-  bench_report(&a, ok, failed, wall, cpu, NULL);
+  double wall = bench_now_s() - t0;
+  bench_report(&a, ok, failed, wall, c0, bench_cpu(), connects, NULL);
 
   for (long i = 0; i < n; i++)
     curl_easy_cleanup(xfers[i].easy);
@@ -226,6 +266,7 @@ int main(int argc, char **argv) {
   uv_close((uv_handle_t *)&timeout, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   curl_slist_free_all(headers);
+  free(pad_line);
   free(xfers);
   curl_global_cleanup();
   return failed ? 1 : 0;

@@ -5,11 +5,18 @@
  * flight.
  *
  *   bench_client_uvaws --url http://127.0.0.1:PORT [--requests N] [--inflight N]
- *                      [--max-attempts N] [--call] [--name NAME]
+ *                      [--max-attempts N] [--call] [--cafile PEM] [--name NAME]
+ *
+ * Over https (--cafile trusts the bench's throwaway CA) the client offers
+ * HTTP/2 and HTTP/1.1 as it always does: the server's ALPN answer decides.
  *
  * --call sends GetItem with uvaws_call (params serialized, answer parsed each
  * time) instead of uvaws_fetch: the cost of the operation layer.
  *   bench_client_uvaws --queue-heap N [--url URL]
+ *
+ * --sample N (the soak) records, every N answers, the resident set (from
+ * /proc/self/statm) and the open descriptors (entries of /proc/self/fd), and
+ * prints them as "samples": [[answers, rss_kb, fds], ...] in its JSON line.
  *
  * --max-attempts 1 turns retries off (the default is the SDKs' standard mode,
  * 3 attempts). --requests N --inflight N submits all N at once (the
@@ -21,17 +28,68 @@
  * queue), reads mallinfo2() again and prints the growth per queued request
  * less the 89 bytes of its body (which uvaws copies into the same
  * allocation). It never runs a request: the loop runs only to close. */
+#include <dirent.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <uvaws.h>
 
 #include "bench_client.h"
 
 typedef struct {
+  long answers, rss_kb, fds;
+} sample_t;
+
+typedef struct {
   uvaws_client_t *client;
   long started, ok, failed, total;
   cJSON *params; /* --call: GetItem through the operation layer */
+  long sample_every;
+  sample_t *samples;
+  size_t sample_count, sample_cap;
 } run_t;
+
+static long rss_kb(void) {
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f == NULL)
+    return -1;
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = -1;
+  fclose(f);
+  return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Open descriptors, less the one that lists them. */
+static long open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  long n = 0;
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+static void take_sample(run_t *run) {
+  if (run->sample_count == run->sample_cap) {
+    size_t cap = run->sample_cap ? 2 * run->sample_cap : 256;
+    sample_t *p = realloc(run->samples, cap * sizeof *p);
+    if (p == NULL)
+      return;
+    run->samples = p;
+    run->sample_cap = cap;
+  }
+  run->samples[run->sample_count++] =
+      (sample_t){run->ok + run->failed, rss_kb(), open_fds()};
+}
+
+/* Counts an answer; samples the process every sample_every answers. */
+static void answered(run_t *run) {
+  if (run->sample_every > 0 && (run->ok + run->failed) % run->sample_every == 0)
+    take_sample(run);
+}
 
 static const uvaws_kv_t headers[] = {
     {"Content-Type", GETITEM_TYPE},
@@ -71,6 +129,7 @@ static void on_answer(const uvaws_response_t *r, void *arg) {
             r->error ? uvaws_err_name(r->error->code) : "",
             r->error && r->error->detail ? r->error->detail : "", r->status);
   }
+  answered(run);
   if (run->started < run->total)
     submit(run);
 }
@@ -82,6 +141,7 @@ static void on_result(uvaws_result_t *res, void *arg) {
   } else if (run->failed++ < 5) {
     fprintf(stderr, "call failed: %s\n", res->error ? uvaws_err_name(res->error->code) : "no Item");
   }
+  answered(run);
   if (run->started < run->total)
     submit(run);
 }
@@ -127,7 +187,7 @@ static int queue_heap(uvaws_client_t *client, long n) {
 int main(int argc, char **argv) {
   int use_call = 0;
   bench_args_t a = {.name = "uvaws", .requests = 100000, .inflight = 64};
-  long heap_n = 0;
+  long heap_n = 0, sample_every = 0;
   unsigned max_attempts = 0;
   for (int i = 1; i < argc;) {
     int used = bench_arg(&a, argc, argv, i);
@@ -139,12 +199,16 @@ int main(int argc, char **argv) {
     } else if (used == 0 && strcmp(argv[i], "--call") == 0) {
       use_call = 1;
       i++;
+    } else if (used == 0 && strcmp(argv[i], "--sample") == 0 && i + 1 < argc) {
+      sample_every = atol(argv[i + 1]);
+      i += 2;
     } else if (used == 0 && strcmp(argv[i], "--queue-heap") == 0 && i + 1 < argc) {
       heap_n = atol(argv[i + 1]);
       i += 2;
     } else {
       fprintf(stderr,
-              "usage: %s --url URL [--requests N] [--inflight N] [--max-attempts N] [--call] [--name NAME]\n"
+              "usage: %s --url URL [--requests N] [--inflight N] [--max-attempts N] [--call]"
+              " [--cafile PEM] [--sample N] [--name NAME]\n"
               "       %s --queue-heap N [--url URL]\n",
               argv[0], argv[0]);
       return 2;
@@ -168,6 +232,7 @@ int main(int argc, char **argv) {
       .secret_key = BENCH_SECRET_KEY,
       .max_clients = (unsigned)a.inflight,
       .max_attempts = max_attempts,
+      .ca_file = a.cafile,
   };
   uvaws_client_t *client;
   uvaws_error_t err = {0};
@@ -181,22 +246,35 @@ int main(int argc, char **argv) {
   if (heap_n > 0)
     return queue_heap(client, heap_n);
 
-  run_t run = {.client = client, .total = a.requests};
+  run_t run = {.client = client, .total = a.requests, .sample_every = sample_every};
   if (use_call)
     run.params = cJSON_Parse(body);
   long first = a.inflight < a.requests ? a.inflight : a.requests;
-  double t0 = bench_now_s(), c0 = bench_cpu_s();
+  double t0 = bench_now_s();
+  bench_cpu_t c0 = bench_cpu();
   for (long i = 0; i < first; i++)
     submit(&run);
   uv_run(loop, UV_RUN_DEFAULT);
-  double wall = bench_now_s() - t0, cpu = bench_cpu_s() - c0;
+  double wall = bench_now_s() - t0;
+  bench_cpu_t c1 = bench_cpu();
   uvaws_client_stats_t st;
   uvaws_client_stats(client, &st);
-  char extra[160];
-  snprintf(extra, sizeof extra, "\"connections\":%llu,\"attempts\":%llu,\"retries\":%llu",
-           (unsigned long long)st.connections, (unsigned long long)st.attempts,
-           (unsigned long long)st.retries);
-  bench_report(&a, run.ok, run.failed, wall, cpu, extra);
+  size_t cap = 160 + run.sample_count * 64;
+  char *extra = malloc(cap);
+  if (extra == NULL)
+    return 1;
+  int len = snprintf(extra, cap, "\"attempts\":%llu,\"retries\":%llu",
+                     (unsigned long long)st.attempts, (unsigned long long)st.retries);
+  if (run.sample_count > 0) {
+    len += snprintf(extra + len, cap - (size_t)len, ",\"samples\":[");
+    for (size_t i = 0; i < run.sample_count; i++)
+      len += snprintf(extra + len, cap - (size_t)len, "%s[%ld,%ld,%ld]", i ? "," : "",
+                      run.samples[i].answers, run.samples[i].rss_kb, run.samples[i].fds);
+    snprintf(extra + len, cap - (size_t)len, "]");
+  }
+  bench_report(&a, run.ok, run.failed, wall, c0, c1, (long)st.connections, extra);
+  free(extra);
+  free(run.samples);
   cJSON_Delete(run.params);
   uvaws_client_close(client, on_closed, NULL);
   uv_run(loop, UV_RUN_DEFAULT);

@@ -6,18 +6,30 @@
  * GET URL, and the OpenSSL work a signature cannot avoid (two SHA-256 and one
  * HMAC on the same bytes), so what canonicalization costs on top is visible.
  *
- * Every case is warmed up for WARMUP_NS, which also tells its rate, then
- * timed over RUNS runs of N iterations; the median run is the figure (the
- * minimum is printed too). N is chosen so a run lasts ~TARGET_RUN_NS: long
- * enough to swamp the clock read, short enough to keep the whole benchmark in
- * seconds. The peers in peers/ measure the same way.
+ * libcurl's own signing (CURLOPT_AWS_SIGV4) is measured as the difference of
+ * two in-process transfers, signed and not (bench_sigv4_curl.h).
  *
- *   bench_sigv4 [--json] [--check] [--runs N] [--only NAME]
+ * Time is the measuring thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
+ * Every case is warmed up for WARMUP_NS, which also tells its rate and sets
+ * N so that a run of N iterations lasts ~TARGET_RUN_NS (long enough to swamp
+ * the clock read, short enough to keep the whole benchmark in seconds). Then
+ * the runs are interleaved: run r of every case, in an order that rotates
+ * with r, before run r+1 of any, so that a slow moment of the machine hits
+ * every case alike. The median run is the figure (the minimum is printed
+ * too), and "x floor" is the median over the runs of a case's time over the
+ * floor's in the same run. The peers in peers/ measure the same way (their
+ * runs are not interleaved with these).
+ *
+ *   bench_sigv4 [--json] [--check] [--runs N] [--only NAME] [--count N]
  *     --json   one JSON object a line instead of the table
  *     --check  print the GetItem signature and the presigned URL at the fixed
  *              time, for comparing with other signers, and exit
  *     --only   run one case (uvaws_cached, uvaws_cold, uvaws_presign_s3,
- *              openssl_floor, openssl_floor_evp_mac): for profiling
+ *              openssl_floor, openssl_floor_evp_mac, libcurl_plain,
+ *              libcurl_sigv4): for profiling
+ *     --count  with --only: run the case exactly N times, untimed, and exit
+ *              (instruction counts under callgrind: the difference of two
+ *              counts over the difference of their N is the cost of one)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +39,7 @@
 
 #include <openssl/evp.h>
 
+#include "bench_sigv4_curl.h"
 #include "bench_sigv4_req.h"
 #include "uvaws.h"
 
@@ -44,15 +57,19 @@ typedef struct {
   EVP_MAC_CTX *mac;
   const char *canon, *sts;
   size_t canon_len, sts_len;
+  curl_signer_t *curl_plain, *curl_sigv4;
 } ctx_t;
 
 typedef int (*op_fn)(ctx_t *c);
 
 static volatile unsigned char sink; /* keeps results observable */
 
+/* The thread's CPU time, not the wall clock: on a shared machine the time a
+ * case spends descheduled is not its own, and libcurl's transfers wait for
+ * the thread that answers them, which is not signing either. */
 static int64_t now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -116,44 +133,54 @@ static int op_floor_evp_mac(ctx_t *c) {
   return 0;
 }
 
+static int op_curl_plain(ctx_t *c) { return curl_signer_run(c->curl_plain); }
+static int op_curl_sigv4(ctx_t *c) { return curl_signer_run(c->curl_sigv4); }
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
+static double median_of(const double *v, int n, double *min) {
+  double t[MAX_RUNS];
+  memcpy(t, v, (size_t)n * sizeof *t);
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  if (min)
+    *min = t[0];
+  return t[n / 2];
+}
+
 typedef struct {
   const char *name, *label;
-  double median, min;
-  long iters;
-  int runs;
-} result_t;
+  void (*setup)(ctx_t *);
+  op_fn op;
+  long n;              /* iterations a run */
+  double ns[MAX_RUNS]; /* ns per iteration, by run */
+} case_t;
 
-static int measure(ctx_t *c, op_fn op, int runs, result_t *r) {
-  int64_t saved_t = c->t;
+/* Warms a case up and sets its iterations per run. */
+static int warm(ctx_t *c, case_t *k) {
+  k->setup(c);
   long done = 0;
   int64_t t0 = now_ns(), dt = 0;
   while (dt < WARMUP_NS) {
     for (int i = 0; i < 64; i++)
-      if (op(c) != 0)
+      if (k->op(c) != 0)
         return -1;
     done += 64;
     dt = now_ns() - t0;
   }
-  long n = (long)(TARGET_RUN_NS * (double)done / (double)dt) + 1;
-  double ns[MAX_RUNS];
-  for (int r_i = 0; r_i < runs; r_i++) {
-    t0 = now_ns();
-    for (long i = 0; i < n; i++)
-      if (op(c) != 0)
-        return -1;
-    ns[r_i] = (double)(now_ns() - t0) / (double)n;
-  }
-  qsort(ns, (size_t)runs, sizeof *ns, cmp_double);
-  r->median = ns[runs / 2];
-  r->min = ns[0];
-  r->iters = n;
-  r->runs = runs;
-  c->t = saved_t;
+  k->n = (long)(TARGET_RUN_NS * (double)done / (double)dt) + 1;
+  return 0;
+}
+
+static int run_once(ctx_t *c, case_t *k, int r) {
+  k->setup(c);
+  int64_t t0 = now_ns();
+  for (long i = 0; i < k->n; i++)
+    if (k->op(c) != 0)
+      return -1;
+  k->ns[r] = (double)(now_ns() - t0) / (double)k->n;
   return 0;
 }
 
@@ -222,7 +249,11 @@ static int setup_floor(ctx_t *c) {
       OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
       OSSL_PARAM_construct_end(),
   };
-  return EVP_MAC_init(c->mac, key, sizeof key, params) ? 0 : -1;
+  if (!EVP_MAC_init(c->mac, key, sizeof key, params))
+    return -1;
+  c->curl_plain = curl_signer_new(0);
+  c->curl_sigv4 = curl_signer_new(1);
+  return c->curl_plain && c->curl_sigv4 ? 0 : -1;
 }
 
 static int check(ctx_t *c) {
@@ -241,7 +272,8 @@ static int check(ctx_t *c) {
 }
 
 int main(int argc, char **argv) {
-  int json = 0, only_check = 0, runs = 7;
+  int json = 0, only_check = 0, only_one = 0, runs = 7;
+  long count = 0;
   const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0)
@@ -250,10 +282,13 @@ int main(int argc, char **argv) {
       only_check = 1;
     else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
       runs = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+      count = atol(argv[++i]);
     else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-      only = argv[++i];
+      only = argv[++i], only_one = 1;
     else {
-      fprintf(stderr, "usage: %s [--json] [--check] [--runs N] [--only NAME]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--json] [--check] [--runs N] [--only NAME [--count N]]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -276,36 +311,84 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  struct {
-    const char *name, *label;
-    void (*setup)(ctx_t *);
-    op_fn op;
-  } cases[] = {
-      {"uvaws_cached", "uvaws (cached key)", set_getitem, op_cached},
-      {"uvaws_cold", "uvaws (cold key)", set_getitem, op_cold},
-      {"uvaws_presign_s3", "uvaws presign S3", set_presign, op_presign},
-      {"openssl_floor", "OpenSSL floor", set_getitem, op_floor},
-      {"openssl_floor_evp_mac", "OpenSSL floor (EVP_MAC)", set_getitem, op_floor_evp_mac},
+  case_t cases[] = {
+      {"uvaws_cached", "uvaws (cached key)", set_getitem, op_cached, 0, {0}},
+      {"uvaws_cold", "uvaws (cold key)", set_getitem, op_cold, 0, {0}},
+      {"uvaws_presign_s3", "uvaws presign S3", set_presign, op_presign, 0, {0}},
+      {"openssl_floor", "OpenSSL floor", set_getitem, op_floor, 0, {0}},
+      {"openssl_floor_evp_mac", "OpenSSL floor (EVP_MAC)", set_getitem, op_floor_evp_mac, 0, {0}},
+      {"libcurl_plain", "libcurl transfer, unsigned", set_getitem, op_curl_plain, 0, {0}},
+      {"libcurl_sigv4", "libcurl transfer, CURLOPT_AWS_SIGV4", set_getitem, op_curl_sigv4, 0, {0}},
   };
-  if (!json)
-    printf("%-26s %12s %12s %10s\n", "case", "median ns/op", "min ns/op", "iters/run");
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    if (only != NULL && strcmp(only, cases[i].name) != 0)
-      continue;
-    result_t r = {cases[i].name, cases[i].label, 0, 0, 0, 0};
-    cases[i].setup(&c);
-    if (measure(&c, cases[i].op, runs, &r) != 0) {
-      fprintf(stderr, "%s: signing failed\n", r.name);
+  enum { FLOOR = 3, CURL_PLAIN = 5, CURL_SIGV4 = 6 };
+  size_t nc = sizeof cases / sizeof *cases;
+  int status = 0;
+  if (count > 0 && only != NULL) {
+    status = 2;
+    for (size_t i = 0; i < nc; i++)
+      if (strcmp(only, cases[i].name) == 0) {
+        cases[i].setup(&c);
+        status = 0;
+        for (long k = 0; k < count && status == 0; k++)
+          status = cases[i].op(&c) != 0;
+      }
+    if (status == 2)
+      fprintf(stderr, "no case %s\n", only);
+    goto done;
+  }
+  int use[sizeof cases / sizeof *cases];
+  for (size_t i = 0; i < nc; i++) {
+    /* The floor runs with every case: the ratios need it. */
+    use[i] = only == NULL || strcmp(only, cases[i].name) == 0 || (i == FLOOR && !only_one);
+    if (use[i] && warm(&c, &cases[i]) != 0) {
+      fprintf(stderr, "%s: failed\n", cases[i].name);
       return 1;
+    }
+  }
+  for (int r = 0; r < runs; r++)
+    for (size_t j = 0; j < nc; j++) {
+      size_t i = (j + (size_t)r) % nc;
+      if (use[i] && run_once(&c, &cases[i], r) != 0) {
+        fprintf(stderr, "%s: failed\n", cases[i].name);
+        return 1;
+      }
+    }
+  if (!json)
+    printf("%-36s %12s %12s %10s %8s\n", "case", "median ns/op", "min ns/op", "iters/run",
+           "x floor");
+  for (size_t i = 0; i < nc + 1; i++) {
+    /* The last row: libcurl's signing, run by run the signed transfer less
+     * the unsigned one. */
+    int diff = i == nc;
+    if (diff ? !(use[CURL_PLAIN] && use[CURL_SIGV4]) : !use[i])
+      continue;
+    double ns[MAX_RUNS], x[MAX_RUNS], min, xmed = 0;
+    for (int r = 0; r < runs; r++) {
+      ns[r] = diff ? cases[CURL_SIGV4].ns[r] - cases[CURL_PLAIN].ns[r] : cases[i].ns[r];
+      x[r] = use[FLOOR] ? ns[r] / cases[FLOOR].ns[r] : 0;
+    }
+    double med = median_of(ns, runs, &min);
+    xmed = median_of(x, runs, NULL);
+    const char *name = diff ? "libcurl_aws_sigv4" : cases[i].name;
+    const char *label = diff ? "libcurl CURLOPT_AWS_SIGV4" : cases[i].label;
+    long iters = diff ? cases[CURL_SIGV4].n : cases[i].n;
+    char sig[80] = "";
+    if (diff) { /* its signature, for the table's check */
+      const char *a = strstr(curl_signer_authorization(c.curl_sigv4), "Signature=");
+      if (a != NULL)
+        snprintf(sig, sizeof sig, ",\"signature\":\"%.64s\"", a + 10);
     }
     if (json)
       printf("{\"bench\":\"sigv4\",\"name\":\"%s\",\"label\":\"%s\",\"median_ns\":%.1f,"
-             "\"min_ns\":%.1f,\"iters\":%ld,\"runs\":%d}\n",
-             r.name, r.label, r.median, r.min, r.iters, r.runs);
+             "\"min_ns\":%.1f,\"iters\":%ld,\"runs\":%d,\"x_floor\":%.3f%s}\n",
+             name, label, med, min, iters, runs, xmed, sig);
     else
-      printf("%-26s %12.1f %12.1f %10ld\n", r.label, r.median, r.min, r.iters);
+      printf("%-36s %12.1f %12.1f %10ld %8.2f\n", label, med, min, iters, xmed);
     fflush(stdout);
   }
+done:
+  curl_signer_free(c.curl_plain);
+  curl_signer_free(c.curl_sigv4);
   EVP_MAC_CTX_free(c.mac);
   EVP_MD_CTX_free(c.md);
   EVP_MD_CTX_free(c.inner);
@@ -314,5 +397,5 @@ int main(int argc, char **argv) {
   free((void *)c.canon);
   free((void *)c.sts);
   uvaws_signer_free(c.signer);
-  return 0;
+  return status;
 }

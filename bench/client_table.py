@@ -18,13 +18,18 @@ import sys
 from machine import cpu_model
 
 ROWS = [  # name, label in the table, label in the chart
-    ('uvaws', 'uvaws (signed; retries on)', 'uvaws'),
-    ('uvaws_noretry', 'uvaws (signed; max_attempts 1)', 'uvaws, max_attempts 1'),
+    ('uvaws', 'uvaws_fetch (signed)', 'uvaws_fetch'),
     ('uvaws_call', 'uvaws_call GetItem (operation layer)', 'uvaws_call'),
     ('raw', 'raw curl multi-uv (unsigned)', 'raw multi-uv'),
+    ('raw_pad', 'raw + 285 B of headers (unsigned)', 'raw + 285 B'),
     ('raw_sigv4', 'raw + CURLOPT_AWS_SIGV4', 'raw + AWS_SIGV4'),
     ('sdk_js_v3', 'AWS SDK for JavaScript v3', 'JS SDK v3'),
     ('wrk', 'wrk -t1 (floor, unsigned)', 'wrk (floor)'),
+]
+TRANSPORTS = [  # name, heading
+    ('plain', 'plain HTTP/1.1, keep-alive'),
+    ('tls', 'TLS 1.3, HTTP/1.1 keep-alive'),
+    ('h2', 'TLS 1.3, HTTP/2 multiplexed'),
 ]
 
 
@@ -68,47 +73,89 @@ def perf(client, file, requests):
                       'per_request': round(calls / int(requests), 2)}))
 
 
-def table(jsonl, data_file):
-    runs = {}
-    other = []
+def load(jsonl):
+    """{(transport, name): {round: result}} and the lines that belong to no round."""
+    runs, other = {}, []
     for line in open(jsonl):
         if not line.strip():
             continue
         r = json.loads(line)
         if r.get('run', 0) > 0:
-            runs.setdefault(r['name'], {})[r['run']] = r
+            runs.setdefault((r.get('transport', 'plain'), r['name']), {})[r['run']] = r
         else:
             other.append(r)
+    return runs, other
+
+
+def summary(runs):
+    """Per (transport, name): medians over the rounds, and x raw, the median of
+    the per-round ratios to the raw baseline on the same transport."""
     med = statistics.median
-    raw = runs.get('raw', {})
-    first = runs.get('uvaws') or next(iter(runs.values()))
-    any_run = next(iter(first.values()))
-    print(f"Client benchmark: DynamoDB GetItem POSTs (89-byte body) to a local nginx, "
-          f"{any_run['inflight']} in flight")
-    print(f"median of {len(first)} rounds; uvaws/raw {any_run['requests']} requests a run"
-          + (f", SDK {runs['sdk_js_v3'][min(runs['sdk_js_v3'])]['requests']}"
-             if 'sdk_js_v3' in runs else '')
-          + (f", wrk {runs['wrk'][min(runs['wrk'])]['seconds']:.0f} s" if 'wrk' in runs else ''))
-    print(f'{cpu_model()}, {os.cpu_count()} CPUs; CPU = user+sys of the client process alone')
-    print()
-    print(f"{'client':<32} {'req/s':>9} {'CPU µs/req':>11} {'x raw':>7} {'peak RSS MB':>12} {'failed':>7}")
-    data = []
-    for name, label, short in ROWS:
-        rr = runs.get(name)
-        if not rr:
-            continue
-        rps = med(r['rps'] for r in rr.values())
-        cpu = med(r['cpu_us_per_req'] for r in rr.values())
-        rss = med(r['maxrss_kb'] for r in rr.values()) / 1024
+    out = {}
+    for (t, name), rr in runs.items():
+        raw = runs.get((t, 'raw'), {})
         ratios = [rr[k]['cpu_us_per_req'] / raw[k]['cpu_us_per_req'] for k in rr if k in raw]
-        x = med(ratios) if ratios else float('nan')
-        failed = sum(r['failed'] for r in rr.values())
-        print(f'{label:<32} {rps:9.0f} {cpu:11.1f} {x:7.2f} {rss:12.1f} {failed:7d}')
-        data.append((short, rps, cpu))
+        conns = [r.get('server_connections') for r in rr.values()]
+        out[(t, name)] = {
+            'rounds': len(rr),
+            'requests': next(iter(rr.values()))['requests'],
+            'rps': med(r['rps'] for r in rr.values()),
+            'cpu': med(r['cpu_us_per_req'] for r in rr.values()),
+            'user': med(r.get('user_us_per_req', float('nan')) for r in rr.values()),
+            'sys': med(r.get('sys_us_per_req', float('nan')) for r in rr.values()),
+            'rss_mb': med(r['maxrss_kb'] for r in rr.values()) / 1024,
+            'x_raw': med(ratios) if ratios else float('nan'),
+            'x_raw_all': sorted(ratios),
+            'conns': max(c for c in conns if c is not None) if any(
+                c is not None for c in conns) else None,
+            'failed': sum(r['failed'] for r in rr.values()),
+        }
+    return out
+
+
+def table(jsonl, data_file):
+    runs, other = load(jsonl)
+    s = summary(runs)
+    any_run = next(iter(runs.values()))
+    first = any_run[min(any_run)]
+    rounds = max(v['rounds'] for v in s.values())
+    sdk = [v['requests'] for (t, n), v in s.items() if n == 'sdk_js_v3']
+    wrk_s = [r['seconds'] for (t, n), rr in runs.items() if n == 'wrk' for r in rr.values()]
+    print(f"Client benchmark: DynamoDB GetItem POSTs (89-byte body) to a local nginx, "
+          f"{first['inflight']} in flight")
+    print(f"median of {rounds} interleaved rounds; uvaws/raw "
+          f"{s.get(('plain', 'uvaws'), s.get(('tls', 'uvaws'), {'requests': '?'}))['requests']}"
+          f" requests a run" + (f", SDK {sdk[0]}" if sdk else '')
+          + (f", wrk {statistics.median(wrk_s):.0f} s" if wrk_s else ''))
+    print(f'{cpu_model()}, {os.cpu_count()} CPUs; CPU = user+sys of the client process alone; '
+          f'x raw = CPU/request over the raw loop\'s, same transport, same round; '
+          f'conns = connections nginx accepted in a run (over TLS: handshakes), the most of any round')
+    hdr = (f"{'client':<38} {'req/s':>8} {'CPU µs/req':>11} {'user':>7} {'sys':>7} {'x raw':>6} "
+           f"{'peak RSS MB':>12} {'conns':>6} {'failed':>7}")
+    data = []
+    for t, heading in TRANSPORTS:
+        rows = [(n, l, c) for n, l, c in ROWS if (t, n) in s]
+        if not rows:
+            continue
+        print()
+        print(heading)
+        print(hdr)
+        for name, label, short in rows:
+            v = s[(t, name)]
+            conns = '' if v['conns'] is None else str(v['conns'])
+            print(f"{label:<38} {v['rps']:8.0f} {v['cpu']:11.1f} {v['user']:7.1f} {v['sys']:7.1f} "
+                  f"{v['x_raw']:6.2f} {v['rss_mb']:12.1f} {conns:>6} {v['failed']:7d}")
+            data.append((t, short, v['rps'], v['cpu']))
     with open(data_file, 'w') as f:
-        f.write('# client  requests_per_s  cpu_us_per_request\n')
-        for label, rps, cpu in data:
-            f.write(f'"{label}" {rps:.1f} {cpu:.3f}\n')
+        # one line per client: CPU µs/request and requests/s on each transport
+        f.write('# client  cpu_plain cpu_tls cpu_h2  rps_plain rps_tls rps_h2\n')
+        for name, label, short in ROWS:
+            cells = {t: (rps, cpu) for t, sh, rps, cpu in data if sh == short}
+            if not cells:
+                continue
+            cpu = [f"{cells[t][1]:.3f}" if t in cells else 'NaN' for t, _ in TRANSPORTS]
+            rps = [f"{cells[t][0]:.1f}" if t in cells else 'NaN' for t, _ in TRANSPORTS]
+            f.write(f'"{short}" {" ".join(cpu)} {" ".join(rps)}\n')
     print()
     sc = {}
     for r in other:
@@ -116,16 +163,7 @@ def table(jsonl, data_file):
             sc.setdefault(r['name'][9:], []).append(f"{r['per_request']:.2f} ({r['method']})")
     for c in ('uvaws', 'raw'):
         if c in sc:
-            print(f"syscalls per request, {c}: {', '.join(sc[c])}")
-    for r in other:
-        if r['name'] == 'uvaws_queue_heap':
-            print(f"heap per queued uvaws request: {r['bytes_per_queued']:.0f} B, "
-                  f"{r['bytes_per_queued_less_body']:.0f} B beyond its {r['body_bytes']}-byte body "
-                  f"({r['queued']} queued, mallinfo2)")
-        if r['name'] == 'uvaws_big':
-            print(f"{r['inflight']} in flight at once (uvaws, max_clients {r['inflight']}): "
-                  f"{r['ok']}/{r['requests']} succeeded in {r['seconds']:.2f} s, "
-                  f"{r.get('connections', '?')} connections, peak RSS {r['maxrss_kb'] / 1024:.1f} MB")
+            print(f"syscalls per request, plain, {c}: {', '.join(sc[c])}")
     return 0
 
 

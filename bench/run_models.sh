@@ -1,5 +1,5 @@
 #!/bin/sh
-# The service models' cost (issue 13): for dynamodb, s3 and ec2 (the largest)
+# The service models' cost: for dynamodb, s3 and ec2 (the largest)
 # and for every service at once, the time to map the model file, the time to
 # load (check) the service, and the resident memory that adds, each in fresh
 # processes; the median of --runs runs. Prints a table.
@@ -15,11 +15,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
   esac
 done
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" -Dbuildtype=release -Dtests=disabled -Dbench=enabled >/dev/null
-fi
-ninja -C "$build" bench/bench_models models/services.bin >/dev/null
-export UVAWS_MODEL_DIR="$build/models"
+bench="$root/bench"
+. "$bench/build.sh"
+bench_build bench/bench_models
 printf '%-10s %12s %8s %8s %9s %12s\n' service "model bytes" "map µs" "load µs" "RSS +kB" "of the file"
 for svc in dynamodb s3 ec2 --all; do
   arg="--service $svc"

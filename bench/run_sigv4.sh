@@ -1,7 +1,7 @@
 #!/bin/sh
-# The SigV4 signing benchmark: uvaws (release build), the OpenSSL floor, and
-# the peers (npm aws4, npm @smithy/signature-v4, botocore) on the same
-# requests. Prints one table and writes it to bench/results/sigv4.txt, with
+# The SigV4 signing benchmark: uvaws (release build), the OpenSSL floor,
+# libcurl's CURLOPT_AWS_SIGV4, and the peers (npm aws4, npm
+# @smithy/signature-v4, botocore) on the same requests. Prints one table and writes it to bench/results/sigv4.txt, with
 # every measurement as JSON lines in bench/results/sigv4.jsonl.
 #
 #   bench/run_sigv4.sh [--runs N] [--no-peers]
@@ -19,20 +19,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# A release build of its own, so that the development build keeps its
-# debug options and this one never inherits them.
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" -Dbuildtype=release -Dtests=disabled -Dbench=enabled >/dev/null
-fi
-ninja -C "$build" bench/bench_sigv4 >/dev/null
-
-if [ "$peers" = 1 ]; then
-  # npm ci only when the lock changed since the last install.
-  stamp="$bench/node_modules/.package-lock.json"
-  if [ ! -f "$stamp" ] || [ "$bench/package-lock.json" -nt "$stamp" ]; then
-    (cd "$bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  fi
-fi
+. "$bench/build.sh"
+bench_build bench/bench_sigv4
+[ "$peers" = 1 ] && bench_npm_ci
 
 mkdir -p "$bench/results"
 jsonl="$bench/results/sigv4.jsonl"

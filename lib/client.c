@@ -198,11 +198,12 @@ static void add_query(buf_t *b, const uvaws_kv_t *q, size_t n) {
 static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
                           const uvaws_sigv4_output_t *signed_out) {
   conn_headers_reset(conn);
-  /* The endpoint's Host is the one curl writes itself from the URL (default
-   * ports dropped alike): don't make it format a second copy. System
-   * requests carry no Host entry at all. */
-  size_t first = !j->system && !j->own_host ? 1 : 0;
-  for (size_t i = first; i < j->header_count; i++)
+  /* The Host signed (headers[0], the endpoint's or the caller's) goes in the
+   * list as it is, so the wire carries the signed bytes. It is also cheaper
+   * than leaving Host to curl, which formats its own "Host: ..." string with
+   * aprintf on every transfer, one byte at a time, and then the request head
+   * with it the same way. System requests carry no Host entry at all. */
+  for (size_t i = 0; i < j->header_count; i++)
     conn_header_add(conn, j->headers[i].name, j->headers[i].value);
   for (size_t i = 0; signed_out && i < signed_out->header_count; i++)
     conn_header_add(conn, signed_out->headers[i].name, signed_out->headers[i].value);
@@ -582,17 +583,19 @@ static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j) {
   return 0;
 }
 
-static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const fetch_ext_t *x) {
+/* `unbound`: leave base path and Host to dispatch, reading nothing of the
+ * client's state (a thread other than the loop's makes the job). `x`: the
+ * operation layer's extras, or NULL. */
+static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const fetch_ext_t *x,
+                            int unbound) {
   size_t path_len = strlen(r->path);
-  int unbound = c->base_path == NULL || c->host == NULL;
+  unbound = unbound || c->base_path == NULL || c->host == NULL;
   size_t base_len = unbound ? 0 : strlen(c->base_path);
   const char *host = unbound ? "" : c->host;
   int own_host = 0;
   for (size_t i = 0; i < r->header_count; i++)
-    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
+    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host"))
       host = r->headers[i].value;
-      own_host = 1;
-    }
   size_t strings = strlen(r->method) + 1 + base_len + 3 * path_len + 1 + strlen(host) + 1;
   size_t nq = r->query_count, nh = 1;
   for (size_t i = 0; i < nq; i++)
@@ -667,6 +670,47 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   return j;
 }
 
+uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                             uvaws_response_cb cb, void *arg, int unbound, int *rc) {
+  *rc = validate_request(req);
+  if (*rc != 0)
+    return NULL;
+  uvaws_job_t *j = job_new(c, req, x, unbound);
+  if (j == NULL) {
+    *rc = UVAWS_ENOMEM;
+    return NULL;
+  }
+  j->cb = cb;
+  j->arg = arg;
+  j->deadline_ms = req->deadline_ms;
+  return j;
+}
+
+int client_job_accept(uvaws_client_t *c, uvaws_job_t *j) {
+  if (c->closing)
+    return UVAWS_ECLOSED;
+  /* Everything accepted and not on the wire counts: waiting for a slot, for
+   * credentials or the region, for the send rate, or for a retry's backoff. */
+  if (c->max_queue && c->queued + c->backoff_count >= c->max_queue)
+    return UVAWS_EQUEUEFULL;
+  j->state = JOB_QUEUED;
+  long deadline = j->deadline_ms ? j->deadline_ms : c->deadline_ms;
+  if (deadline > 0 && client_deadline_start(c, j, deadline) != 0)
+    return UVAWS_ENOMEM;
+  c->stats.submitted++;
+  queue_push(c, j);
+  return 0;
+}
+
+void client_job_discard(uvaws_job_t *j) {
+  j->body_free = NULL; /* refused with an error: the body stays the caller's */
+  job_free(j);
+}
+
+void client_job_refuse(uvaws_client_t *c, uvaws_job_t *j, int code) {
+  complete_later(c, j, code, uvaws_strerror(code));
+}
+
 int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
                    uvaws_response_cb cb, void *arg, unsigned sign_expires_s, int sign_only,
                    uvaws_job_t **job_out) {
@@ -674,28 +718,20 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ex
     *job_out = NULL;
   if (c == NULL || req == NULL || cb == NULL)
     return UVAWS_EINVAL;
-  int rc = c->closing ? UVAWS_ECLOSED : validate_request(req);
-  /* Everything accepted and not on the wire counts: waiting for a slot, for
-   * credentials or the region, for the send rate, or for a retry's backoff. */
-  if (rc == 0 && c->max_queue && c->queued + c->backoff_count >= c->max_queue)
-    rc = UVAWS_EQUEUEFULL;
-  if (rc != 0)
-    return rc;
-  uvaws_job_t *j = job_new(c, req, x);
+  if (client_wrong_thread(c))
+    return UVAWS_ETHREAD;
+  if (c->closing)
+    return UVAWS_ECLOSED;
+  int rc;
+  uvaws_job_t *j = client_job_make(c, req, x, cb, arg, 0, &rc);
   if (j == NULL)
-    return UVAWS_ENOMEM;
-  j->cb = cb;
-  j->arg = arg;
+    return rc;
   j->sign_only = sign_only;
   j->expires_s = sign_expires_s;
-  j->state = JOB_QUEUED;
-  long deadline = req->deadline_ms ? req->deadline_ms : c->deadline_ms;
-  if (deadline > 0 && client_deadline_start(c, j, deadline) != 0) {
-    job_free(j);
-    return UVAWS_ENOMEM;
+  if ((rc = client_job_accept(c, j)) != 0) {
+    client_job_discard(j);
+    return rc;
   }
-  c->stats.submitted++;
-  queue_push(c, j);
   if (job_out)
     *job_out = j;
   client_dispatch_more(c);
@@ -797,9 +833,21 @@ int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *de
   return 0;
 }
 
+int client_wrong_thread(const uvaws_client_t *c) {
+#ifdef NDEBUG
+  (void)c;
+  return 0;
+#else
+  uv_thread_t self = uv_thread_self();
+  return !uv_thread_equal(&self, &c->loop_thread);
+#endif
+}
+
 int uvaws_cancel(uvaws_job_t *j) {
   if (j == NULL)
     return UVAWS_EINVAL;
+  if (client_wrong_thread(j->client))
+    return UVAWS_ETHREAD;
   return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
@@ -848,6 +896,7 @@ void client_release_watchers(uvaws_client_t *c) {
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits
  * for the cancellations to be delivered, then closes everything. */
 void client_teardown(uvaws_client_t *c) {
+  client_posts_shut(c);
   while (c->closers != NULL) { /* each removes itself */
     closer_t *cl = c->closers;
     client_remove_closer(c, cl);

@@ -36,6 +36,11 @@ void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w
 void client_remove_watcher(uvaws_client_t *c, closer_t *w);
 
 /* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
+/* 1 when called from a thread other than the client's loop's (debug builds;
+ * always 0 with NDEBUG): loop-only entry points then refuse with
+ * UVAWS_ETHREAD instead of corrupting the client. */
+int client_wrong_thread(const uvaws_client_t *c);
+
 void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);

@@ -87,6 +87,7 @@ out:
 }
 
 static void free_client(uvaws_client_t *c) {
+  client_posts_free(c);
   creds_chain_free(c->chain);
   creds_clear(&c->creds);
   uvaws_error_clear(&c->creds_error);
@@ -254,6 +255,13 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
   return rc;
 }
 
+/* A client that failed after its async handle was made: freed once libuv
+ * has closed that handle. */
+static void on_early_closed(uv_handle_t *h) {
+  uvaws_client_t *c = h->data;
+  free_client(c);
+}
+
 int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_client_t **out,
                      uvaws_error_t *err) {
   if (err)
@@ -318,9 +326,16 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
       .tls_no_verify = o->tls_no_verify,
       .user_agent = ua,
   };
+  c->loop_thread = uv_thread_self();
+  if (o->threadsafe && (rc = client_posts_init(c)) != 0) {
+    free_client(c);
+    return uvaws_error_set(err, rc, "creating the handle that takes other threads' requests");
+  }
   rc = transport_new(loop, &topts, client_on_transfer_done, c, &c->transport);
   if (rc != 0) {
-    free_client(c);
+    c->close_cb = NULL;
+    if (!client_posts_close(c, on_early_closed)) /* else freed when it has closed */
+      free_client(c);
     return uvaws_error_set(err, rc, "creating the transport");
   }
   uv_prepare_init(loop, &c->alive);
@@ -359,6 +374,7 @@ void client_on_transport_closed(void *arg) {
   c->transport = NULL;
   c->pending_closes = 3;
   c->rate_timer.data = c;
+  c->pending_closes += client_posts_close(c, on_handle_closed);
   uv_close((uv_handle_t *)&c->rate_timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->alive, on_handle_closed);
   uv_close((uv_handle_t *)&c->defer_timer, on_handle_closed);
@@ -367,6 +383,11 @@ void client_on_transport_closed(void *arg) {
 void uvaws_client_close(uvaws_client_t *c, uvaws_close_cb cb, void *arg) {
   if (c == NULL || c->closing)
     return;
+  if (client_wrong_thread(c)) { /* no status to return: say it loudly */
+    client_log(c, UVAWS_LOG_ERROR, "uvaws_client_close called from a thread other than the "
+               "loop's: ignored");
+    return;
+  }
   c->closing = 1;
   c->close_cb = cb;
   c->close_arg = arg;
@@ -382,6 +403,8 @@ const uvaws_service_t *uvaws_client_service(const uvaws_client_t *c) { return c 
 int uvaws_client_stats(const uvaws_client_t *c, uvaws_client_stats_t *out) {
   if (c == NULL || out == NULL)
     return UVAWS_EINVAL;
+  if (client_wrong_thread(c))
+    return UVAWS_ETHREAD;
   *out = c->stats;
   out->queued = c->queued;
   out->in_flight = c->in_flight;

@@ -58,13 +58,18 @@ struct uvaws_job_s {
   int retry_cost;     /* quota tokens its retries took, given back on success */
   backoff_t *backoff; /* while waiting to be retried */
   deadline_t *deadline; /* the whole request's time limit, when it has one */
+  long deadline_ms;     /* as the request asked: 0 the client's, -1 none */
   uint64_t deadline_ns; /* uv_hrtime() when it passes; 0: none */
   uint64_t submitted_ns;
   uvaws_error_t error;
 };
 
+typedef struct post_queue_s post_queue_t;
+
 struct uvaws_client_s {
   uv_loop_t *loop;
+  uv_thread_t loop_thread; /* the thread that made it: the loop's (checked in debug builds) */
+  post_queue_t *posts;     /* requests handed over from other threads */
   transport_t *transport;
   uvaws_signer_t *signer;
   uv_prepare_t alive; /* active while requests are pending: keeps uv_run going */
@@ -161,6 +166,27 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ex
                    uvaws_response_cb cb, void *arg, unsigned sign_expires_s, int sign_only,
                    uvaws_job_t **job_out);
 void client_complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
+
+/* The halves of accepting a request. client_job_make validates and copies it
+ * (touching nothing of the client's state when `unbound`: any thread may);
+ * NULL with *rc set on bad input. client_job_accept queues it (the loop's
+ * thread only): 0, or UVAWS_ECLOSED/EQUEUEFULL/ENOMEM for the caller to
+ * report, with the job not queued. client_job_refuse completes an accepted
+ * job that could not be queued, from the loop, with `code`. */
+uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
+                             uvaws_response_cb cb, void *arg, int unbound, int *rc);
+int client_job_accept(uvaws_client_t *c, uvaws_job_t *j);
+void client_job_refuse(uvaws_client_t *c, uvaws_job_t *j, int code);
+/* Frees a job never accepted; its body (body_free) stays the caller's. */
+void client_job_discard(uvaws_job_t *j);
+
+/* client_post.c: requests from other threads. */
+int client_posts_init(uvaws_client_t *c);
+/* Refuses further posts and ends the ones not yet taken (UVAWS_ECANCELED). */
+void client_posts_shut(uvaws_client_t *c);
+/* Closes the async handle, if there is one (1) or not (0); `cb` as uv_close's. */
+int client_posts_close(uvaws_client_t *c, uv_close_cb cb);
+void client_posts_free(uvaws_client_t *c);
 
 /* Ends a job that has not completed with `code` (cancel, deadline): its
  * callback follows from the loop. UVAWS_EINVAL when it is already ending. */

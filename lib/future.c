@@ -281,6 +281,8 @@ cJSON *uvaws_future_take_output(uvaws_future_t *f) {
 int uvaws_future_then(uvaws_future_t *f, uvaws_response_cb cb, void *arg) {
   if (f == NULL || cb == NULL || f->user_released)
     return UVAWS_EINVAL;
+  if (f->client != NULL && client_wrong_thread(f->client))
+    return UVAWS_ETHREAD;
   if (f->then_set)
     return UVAWS_EBUSY;
   f->then_cb = cb;
@@ -295,6 +297,8 @@ int uvaws_future_wait(uvaws_future_t *f, const uvaws_response_t **res) {
     *res = NULL;
   if (f == NULL || res == NULL || f->user_released)
     return UVAWS_EINVAL;
+  if (f->client != NULL && client_wrong_thread(f->client))
+    return UVAWS_ETHREAD;
   if (f->client != NULL && client_in_callback(f->client))
     return UVAWS_EBUSY;
   if (!f->done && f->client == NULL)

@@ -185,11 +185,11 @@ int canon_is_field_value_n(const char *s, size_t n) {
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
-int canon_ieq(const char *a, size_t alen, const char *b) {
-  for (size_t i = 0; i < alen; i++)
-    if (b[i] == '\0' || lower(a[i]) != lower(b[i]))
+int canon_ieq_n(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (lower(a[i]) != lower(b[i]))
       return 0;
-  return b[alen] == '\0';
+  return 1;
 }
 
 int canon_payload_hash(const char *v, size_t n, size_t *off, size_t *len) {

@@ -5,6 +5,7 @@
 #define UVAWS_SIGV4_CANON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -34,7 +35,15 @@ int canon_is_field_value_n(const char *s, size_t n);
  * STREAMING-...). Sets *off (added to) and *len to the trimmed span either way. */
 int canon_payload_hash(const char *v, size_t n, size_t *off, size_t *len);
 
-/* ASCII case-insensitive equality of a counted string and a C string. */
-int canon_ieq(const char *a, size_t alen, const char *b);
+/* ASCII case-insensitive equality of `n` bytes of `a` and `b`. */
+int canon_ieq_n(const char *a, const char *b, size_t n);
+
+/* ASCII case-insensitive equality of a counted string and a C string. Inline
+ * so that the length of a literal `b` is known at compile time and most
+ * names are told apart by their length alone: the client asks this of every
+ * header it is given, several times. */
+static inline int canon_ieq(const char *a, size_t alen, const char *b) {
+  return strlen(b) == alen && canon_ieq_n(a, b, alen);
+}
 
 #endif

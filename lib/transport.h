@@ -11,6 +11,12 @@
  * - easy handles (with their buffers) are pooled and reused.
  * - request header lists are built in a reused buffer, not with
  *   curl_slist_append's two allocations per header.
+ * - the URL is parsed once per change into a CURLU handle (CURLOPT_CURLU);
+ *   curl only copies the handle per transfer.
+ * - the User-Agent goes in that list, not through CURLOPT_USERAGENT: curl
+ *   formats CURLOPT_USERAGENT into a "User-Agent: ..." string of its own with
+ *   aprintf on every transfer, one byte at a time, before formatting the
+ *   request head with it the same way.
  */
 #ifndef UVAWS_TRANSPORT_H
 #define UVAWS_TRANSPORT_H
@@ -46,9 +52,19 @@ struct conn_s {
   char errbuf[CURL_ERROR_SIZE];
   /* request */
   buf_t url;
+  /* What the easy handle was last given, so that a request like the last
+   * one (a client's usual case) sets none of it again: curl copies the URL
+   * on every CURLOPT_URL. */
+  buf_t url_given;
+  /* The URL parsed once, for CURLOPT_CURLU: given a string, curl parses it
+   * again on every transfer (~11,000 instructions for a DynamoDB URL). */
+  CURLU *url_handle;
+  long timeout_given;
+  size_t max_body_given;
   buf_t header_text; /* "Name: value\0Name: value\0" */
   struct curl_slist *header_nodes;
   size_t header_nodes_cap;
+  int has_user_agent; /* the caller gave its own User-Agent header */
   /* response */
   buf_t resp_head; /* raw header lines of the last response */
   buf_t body;

@@ -74,7 +74,7 @@ for path in args:
 
 for log in result_logs:
     for line in open(log, encoding="utf-8", errors="replace"):
-        m = re.match(r"^(fuzz|fresh): (\S+) (ok|FAILED|SKIPPED)", line)
+        m = re.match(r"^(fuzz|fresh|abi|tsan|build): (\S+) (ok|FAILED|SKIPPED)", line)
         if m:
             if m.group(3) == "ok":
                 passed += 1

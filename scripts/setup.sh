@@ -26,7 +26,7 @@ for set in "${@:-build}"; do
           want+=(libcmocka-dev python3-botocore clang libclang-rt-14-dev nghttp2-server
                  valgrind) ;;
     bench) node=1
-           want+=(python3-botocore nginx-light wrk gnuplot-nox strace time) ;;
+           want+=(python3-botocore nginx-light openssl wrk gnuplot-nox strace time valgrind) ;;
     *) echo "setup.sh: unknown set '$set' (build, demo, test, bench)" >&2; exit 2 ;;
   esac
 done

@@ -9,10 +9,9 @@ step() {
   mkdir -p "$step_log_dir"
   local log
   log="$step_log_dir/$(printf '%s' "$what" | tr -c 'A-Za-z0-9' '-' | tr -s '-' | sed 's/-$//').log"
-  if "$@" >"$log" 2>&1; then
-    return 0
-  fi
-  local rc=$?
+  local rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  [ "$rc" = 0 ] && return 0
   echo "FAILED: $what (exit $rc): $*" >&2
   echo "---- last lines of $log:" >&2
   tail -n 25 "$log" >&2

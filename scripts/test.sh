@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every uvaws test: installs what is missing, then builds and runs the
 # suite twice (plain, and under AddressSanitizer + UndefinedBehaviorSanitizer),
+# the multi-threaded test a third time under ThreadSanitizer,
 # runs each fuzz target briefly on its seed corpus, and ends with one line
 # "N passed, N failed, N skipped" counting every test case. With --fresh it
 # also runs the demo and the README's install steps in a pristine Debian 12
@@ -31,27 +32,39 @@ scripts/setup.sh build test
 scripts/npm-peers.sh test/peers
 
 results=()
+steps_log=$(mktemp)
+# A build that fails counts as a failed test, never as nothing to count.
 run_suite() { # name, build dir, meson setup args...
   local name=$1 dir=$2; shift 2
-  if [ ! -f "$dir/build.ninja" ]; then
-    step "meson setup $dir" meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
+  if [ ! -f "$dir/build.ninja" ] &&
+     ! step "meson setup $dir" meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"; then
+    echo "build: $name FAILED (meson setup)" | tee -a "$steps_log"
+    return 0
   fi
   echo "== $name: build"
-  step "ninja -C $dir" ninja -C "$dir"
+  if ! step "ninja -C $dir" ninja -C "$dir" ${only_targets[@]+"${only_targets[@]}"}; then
+    echo "build: $name FAILED (ninja)" | tee -a "$steps_log"
+    return 0
+  fi
   echo "== $name: test"
-  local rc=0
-  meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" || rc=$?
+  rm -f "$dir/meson-logs/testlog.json" # never count an earlier run's results
+  meson test -C "$dir" --print-errorlogs "${extra_test_args[@]}" --no-rebuild \
+    ${only_tests[@]+"${only_tests[@]}"} || true
   results+=("$dir/meson-logs/testlog.json")
-  return 0
 }
 
-extra_test_args=()
+extra_test_args=() only_targets=() only_tests=()
 run_suite plain build
 if [ "$asan" = 1 ]; then
   # detect_leaks: leaks are failures; abort_on_error keeps the report in the log.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite asan build-asan -Db_sanitize=address,undefined -Db_lundef=false
 fi
+# ThreadSanitizer over what runs on several threads (uvaws_fetch_threadsafe).
+only_targets=(test/test_threads) only_tests=(threads)
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  run_suite tsan build-tsan -Db_sanitize=thread -Db_lundef=false -Dbench=disabled
+only_targets=() only_tests=()
 if [ "$valgrind" = 1 ]; then
   extra_test_args=(--suite unit --wrapper 'valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q')
   run_suite valgrind build
@@ -78,5 +91,6 @@ if [ "$fresh" = 1 ]; then
   scripts/fresh-check.sh | tee "$fresh_log"
 fi
 
-/usr/bin/python3 scripts/count_tests.py "${results[@]}" ${fuzz_log:+--result-log "$fuzz_log"} \
+/usr/bin/python3 scripts/count_tests.py "${results[@]}" --result-log "$steps_log" \
+  ${fuzz_log:+--result-log "$fuzz_log"} \
   ${fresh_log:+--result-log "$fresh_log"}

@@ -108,6 +108,85 @@ static void test_roundtrip(void **state) {
   fixture_close(&fx);
 }
 
+/* One User-Agent on the wire: uvaws's by default, the caller's (any case of
+ * the name) instead of it, never both (the server joins repeated headers
+ * with ", "). */
+static void test_user_agent(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  const char *names[] = {NULL, "User-Agent", "user-agent", "USER-AGENT"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    reset_server();
+    uvaws_kv_t h[] = {{names[i] ? names[i] : "X-Other", "mine/1.0"}};
+    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    outcome_t out = {0};
+    assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(out.code, 0);
+    cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+    cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+    const char *ua =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "headers"), "user-agent"));
+    assert_non_null(ua);
+    if (names[i] == NULL)
+      assert_true(strncmp(ua, "uvaws/", 6) == 0 && strchr(ua, ',') == NULL);
+    else
+      assert_string_equal(ua, "mine/1.0");
+    cJSON_Delete(log);
+    free_outcomes(&out, 1);
+  }
+  fixture_close(&fx);
+}
+
+/* One connection, one easy handle (max_clients 1), a request after another:
+ * each goes out with its own URL, whether it differs from the last one (the
+ * handle keeps the parsed URL it was last given), repeats it, or comes back
+ * to an older one; and the path goes out as it was signed, dot segments and
+ * empty segments included. */
+static void test_url_per_request(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  o.max_clients = 1;
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  static const struct {
+    const char *path, *query, *target;
+  } steps[] = {
+      {"/a", NULL, "/a"},           {"/a", NULL, "/a"},       {"/b", "1", "/b?q=1"},
+      {"/b", "2", "/b?q=2"},        {"/a", NULL, "/a"},       {"/a/../b", NULL, "/a/../b"},
+      {"/a//b/./c", NULL, "/a//b/./c"}, {"/a", NULL, "/a"},
+  };
+  enum { N = sizeof steps / sizeof *steps };
+  outcome_t out[N];
+  memset(out, 0, sizeof out);
+  uvaws_kv_t q[N];
+  for (size_t i = 0; i < N; i++) {
+    q[i] = (uvaws_kv_t){"q", steps[i].query};
+    uvaws_request_t req = {.method = "GET", .path = steps[i].path, .query = &q[i],
+                           .query_count = steps[i].query ? 1 : 0};
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  }
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  char last[32];
+  snprintf(last, sizeof last, "/_log?last=%d", (int)N);
+  cJSON *log = control(server, "GET", last, NULL);
+  cJSON *reqs = cJSON_GetObjectItem(log, "requests");
+  assert_int_equal(cJSON_GetArraySize(reqs), N);
+  for (size_t i = 0; i < N; i++) {
+    assert_int_equal(out[i].code, 0);
+    cJSON *e = cJSON_GetArrayItem(reqs, (int)i);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "target")), steps[i].target);
+  }
+  assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, N - 1), "conn")) ==
+              cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "conn")));
+  cJSON_Delete(log);
+  free_outcomes(out, N);
+  fixture_close(&fx);
+}
+
 static void test_path_and_query_encoding(void **state) {
   (void)state;
   reset_server();
@@ -841,6 +920,8 @@ int main(void) {
   ca_file = getenv("UVAWS_TEST_CA_FILE");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_user_agent),
+      cmocka_unit_test(test_url_per_request),
       cmocka_unit_test(test_path_and_query_encoding),
       cmocka_unit_test(test_max_clients_cap),
       cmocka_unit_test(test_fifo_dispatch),

@@ -4,11 +4,17 @@
 // --inflight commands in flight (each answer starts the next). Prints one JSON
 // line like bench_client_uvaws: requests/s, CPU µs per request (from
 // process.cpuUsage() around the run) and peak RSS (getrusage's maxRSS, with
-// process.memoryUsage().rss sampled every 100 ms as a check).
+// process.memoryUsage().rss sampled every 100 ms as a check), and the
+// connections its agent opened (over https, its TLS handshakes).
 //
-//   node client_sdk.js --url http://127.0.0.1:PORT [--requests N] [--inflight N] [--name NAME]
+// An https URL gets a keep-alive https.Agent instead (HTTP/1.1, as the SDK's
+// NodeHttpHandler speaks); the bench's throwaway CA is trusted through
+// NODE_EXTRA_CA_CERTS, set by the run script.
+//
+//   node client_sdk.js --url http[s]://127.0.0.1:PORT [--requests N] [--inflight N] [--name NAME]
 'use strict';
 const http = require('http');
+const https = require('https');
 const { DynamoDBClient, GetItemCommand } = require('@aws-sdk/client-dynamodb');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
 
@@ -22,7 +28,14 @@ for (let i = 2; i < process.argv.length; i += 2) {
   args[k] = typeof args[k] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: args.inflight });
+const tls = args.url.startsWith('https:');
+const agent = new (tls ? https : http).Agent({ keepAlive: true, maxSockets: args.inflight });
+let connections = 0;
+const createConnection = agent.createConnection.bind(agent);
+agent.createConnection = (...a) => {
+  connections++;
+  return createConnection(...a);
+};
 const client = new DynamoDBClient({
   region: 'us-east-1',
   endpoint: args.url,
@@ -30,7 +43,7 @@ const client = new DynamoDBClient({
     accessKeyId: 'AKIDEXAMPLE',
     secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
   },
-  requestHandler: new NodeHttpHandler({ httpAgent: agent }),
+  requestHandler: new NodeHttpHandler(tls ? { httpsAgent: agent } : { httpAgent: agent }),
 });
 // The input bench_client.h sends: serialized, it is the same 89 bytes.
 const input = { TableName: 'users', Key: { id: { S: 'user-000042' } },
@@ -73,7 +86,8 @@ async function main() {
     name: args.name, requests: args.requests, inflight: args.inflight, ok, failed,
     seconds: +wall.toFixed(4), rps: +(n / wall).toFixed(1),
     cpu_us_per_req: +((cpu.user + cpu.system) / n).toFixed(3),
-    maxrss_kb: maxRssKb, sampled_peak_rss_kb: Math.round(peakRss / 1024),
+    user_us_per_req: +(cpu.user / n).toFixed(3), sys_us_per_req: +(cpu.system / n).toFixed(3),
+    maxrss_kb: maxRssKb, sampled_peak_rss_kb: Math.round(peakRss / 1024), connections,
   }));
   client.destroy();
   agent.destroy();

@@ -8,7 +8,10 @@
  *
  * Every accepted request completes exactly once, through its callback, never
  * from inside the call that submitted it. A call that returns an error calls
- * no callback. Like libuv, a client is used from its loop's thread only.
+ * no callback. Like libuv, a client is used from its loop's thread only,
+ * with one exception made for it: uvaws_fetch_threadsafe. In debug builds
+ * (without NDEBUG) the loop-only functions check the calling thread and
+ * refuse a wrong one with UVAWS_ETHREAD.
  */
 #ifndef UVAWS_CLIENT_H
 #define UVAWS_CLIENT_H
@@ -85,6 +88,9 @@ typedef struct {
   void *log_arg;
   uvaws_log_level_t log_level; /* highest level passed to log_cb; 0: WARN */
   uvaws_clock_fn clock;       /* NULL: the system's wall clock */
+  int threadsafe;             /* 1: uvaws_fetch_threadsafe may be called from other
+                                 threads; the client then holds its loop alive until it
+                                 is closed (a uv_async_t takes the requests) */
   void *clock_arg;
 } uvaws_client_options_t;
 
@@ -148,6 +154,19 @@ UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, 
  * be NULL) receives a handle for uvaws_cancel, valid until the callback returns. */
 UVAWS_EXTERN int uvaws_fetch(uvaws_client_t *client, const uvaws_request_t *req, uvaws_response_cb cb,
                 void *arg, uvaws_job_t **job_out);
+
+/* uvaws_fetch from any thread. The request is validated and copied in the
+ * calling thread and handed to the client's loop (a uv_async_t wakes it);
+ * the callback runs on the loop's thread, exactly once, as for uvaws_fetch.
+ * Needs a client made with options.threadsafe (else UVAWS_EINVAL).
+ * Returns 0, or with no callback: the input errors of uvaws_fetch,
+ * UVAWS_ECLOSED once the client is being torn down, UVAWS_ENOMEM. Errors only
+ * the loop can tell (the client closing, a full queue) come through the
+ * callback. No cancel handle: the loop's thread owns cancelling. The client
+ * must outlive every call: stop posting threads before the close callback
+ * returns (after it, the client is freed). */
+UVAWS_EXTERN int uvaws_fetch_threadsafe(uvaws_client_t *client, const uvaws_request_t *req,
+                                        uvaws_response_cb cb, void *arg);
 
 /* Cancels a request that has not completed, as uv_cancel does a libuv
  * request: its callback still comes, once, later, from the loop, with

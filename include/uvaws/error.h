@@ -44,7 +44,8 @@ extern "C" {
   XX(EPROTOCOL, -7028, "malformed response")                                     \
   XX(EBUSY, -7029, "busy: too late to cancel, or not allowed inside a loop callback")          \
   XX(EHEADTOOBIG, -7030, "request or response head larger than libcurl allows")   \
-  XX(EIO, -7031, "reading or writing a local file failed")                      \
+  XX(ETHREAD, -7031, "called from a thread other than the client's loop thread") \
+  XX(EIO, -7032, "reading or writing a local file failed")                      \
   XX(ENOCONFIG, -7040, "configuration file not found")                           \
   XX(ECONFIG, -7041, "configuration file does not parse")                        \
   XX(ENOPROFILE, -7042, "profile not found")                                     \
