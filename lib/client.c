@@ -10,13 +10,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #include "aws_error.h"
 #include "client_priv.h"
 #include "safe_text.h"
-#include "creds_check.h"
-#include "secret.h"
 #include "sigv4_canon.h"
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -55,7 +51,8 @@ static void on_alive(uv_prepare_t *h) { (void)h; }
 
 void client_update_alive(uvaws_client_t *c) {
   size_t pending =
-      c->queued + c->in_flight + c->deferred_jobs + c->system_in_flight + c->backoff_count;
+      c->queued + c->in_flight + c->deferred_jobs + c->backoff_count + c->creds_refreshing +
+      c->region_fetching;
   int active = uv_is_active((uv_handle_t *)&c->alive);
   if (pending > 0 && !active)
     uv_prepare_start(&c->alive, on_alive);
@@ -101,37 +98,22 @@ void client_run_deferred(uv_timer_t *h) {
 /* ---- jobs ---------------------------------------------------------------- */
 
 static void queue_push(uvaws_client_t *c, uvaws_job_t *j) {
-  j->next = NULL;
-  j->prev = c->queue_tail;
-  if (c->queue_tail)
-    c->queue_tail->next = j;
-  else
-    c->queue_head = j;
-  c->queue_tail = j;
+  list_push_back(&c->queue, &j->link);
   c->queued++;
 }
 
 static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
-  if (j->prev)
-    j->prev->next = j->next;
-  else
-    c->queue_head = j->next;
-  if (j->next)
-    j->next->prev = j->prev;
-  else
-    c->queue_tail = j->prev;
-  j->prev = j->next = NULL;
+  list_remove(&j->link);
   c->queued--;
+}
+
+static uvaws_job_t *queue_first(const uvaws_client_t *c) {
+  list_t *n = list_first(&c->queue);
+  return n ? list_entry(n, uvaws_job_t, link) : NULL;
 }
 
 static void job_free(uvaws_job_t *j) {
   client_deadline_stop(j);
-  /* A system request carried a metadata token, a container authorization
-   * token or a web identity token: cleansed with the job. */
-  for (size_t i = 0; j->system && i < j->header_count; i++)
-    OPENSSL_cleanse((char *)j->headers[i].value, strlen(j->headers[i].value));
-  if (j->system && j->body != NULL)
-    OPENSSL_cleanse((void *)j->body, j->body_len);
   free(j->result);
   free(j->bound_path);
   if (j->body_free)
@@ -144,8 +126,7 @@ static void job_free(uvaws_job_t *j) {
  * left to cancel: uvaws_cancel inside its own callback says UVAWS_EINVAL. */
 static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res) {
   j->state = JOB_DONE;
-  if (!j->system)
-    c->stats.completed++;
+  c->stats.completed++;
   client_enter_callback(c);
   j->cb(res, j->arg);
   client_leave_callback(c);
@@ -183,66 +164,36 @@ static void complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const ch
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void add_query(buf_t *b, const uvaws_kv_t *q, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    buf_addc(b, i == 0 ? '?' : '&');
-    canon_encode(b, q[i].name, strlen(q[i].name), 0);
-    buf_addc(b, '=');
-    canon_encode(b, q[i].value, strlen(q[i].value), 0);
-  }
-}
+static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *arg);
 
-/* Hands a job to the transport with its headers and, unless it is a system
- * request, the signature's. */
-static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
+/* Hands a signed job to the transport with its headers and the signature's. */
+static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, transfer_t *x,
                           const uvaws_sigv4_output_t *signed_out) {
-  conn_headers_reset(conn);
+  transfer_set_url(x, c->base_url, j->path, j->query, j->query_count);
   /* The endpoint's Host is the one curl writes itself from the URL (default
-   * ports dropped alike): don't make it format a second copy. System
-   * requests carry no Host entry at all. */
-  size_t first = !j->system && !j->own_host ? 1 : 0;
-  for (size_t i = first; i < j->header_count; i++)
-    conn_header_add(conn, j->headers[i].name, j->headers[i].value);
-  for (size_t i = 0; signed_out && i < signed_out->header_count; i++)
-    conn_header_add(conn, signed_out->headers[i].name, signed_out->headers[i].value);
-  /* No "Expect: 100-continue" round trip (libcurl asks for one above 1 MiB),
-   * no curl default headers nobody signed. */
-  if (j->body_len >= ((size_t)1 << 20)) {
-    buf_adds(&conn->header_text, "Expect:");
-    buf_addc(&conn->header_text, '\0');
-  }
-  buf_adds(&conn->header_text, "Accept:");
-  buf_addc(&conn->header_text, '\0');
-  if (!j->has_content_type) {
-    buf_adds(&conn->header_text, "Content-Type:");
-    buf_addc(&conn->header_text, '\0');
-  }
-  conn->job = j;
+   * ports dropped alike): don't make it format a second copy. */
+  for (size_t i = j->own_host ? 0 : 1; i < j->header_count; i++)
+    transfer_add_header(x, j->headers[i].name, j->headers[i].value);
+  for (size_t i = 0; i < signed_out->header_count; i++)
+    transfer_add_header(x, signed_out->headers[i].name, signed_out->headers[i].value);
   /* -1 (or the client's -1) lifts the limit; curl's 0 means none. */
   long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
-  if (timeout < 0)
-    timeout = 0;
-  /* What a credential source answers is small: anything larger is refused. */
-  size_t max_body = j->system ? CREDS_MAX_ANSWER : c->max_response_bytes;
-  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, max_body);
+  transport_request_t r = {.method = j->method, .body = j->body, .body_len = j->body_len,
+                           .timeout_ms = timeout < 0 ? 0 : timeout,
+                           .max_body = c->max_response_bytes};
+  int rc = transport_start(x, &r, on_transfer_done, j);
   if (rc == UVAWS_EHEADTOOBIG)
-    uvaws_error_set(&j->error, rc,
-                    "the request line and headers take %zu bytes; libcurl sends at most %zu",
-                    conn_request_head_len(conn, j->method), TRANSPORT_MAX_REQUEST_HEAD);
+    uvaws_error_set(&j->error, rc, "%s", transfer_detail(x));
   if (rc != 0) {
-    conn->job = NULL;
-    transport_conn_put(c->transport, conn);
+    transport_put(x, 0);
     return rc;
   }
-  j->conn = conn;
+  j->transfer = x;
   j->state = JOB_IN_FLIGHT;
+  list_push_back(&c->flying, &j->link);
   j->attempts++;
-  if (j->system) {
-    c->system_in_flight++;
-  } else {
-    c->stats.attempts++;
-    c->in_flight++;
-  }
+  c->stats.attempts++;
+  c->in_flight++;
   return 0;
 }
 
@@ -269,35 +220,24 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
 }
 
 static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
-  conn_t *conn = transport_conn_get(c->transport);
-  if (conn == NULL)
-    return UVAWS_ENOMEM;
-  if (j->system) {
-    buf_reset(&conn->url);
-    buf_adds(&conn->url, j->path);
-    return start_transfer(c, j, conn, NULL);
-  }
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   j->creds_gen = c->creds_gen;
   int rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
-  if (rc != 0) {
-    transport_conn_put(c->transport, conn);
+  if (rc != 0)
     return rc;
-  }
-  buf_reset(&conn->url);
-  buf_adds(&conn->url, c->base_url);
-  buf_adds(&conn->url, j->path);
-  add_query(&conn->url, j->query, j->query_count);
-  return start_transfer(c, j, conn, &out);
+  transfer_t *x = transport_get(c->transport);
+  if (x == NULL)
+    return UVAWS_ENOMEM;
+  return start_transfer(c, j, x, &out);
 }
 
 static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j);
 
 void client_dispatch_more(uvaws_client_t *c) {
-  while (!c->closing && c->queue_head != NULL && client_ready(c)) {
-    uvaws_job_t *j = c->queue_head;
+  uvaws_job_t *j;
+  while (!c->closing && (j = queue_first(c)) != NULL && client_ready(c)) {
     /* Signing without sending takes no slot and no share of the send rate. */
     if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
       break;
@@ -316,139 +256,56 @@ void client_dispatch_more(uvaws_client_t *c) {
 
 /* ---- completion ---------------------------------------------------------- */
 
-/* libcurl's limits on a response head: 100 KiB a header line (7.88 reports
- * it as out of memory, with no text), 300 KiB in all ("Too large response
- * headers", a receive error; CURLE_TOO_LARGE from 8.6). */
-#define CURL_HEADER_LIMITS "100 KiB a line, 300 KiB in all"
-
-static int head_too_big(CURLcode rc, const conn_t *conn) {
-#if LIBCURL_VERSION_NUM >= 0x080600
-  if (rc == CURLE_TOO_LARGE)
-    return 1;
-#endif
-  if (rc == CURLE_OUT_OF_MEMORY)
-    return !conn->head_done; /* the header buffer, not the body, hit the wall */
-  return rc == CURLE_RECV_ERROR && strstr(conn->errbuf, "oo large") != NULL;
-}
-
-static int classify_curl(CURLcode rc, const conn_t *conn) {
-  if (conn->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-    return UVAWS_ETOOBIG;
-  if (head_too_big(rc, conn))
-    return UVAWS_EHEADTOOBIG;
-  switch (rc) {
-  case CURLE_OPERATION_TIMEDOUT:
-    return UVAWS_ETIMEDOUT;
-  case CURLE_OUT_OF_MEMORY:
-    return UVAWS_ENOMEM;
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-    return UVAWS_ETLS;
-  case CURLE_WEIRD_SERVER_REPLY:
-  case CURLE_UNSUPPORTED_PROTOCOL:
-    return UVAWS_EPROTOCOL;
-  default:
-    return UVAWS_ENETWORK;
-  }
-}
-
-void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
-  uvaws_client_t *c = owner;
-  uvaws_job_t *j = conn->job;
-  if (j->system)
-    c->system_in_flight--;
-  else
-    c->in_flight--;
-  j->conn = NULL;
-  long status = 0;
-  curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &status);
+static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *arg) {
+  uvaws_job_t *j = arg;
+  uvaws_client_t *c = j->client;
+  list_remove(&j->link);
+  c->in_flight--;
+  j->transfer = NULL;
   uvaws_response_t res = {0};
   res.attempts = j->attempts;
-  if (result == CURLE_OK && !conn->too_big) {
-    if (conn_parse_headers(conn) != 0)
-      uvaws_error_set(&j->error, UVAWS_ENOMEM, "parsing the response headers");
-    res.status = status;
-    res.headers = conn->resp_headers;
-    res.header_count = conn->resp_header_count;
-    res.body = buf_str(&conn->body);
-    res.body_len = conn->body.len;
-    if (res.body == NULL) {
-      res.body = "";
-      res.body_len = 0;
-      uvaws_error_set(&j->error, UVAWS_ENOMEM, "storing the response body");
-    }
-    if (j->error.code == 0 && (status < 200 || status > 299)) {
-      aws_error_from_response(&j->error, status, res.headers, res.header_count, res.body,
+  res.status = tr->status;
+  res.body = tr->body;
+  res.body_len = tr->body_len;
+  if (tr->code == 0) {
+    res.headers = tr->headers;
+    res.header_count = tr->header_count;
+    if (tr->status < 200 || tr->status > 299) {
+      aws_error_from_response(&j->error, tr->status, res.headers, res.header_count, res.body,
                               res.body_len);
-      client_log(c, UVAWS_LOG_INFO, "%s %s: HTTP %ld %s", j->method, j->path, status,
+      client_log(c, UVAWS_LOG_INFO, "%s %s: HTTP %ld %s", j->method, j->path, tr->status,
                  j->error.aws_type ? j->error.aws_type : "");
     }
   } else {
-    int code = classify_curl(result, conn);
-    const char *detail = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(result);
-    if (code == UVAWS_ETOOBIG)
-      uvaws_error_set(&j->error, code, "response body larger than %zu bytes", conn->max_body);
-    else if (code == UVAWS_EHEADTOOBIG) /* 7.88's own text says "out of memory" */
-      uvaws_error_set(&j->error, code,
-                      "the response headers pass libcurl's limits (" CURL_HEADER_LIMITS ")%s%s",
-                      result != CURLE_OUT_OF_MEMORY ? ": " : "",
-                      result != CURLE_OUT_OF_MEMORY ? detail : "");
-    else
-      uvaws_error_set(&j->error, code, "%s", detail);
-    j->error.http_status = status;
-    res.status = status;
-    res.body = "";
-    client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(code),
-               j->error.detail ? j->error.detail : detail);
+    uvaws_error_set(&j->error, tr->code, "%s", tr->detail);
+    j->error.http_status = tr->status;
+    client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(tr->code),
+               tr->detail);
   }
   if (j->error.code != 0)
     res.error = &j->error;
-  if (!j->system && client_retry_after(c, j, &res)) {
-    transport_conn_put(c->transport, conn);
+  if (client_retry_after(c, j, &res)) {
+    transport_put(x, 0);
     client_dispatch_more(c);
     return;
   }
   if (j->error.code != 0)
     res.error = &j->error;
   res.elapsed_ms = elapsed_ms(j);
-  int system = j->system;
   deliver(c, j, &res);
-  /* A system answer holds credentials (metadata, container, STS), its
-   * request a token: don't leave them in the pooled buffers until they are
-   * next overwritten. */
-  if (system && conn->body.data != NULL)
-    OPENSSL_cleanse(conn->body.data, conn->body.len);
-  if (system && conn->header_text.data != NULL)
-    OPENSSL_cleanse(conn->header_text.data, conn->header_text.len);
-  transport_conn_put(c->transport, conn);
+  transport_put(x, 0);
   client_dispatch_more(c);
 }
 
 void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j) {
   j->state = JOB_QUEUED;
-  j->prev = NULL;
-  j->next = c->queue_head;
-  if (c->queue_head)
-    c->queue_head->prev = j;
-  else
-    c->queue_tail = j;
-  c->queue_head = j;
+  list_push_front(&c->queue, &j->link);
   c->queued++;
 }
 
 void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
-  while (c->queue_head != NULL) {
-    uvaws_job_t *j = c->queue_head;
+  uvaws_job_t *j;
+  while ((j = queue_first(c)) != NULL) {
     queue_unlink(c, j);
     if (uvaws_error_copy(&j->error, err) != 0)
       uvaws_error_set(&j->error, err->code, "out of memory copying the error");
@@ -458,18 +315,6 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
 }
 
 /* ---- fetch --------------------------------------------------------------- */
-
-/* Headers curl owns: it frames the message and manages the connection, and
- * drops these over HTTP/2 after they were signed. */
-static int transport_header(const char *name) {
-  static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
-                                      "transfer-encoding", "upgrade", "te"};
-  size_t n = strlen(name);
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (canon_ieq(name, n, names[i]))
-      return 1;
-  return 0;
-}
 
 /* At most one x-amz-content-sha256, holding a payload hash: it is the
  * payload line of the signature (refused here rather than at dispatch). */
@@ -509,7 +354,7 @@ static int validate_request(const uvaws_request_t *r) {
   for (size_t i = 0; i < r->header_count; i++) {
     if (r->headers[i].name == NULL || r->headers[i].value == NULL)
       return UVAWS_EINVAL;
-    if (!canon_is_token(r->headers[i].name) || transport_header(r->headers[i].name))
+    if (!canon_is_token(r->headers[i].name) || transport_owns_header(r->headers[i].name))
       return UVAWS_EHEADERNAME;
     if (!canon_is_field_value(r->headers[i].value))
       return UVAWS_EHEADERVALUE;
@@ -675,56 +520,11 @@ int uvaws_fetch(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response_cb
 }
 
 static void abort_in_flight(uvaws_client_t *c, uvaws_job_t *j) {
-  transport_abort(j->conn);
-  transport_conn_put(c->transport, j->conn);
-  j->conn = NULL;
-  if (j->system)
-    c->system_in_flight--;
-  else
-    c->in_flight--;
-}
-
-int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, const char *body,
-                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
-  if (c->closing)
-    return UVAWS_ECLOSED;
-  size_t body_len = body ? strlen(body) : 0;
-  size_t strings = strlen(method) + strlen(url) + 2 + body_len + 1;
-  for (size_t i = 0; i < header_count; i++)
-    strings += strlen(headers[i].name) + strlen(headers[i].value) + 2;
-  uvaws_job_t *j = calloc(1, sizeof *j + header_count * sizeof(uvaws_kv_t) + strings);
-  if (j == NULL)
-    return UVAWS_ENOMEM;
-  j->client = c;
-  j->system = 1;
-  j->headers = (uvaws_kv_t *)(j + 1);
-  arena_t a = {(char *)(j->headers + header_count)};
-  j->method = arena_str(&a, method);
-  j->path = arena_str(&a, url);
-  for (size_t i = 0; i < header_count; i++)
-    j->headers[i] = (uvaws_kv_t){arena_str(&a, headers[i].name), arena_str(&a, headers[i].value)};
-  j->header_count = header_count;
-  for (size_t i = 0; i < header_count; i++)
-    if (strcasecmp(headers[i].name, "Content-Type") == 0)
-      j->has_content_type = 1;
-  if (body != NULL) {
-    j->body = arena_str(&a, body);
-    j->body_len = body_len;
-  }
-  j->timeout_ms = timeout_ms;
-  j->cb = cb;
-  j->arg = arg;
-  j->submitted_ns = uv_hrtime();
-  int rc = send_job(c, j);
-  if (rc != 0) {
-    job_free(j);
-    return rc;
-  }
-  if (job_out)
-    *job_out = j;
-  client_update_alive(c);
-  return 0;
+  transport_abort(j->transfer);
+  transport_put(j->transfer, 0);
+  j->transfer = NULL;
+  list_remove(&j->link);
+  c->in_flight--;
 }
 
 int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
@@ -803,21 +603,24 @@ void client_teardown(uvaws_client_t *c) {
     client_remove_closer(c, cl);
     cl->fn(cl);
   }
-  while (c->queue_head != NULL) {
-    uvaws_job_t *j = c->queue_head;
+  /* Nothing of the credential sources stays on the transport, and no
+   * answer of theirs comes any more. */
+  creds_chain_stop(c->chain);
+  c->creds_refreshing = c->region_fetching = 0;
+  uvaws_job_t *j;
+  while ((j = queue_first(c)) != NULL) {
     queue_unlink(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
-  /* In-flight jobs are found through the transport's conns: cancel each. */
-  while (c->backoff_head != NULL) {
-    uvaws_job_t *j = c->backoff_head;
+  list_t *n;
+  while ((n = list_first(&c->backoff)) != NULL) {
+    j = list_entry(n, uvaws_job_t, link);
     client_backoff_cancel(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
   uv_timer_stop(&c->rate_timer);
-  conn_t *conn;
-  while ((conn = transport_busy_conn(c->transport)) != NULL) {
-    uvaws_job_t *j = conn->job;
+  while ((n = list_first(&c->flying)) != NULL) {
+    j = list_entry(n, uvaws_job_t, link);
     abort_in_flight(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }

@@ -158,7 +158,7 @@ static void on_creds(void *arg, creds_t *creds, const uvaws_error_t *err) {
 /* No credentials to sign with, and the source may not be asked yet: the
  * requests that wait end now, with the last failure. */
 static void fail_held_off(uvaws_client_t *c) {
-  if (c->queue_head == NULL)
+  if (list_empty(&c->queue))
     return;
   uint64_t now = now_ms();
   unsigned long long left = c->creds_hold_until > now ? c->creds_hold_until - now : 0;

@@ -39,17 +39,4 @@ void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);
 
-/* The client's clock corrected by the skew learnt from AWS's answers: the
- * time every request is signed with, STS requests for credentials included. */
-int64_t client_signing_now(const uvaws_client_t *c);
-
-/* An unsigned request to an absolute URL (instance metadata, container
- * credentials, STS): it skips the queue, the max_clients cap and the
- * credentials gate (it is how credentials arrive), and is never retried. Its
- * answer may be at most CREDS_MAX_ANSWER (64 KiB) long, and its buffers are
- * cleansed after it. Completes like uvaws_fetch: once, from the loop. */
-int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, const char *body,
-                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
-
 #endif

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "secret.h"
 #include "sigv4_canon.h"
+#include "url.h"
 #include "uvaws/version.h"
 
 #define DEFAULT_MAX_CLIENTS 100
@@ -21,29 +22,22 @@
 /* ---- client lifecycle ---------------------------------------------------- */
 
 int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL,
-       *fragment = NULL;
+  url_t u;
+  const char *why;
+  if (url_parse(endpoint, &u, &why) != 0)
+    return uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s' is not a URL", endpoint);
   int rc = 0;
-  if (u == NULL)
-    return uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
-  if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+  if (u.host == NULL) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s' is not a URL", endpoint);
     goto out;
   }
-  curl_url_get(u, CURLUPART_PORT, &port, 0);
-  curl_url_get(u, CURLUPART_PATH, &path, 0);
-  curl_url_get(u, CURLUPART_QUERY, &query, 0);
-  curl_url_get(u, CURLUPART_USER, &user, 0);
-  curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0);
-  if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+  char *port = u.port;
+  if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s': scheme must be http or https",
                          endpoint);
     goto out;
   }
-  if (host[0] == '\0' || query || user || fragment) {
+  if (u.host[0] == '\0' || u.query || u.user || u.fragment) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT,
                          "endpoint '%s': want scheme://host[:port][/path], no query, "
                          "user or fragment", endpoint);
@@ -51,17 +45,16 @@ int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *
   }
   /* A default port is not part of the Host curl sends: drop it so that the
    * Host we sign is byte for byte the one on the wire. */
-  if (port && ((strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
-               (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0))) {
-    curl_free(port);
+  if (port && ((strcmp(u.scheme, "https") == 0 && strcmp(port, "443") == 0) ||
+               (strcmp(u.scheme, "http") == 0 && strcmp(port, "80") == 0)))
     port = NULL;
-  }
-  size_t hlen = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
+  size_t hlen = strlen(u.host) + (port ? strlen(port) + 1 : 0) + 1;
   free(c->host);
   free(c->base_url);
   free(c->base_path);
   c->host = malloc(hlen);
-  c->base_url = malloc(strlen(scheme) + 3 + hlen);
+  c->base_url = malloc(strlen(u.scheme) + 3 + hlen);
+  const char *path = u.path;
   size_t plen = path ? strlen(path) : 0;
   while (plen > 0 && path[plen - 1] == '/')
     plen--; /* "/base/" and "/base" mean the same; "/" means none */
@@ -70,24 +63,19 @@ int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
     goto out;
   }
-  snprintf(c->host, hlen, "%s%s%s", host, port ? ":" : "", port ? port : "");
-  sprintf(c->base_url, "%s://%s", scheme, c->host);
+  snprintf(c->host, hlen, "%s%s%s", u.host, port ? ":" : "", port ? port : "");
+  sprintf(c->base_url, "%s://%s", u.scheme, c->host);
   memcpy(c->base_path, path ? path : "", plen);
   c->base_path[plen] = '\0';
 out:
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(port);
-  curl_free(path);
-  curl_free(query);
-  curl_free(user);
-  curl_free(fragment);
-  curl_url_cleanup(u);
+  url_free(&u);
   return rc;
 }
 
 static void free_client(uvaws_client_t *c) {
   creds_chain_free(c->chain);
+  if (c->transport != NULL) /* creation failed: it never ran */
+    transport_free(c->transport);
   creds_clear(&c->creds);
   uvaws_error_clear(&c->creds_error);
   uvaws_signer_free(c->signer);
@@ -132,27 +120,6 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
   return 0;
 }
 
-/* Region, endpoint and credentials from the options, the environment and the
- * profile; what needs the network (metadata) is left to client_ready. */
-static int env_set(const char *name) {
-  const char *v = getenv(name);
-  return v != NULL && v[0] != '\0';
-}
-
-/* Static credentials win only from the options or the environment, or when
- * no role applies: a profile's role (or web identity) comes before the shared
- * files' keys in the AWS CLI's chain. */
-static int use_static(const config_t *cfg) {
-  if (cfg->access_key == NULL)
-    return 0;
-  if (cfg->creds_source == CREDS_FROM_OPTIONS || cfg->creds_source == CREDS_FROM_ENV)
-    return 1;
-  int role = cfg->role_arn && (cfg->source_profile || cfg->credential_source ||
-                               cfg->web_identity_token_file);
-  int web_env = env_set("AWS_ROLE_ARN") && env_set("AWS_WEB_IDENTITY_TOKEN_FILE");
-  return !role && !web_env;
-}
-
 /* Where STS answers for this profile (an override, or the regional endpoint). */
 static char *sts_endpoint(const uvaws_client_options_t *o, const char *region, uvaws_error_t *err) {
   config_input_t in = {.profile = o->profile, .region = region ? region : "us-east-1",
@@ -167,12 +134,17 @@ static char *sts_endpoint(const uvaws_client_options_t *o, const char *region, u
   return ep;
 }
 
+/* STS requests for credentials are signed like every request: with the
+ * client's clock and the skew it learnt. */
+static int64_t signing_clock(void *arg) { return client_signing_now(arg); }
+
 static int make_chain(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
                       uvaws_error_t *err) {
   char *sts = sts_endpoint(o, cfg->region, err);
   if (sts == NULL)
     return err && err->code ? err->code : UVAWS_ENOMEM;
-  c->chain = creds_chain_new(c, cfg, sts, cfg->region ? cfg->region : "us-east-1", err);
+  creds_io_t io = {c->loop, c->transport, signing_clock, c};
+  c->chain = creds_chain_new(&io, cfg, sts, cfg->region ? cfg->region : "us-east-1", err);
   free(sts);
   return c->chain ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
 }
@@ -200,7 +172,7 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the endpoint");
   if (rc == 0 && cfg.endpoint)
     rc = client_set_endpoint(c, cfg.endpoint, err);
-  if (rc == 0 && use_static(&cfg)) {
+  if (rc == 0 && config_static_first(&cfg)) {
     c->creds_static = 1;
     c->creds.access_key = cfg.access_key;
     c->creds.secret_key = cfg.secret_key;
@@ -218,8 +190,7 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
   }
   if (rc == 0 && c->region == NULL && c->chain == NULL)
     rc = make_chain(c, o, &cfg, err); /* static credentials, but metadata must tell the region */
-  if (rc == 0 && c->region == NULL && getenv("AWS_EC2_METADATA_DISABLED") &&
-      strcasecmp(getenv("AWS_EC2_METADATA_DISABLED"), "true") == 0)
+  if (rc == 0 && c->region == NULL && cfg.imds_disabled)
     rc = uvaws_error_set(err, UVAWS_ENOREGION,
                          "no region: tried the region option, AWS_REGION, AWS_DEFAULT_REGION, "
                          "profile %s in %s; instance metadata is disabled",
@@ -272,13 +243,9 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
     free_client(c);
     return uvaws_error_set(err, UVAWS_ENOMEM, "copying the options");
   }
-  /* Resolution first: it allocates no handle, so failing here is simple. The
-   * credential chain only keeps the client pointer for later requests. */
-  rc = resolve(c, o, err);
-  if (rc != 0) {
-    free_client(c);
-    return rc;
-  }
+  list_init(&c->queue);
+  list_init(&c->flying);
+  list_init(&c->backoff);
   rc = uvaws_signer_new(&c->signer);
   if (rc != 0) {
     free_client(c);
@@ -295,10 +262,18 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
       .tls_no_verify = o->tls_no_verify,
       .user_agent = ua,
   };
-  rc = transport_new(loop, &topts, client_on_transfer_done, c, &c->transport);
+  rc = transport_new(loop, &topts, &c->transport);
   if (rc != 0) {
     free_client(c);
     return uvaws_error_set(err, rc, "creating the transport");
+  }
+  /* Resolution before any handle: failing here frees everything at once
+   * (the transport has started nothing; the credential chain only keeps it
+   * for later). */
+  rc = resolve(c, o, err);
+  if (rc != 0) {
+    free_client(c);
+    return rc;
   }
   uv_prepare_init(loop, &c->alive);
   c->alive.data = c;

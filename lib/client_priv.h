@@ -8,9 +8,10 @@
 
 #include "client_internal.h"
 #include "credentials.h"
+#include "list.h"
 #include "retry.h"
-#include "uvaws/call.h"
 #include "transport.h"
+#include "uvaws/call.h"
 #include "uvaws/sigv4.h"
 
 /* JOB_DONE: its callback is running (or has run): nothing left to cancel. */
@@ -21,12 +22,12 @@ typedef struct deadline_s deadline_t;
 
 struct uvaws_job_s {
   defer_t defer; /* first: a deferred completion is a defer_t */
-  uvaws_job_t *prev, *next; /* queue links */
+  list_t link;   /* in the client's queue, flying or backoff list, as its state says */
   uvaws_client_t *client;
   job_state_t state;
   uvaws_response_cb cb;
   void *arg;
-  conn_t *conn;
+  transfer_t *transfer; /* JOB_IN_FLIGHT */
   /* the request, copied into the same allocation as the job */
   const char *method;
   const char *path; /* wire form: base path + encoded path */
@@ -42,7 +43,6 @@ struct uvaws_job_s {
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
   int unbound;  /* accepted before the endpoint was known: path lacks the base */
   char *bound_path; /* base path + path, when it was added at dispatch */
-  int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
   char *result;       /* a sign-only job's answer (the URL, the explanation) */
@@ -102,14 +102,14 @@ struct uvaws_client_s {
   uint64_t rng;             /* xorshift state for jitter */
   double clock_skew_s;      /* server time minus ours, learnt from a skew answer */
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
-  uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
+  list_t backoff;            /* jobs waiting to be retried */
   closer_t *closers;         /* waiters pausing between calls */
   closer_t *watchers;        /* futures: told when the client is freed */
   size_t backoff_count;
   /* state */
-  uvaws_job_t *queue_head, *queue_tail;
+  list_t queue;  /* JOB_QUEUED, in FIFO order */
+  list_t flying; /* JOB_IN_FLIGHT */
   size_t queued, in_flight, deferred_jobs;
-  size_t system_in_flight; /* not counted against max_clients */
   uvaws_client_stats_t stats;
   int callback_depth;
   int closing, torn_down, pending_closes;
@@ -124,6 +124,10 @@ void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...
 #endif
     ;
 int64_t client_now(const uvaws_client_t *c);
+/* The client's clock corrected by the skew learnt from AWS's answers: the
+ * time every request is signed with, and the clock the credential chain
+ * signs its STS requests with. */
+int64_t client_signing_now(const uvaws_client_t *c);
 void client_update_alive(uvaws_client_t *c);
 void client_dispatch_more(uvaws_client_t *c);
 void client_run_deferred(uv_timer_t *h);
@@ -133,8 +137,6 @@ void client_teardown(uvaws_client_t *c);
 void client_release_watchers(uvaws_client_t *c);
 /* Called when the transport has closed: closes the client's own handles. */
 void client_on_transport_closed(void *arg);
-/* The transport's completion callback. */
-void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner);
 /* Fails every queued request with a copy of `err` (from the loop). */
 void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err);
 /* Puts a job at the head of the queue (a retry goes before new work). */

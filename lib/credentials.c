@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "client_internal.h"
 #include "creds_chain.h"
 #include "secret.h"
 
@@ -26,11 +25,6 @@ void creds_clear(creds_t *c) {
   secret_free(c->secret_key);
   secret_free(c->session_token);
   memset(c, 0, sizeof *c);
-}
-
-static int env_true(const char *name) {
-  const char *v = getenv(name);
-  return v != NULL && strcasecmp(v, "true") == 0;
 }
 
 
@@ -76,43 +70,30 @@ static void describe_tried(creds_chain_t *ch, const config_t *cfg) {
   ch->tried = strdup(buf);
 }
 
-static int container_env(void) {
-  const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-  const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-  return (rel && rel[0]) || (full && full[0]);
-}
-
 /* A role profile: AssumeRole with credentials from source_profile or
  * credential_source, as the AWS CLI chains them. 0, or -1 with err set. */
 static int setup_role(creds_chain_t *ch, const config_t *cfg, uvaws_error_t *err) {
   ch->source = SRC_ASSUME_ROLE;
-  if (cfg->source_profile != NULL) {
+  int from_env = cfg->source_profile == NULL && strcmp(cfg->credential_source, "Environment") == 0;
+  if (cfg->source_profile != NULL || from_env) {
     if (cfg->source_access_key == NULL || cfg->source_secret_key == NULL) {
-      uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: source_profile %s has no static "
-                      "credentials", cfg->profile, cfg->source_profile);
+      if (from_env)
+        uvaws_error_set(err, UVAWS_ECREDS, "profile %s: credential_source Environment, but "
+                        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", cfg->profile);
+      else
+        uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: source_profile %s has no static "
+                        "credentials", cfg->profile, cfg->source_profile);
       return -1;
     }
     ch->base = SRC_STATIC;
     ch->role_source.access_key = strdup(cfg->source_access_key);
     ch->role_source.secret_key = strdup(cfg->source_secret_key);
     ch->role_source.session_token = cfg->source_session_token ? strdup(cfg->source_session_token) : NULL;
-  } else if (strcmp(cfg->credential_source, "Environment") == 0) {
-    const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *tok = getenv("AWS_SESSION_TOKEN");
-    if (ak == NULL || sk == NULL || !ak[0] || !sk[0]) {
-      uvaws_error_set(err, UVAWS_ECREDS, "profile %s: credential_source Environment, but "
-                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", cfg->profile);
-      return -1;
-    }
-    ch->base = SRC_STATIC;
-    ch->role_source.access_key = strdup(ak);
-    ch->role_source.secret_key = strdup(sk);
-    ch->role_source.session_token = tok && tok[0] ? strdup(tok) : NULL;
   } else if (strcmp(cfg->credential_source, "Ec2InstanceMetadata") == 0) {
     ch->base = SRC_IMDS;
   } else if (strcmp(cfg->credential_source, "EcsContainer") == 0) {
     ch->base = SRC_CONTAINER;
-    if (http_setup_container(ch, err) != 0)
+    if (http_setup_container(ch, cfg, err) != 0)
       return -1;
   } else {
     uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: credential_source %s: want Environment, "
@@ -128,7 +109,7 @@ static int setup_role(creds_chain_t *ch, const config_t *cfg, uvaws_error_t *err
   return 0;
 }
 
-creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
+creds_chain_t *creds_chain_new(const creds_io_t *io, const config_t *cfg,
                                const char *sts_endpoint, const char *sts_region,
                                uvaws_error_t *err) {
   creds_chain_t *ch = calloc(1, sizeof *ch);
@@ -136,26 +117,26 @@ creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
     uvaws_error_set(err, UVAWS_ENOMEM, "allocating the credential chain");
     return NULL;
   }
-  ch->client = client;
+  ch->io = *io;
+  ch->imds_disabled = cfg->imds_disabled;
   describe_tried(ch, cfg);
   ch->metadata_timeout_ms = cfg->metadata_timeout_ms > 0 ? cfg->metadata_timeout_ms
                                                          : DEFAULT_METADATA_TIMEOUT_MS;
   ch->metadata_attempts = cfg->metadata_num_attempts > 0 ? cfg->metadata_num_attempts : 1;
-  ch->imds_v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED");
-  const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-  ch->imds_endpoint = strdup(ep && ep[0] ? ep : IMDS_DEFAULT_ENDPOINT);
+  ch->imds_v1_disabled = cfg->imds_v1_disabled;
+  ch->imds_endpoint = strdup(cfg->imds_endpoint ? cfg->imds_endpoint : IMDS_DEFAULT_ENDPOINT);
   if (ch->imds_endpoint) { /* "http://host/" and "http://host" alike */
     size_t n = strlen(ch->imds_endpoint);
     while (n > 0 && ch->imds_endpoint[n - 1] == '/')
       ch->imds_endpoint[--n] = '\0';
   }
-  const char *env_role = getenv("AWS_ROLE_ARN"), *env_token = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+  const char *env_role = cfg->env_role_arn, *env_token = cfg->env_web_identity_token_file;
   int rc = 0;
   if (cfg->role_arn && (cfg->source_profile || cfg->credential_source)) {
     rc = setup_role(ch, cfg, err);
     ch->role_arn = strdup(cfg->role_arn);
   } else if ((cfg->role_arn && cfg->web_identity_token_file) ||
-             (env_role && env_role[0] && env_token && env_token[0])) {
+             (env_role != NULL && env_token != NULL)) {
     ch->source = SRC_WEB_IDENTITY;
     int from_env = !(cfg->role_arn && cfg->web_identity_token_file);
     ch->role_arn = strdup(from_env ? env_role : cfg->role_arn);
@@ -165,18 +146,16 @@ creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
   } else if (cfg->credential_process != NULL && cfg->credential_process[0] != '\0') {
     ch->source = SRC_PROCESS;
     ch->process_cmd = strdup(cfg->credential_process);
-  } else if (container_env()) {
+  } else if (cfg->container_relative_uri || cfg->container_full_uri) {
     ch->source = ch->base = SRC_CONTAINER;
-    rc = http_setup_container(ch, err);
-  } else if (!env_true("AWS_EC2_METADATA_DISABLED")) {
+    rc = http_setup_container(ch, cfg, err);
+  } else if (!cfg->imds_disabled) {
     ch->source = ch->base = SRC_IMDS;
   }
   if (rc == 0 && (ch->source == SRC_ASSUME_ROLE || ch->source == SRC_WEB_IDENTITY)) {
     char name[64];
-    const char *session = cfg->role_session_name ? cfg->role_session_name
-                          : getenv("AWS_ROLE_SESSION_NAME");
-    snprintf(name, sizeof name, "uvaws-session-%lld", (long long)client_signing_now(client));
-    ch->session_name = strdup(session && session[0] ? session : name);
+    snprintf(name, sizeof name, "uvaws-session-%lld", (long long)io->now(io->now_arg));
+    ch->session_name = strdup(cfg->role_session_name ? cfg->role_session_name : name);
     ch->external_id = cfg->external_id ? strdup(cfg->external_id) : NULL;
     ch->duration_s = cfg->duration_seconds;
     ch->sts_endpoint = sts_endpoint ? strdup(sts_endpoint) : NULL;
@@ -248,8 +227,7 @@ static sts_request_t role_request(const creds_chain_t *ch) {
 /* Signed with the client's clock and the skew it learnt, as every request. */
 static sts_op_t *assume(creds_chain_t *ch, const creds_t *source) {
   sts_request_t r = role_request(ch);
-  return sts_assume_role(ch->client, ch->signer, &r, source, client_signing_now(ch->client),
-                         on_sts, ch);
+  return sts_assume_role(&ch->io, ch->signer, &r, source, ch->io.now(ch->io.now_arg), on_sts, ch);
 }
 
 void chain_assume_with(creds_chain_t *ch, creds_t *source) {
@@ -274,7 +252,7 @@ static void on_web_token(void *arg, const char *data, size_t len, int err) {
     token[strcspn(token, "\r\n")] = '\0';
   sts_request_t r = role_request(ch);
   if (token != NULL && token[0] != '\0')
-    ch->sts = sts_assume_role_web_identity(ch->client, &r, token, on_sts, ch);
+    ch->sts = sts_assume_role_web_identity(&ch->io, &r, token, on_sts, ch);
   secret_free(token);
   if (ch->sts == NULL)
     chain_fail(ch, 0, UVAWS_ECREDS, "web identity: token file %s is empty or the request could "
@@ -291,11 +269,11 @@ int creds_chain_fetch(creds_chain_t *ch, creds_done_cb cb, void *arg) {
   case SRC_STATIC:
     return UVAWS_ENOCREDS;
   case SRC_PROCESS:
-    ch->process = creds_process_start(uvaws_client_loop(ch->client), ch->process_cmd,
+    ch->process = creds_process_start(ch->io.loop, ch->process_cmd,
                                       PROCESS_TIMEOUT_MS, on_process, ch);
     return ch->process ? 0 : UVAWS_ENOMEM;
   case SRC_WEB_IDENTITY:
-    ch->token_read = fs_read_start(uvaws_client_loop(ch->client), ch->web_token_file, 65536,
+    ch->token_read = fs_read_start(ch->io.loop, ch->web_token_file, 65536,
                                    on_web_token, ch);
     return ch->token_read ? 0 : UVAWS_ENOMEM;
   case SRC_ASSUME_ROLE:
@@ -316,14 +294,14 @@ int creds_chain_fetch_region(creds_chain_t *ch, void (*cb)(void *, const char *,
                              void *arg) {
   if (ch->region_op != NULL)
     return UVAWS_EBUSY;
-  if (env_true("AWS_EC2_METADATA_DISABLED"))
+  if (ch->imds_disabled)
     return UVAWS_ENOREGION;
   ch->region_cb = cb;
   ch->region_arg = arg;
   return http_start(ch, 1);
 }
 
-void creds_chain_free(creds_chain_t *ch) {
+void creds_chain_stop(creds_chain_t *ch) {
   if (ch == NULL)
     return;
   http_orphan(ch->op);
@@ -331,6 +309,16 @@ void creds_chain_free(creds_chain_t *ch) {
   creds_process_abandon(ch->process);
   sts_abandon(ch->sts);
   fs_read_abandon(ch->token_read);
+  ch->op = ch->region_op = NULL;
+  ch->process = NULL;
+  ch->sts = NULL;
+  ch->token_read = NULL;
+}
+
+void creds_chain_free(creds_chain_t *ch) {
+  if (ch == NULL)
+    return;
+  creds_chain_stop(ch);
   uvaws_signer_free(ch->signer);
   creds_clear(&ch->role_source);
   free(ch->role_arn);

@@ -1,7 +1,8 @@
 /* Credentials that need I/O, fetched without blocking the loop:
  * credential_process (uv_spawn), container credentials and EC2 instance
- * metadata (IMDSv2, with IMDSv1 only where the SDKs fall back to it). All
- * HTTP goes through the client's own curl multi as unsigned system requests.
+ * metadata (IMDSv2, with IMDSv1 only where the SDKs fall back to it), STS.
+ * All HTTP goes through an http_exchange on the transport it is given: the
+ * chain needs a loop, a transport and a clock, never a client.
  * Every answer is checked when it arrives (creds_check.h): malformed fields,
  * control characters and bad times refuse the answer with UVAWS_ECREDS.
  *
@@ -13,8 +14,21 @@
 
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "config.h"
-#include "uvaws/client.h"
+#include "transport.h"
+#include "uvaws/error.h"
+
+/* What the chain runs on: the loop, the transport its HTTP goes through (not
+ * owned), and the clock STS requests are signed with (the client's, with
+ * the skew it learnt: seconds since the epoch). */
+typedef struct {
+  uv_loop_t *loop;
+  transport_t *transport;
+  int64_t (*now)(void *arg);
+  void *now_arg;
+} creds_io_t;
 
 typedef struct {
   char *access_key;
@@ -39,7 +53,7 @@ typedef void (*creds_done_cb)(void *arg, creds_t *creds, const uvaws_error_t *er
  * at `sts_endpoint`, signing for `sts_region`. Returns NULL with err set (a
  * role whose source cannot work: UVAWS_ECONFIG/UVAWS_ECREDS; UVAWS_ENOMEM).
  * creds_chain_has_source says whether any source can answer at all. */
-creds_chain_t *creds_chain_new(uvaws_client_t *client, const config_t *cfg,
+creds_chain_t *creds_chain_new(const creds_io_t *io, const config_t *cfg,
                                const char *sts_endpoint, const char *sts_region,
                                uvaws_error_t *err);
 
@@ -55,6 +69,10 @@ int creds_chain_fetch_region(creds_chain_t *ch, void (*cb)(void *arg, const char
 /* 0 when no source can answer (then creds_chain_tried says what was looked at). */
 int creds_chain_has_source(const creds_chain_t *ch);
 const char *creds_chain_tried(const creds_chain_t *ch);
+
+/* Stops what runs, credentials and region alike: no callback follows, and
+ * nothing of the chain is on the transport any more. */
+void creds_chain_stop(creds_chain_t *ch);
 
 /* Stops what runs (its callback is not called) and frees the chain. */
 void creds_chain_free(creds_chain_t *ch);

@@ -1,6 +1,6 @@
 /* The credential chain's insides, shared by credentials.c (choosing the
  * source, roles, credential_process) and creds_http.c (instance metadata and
- * container credentials over the client's own curl multi). */
+ * container credentials over http_exchange). */
 #ifndef UVAWS_CREDS_CHAIN_H
 #define UVAWS_CREDS_CHAIN_H
 
@@ -10,6 +10,7 @@
 #include "creds_process.h"
 #include "creds_sts.h"
 #include "fs_read.h"
+#include "http_exchange.h"
 
 typedef enum {
   SRC_NONE,
@@ -31,13 +32,14 @@ typedef struct http_op_s {
   step_t step;
   int attempt;     /* of the current step, from 1 */
   int token_fresh; /* the IMDS token was fetched by this op, not reused */
-  uvaws_job_t *job;
+  http_exchange_t *x;
   fs_read_t *token_read;
   char *role;
 } http_op_t;
 
 struct creds_chain_s {
-  uvaws_client_t *client;
+  creds_io_t io;
+  int imds_disabled;
   source_t source;
   source_t base; /* where credentials come from before any role: CONTAINER, IMDS, STATIC */
   char *tried; /* the static sources looked at, for the "no credentials" message */
@@ -76,8 +78,8 @@ void chain_succeed(creds_chain_t *ch, creds_t *creds);
 void chain_assume_with(creds_chain_t *ch, creds_t *source);
 
 /* creds_http.c */
-/* The container endpoint from the environment; 0, or -1 with err set. */
-int http_setup_container(creds_chain_t *ch, uvaws_error_t *err);
+/* The container endpoint from the configuration; 0, or -1 with err set. */
+int http_setup_container(creds_chain_t *ch, const config_t *cfg, uvaws_error_t *err);
 /* Starts fetching credentials (the chain's base: container or instance
  * metadata) or, with for_region, the instance's region. 0 or UVAWS_E*. */
 int http_start(creds_chain_t *ch, int for_region);

@@ -1,14 +1,14 @@
 /* The HTTP credential sources: EC2 instance metadata (IMDSv2, with IMDSv1
  * only where the SDKs fall back to it) and container credentials (ECS, EKS
- * Pod Identity), as unsigned system requests through the client's own multi.
- * Every answer is hostile until checked (creds_check.c). */
+ * Pod Identity), as unsigned http_exchanges on the chain's transport, capped
+ * at CREDS_MAX_ANSWER and cleansed after. Every answer is hostile until
+ * checked (creds_check.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "client_internal.h"
 #include "creds_chain.h"
 #include "creds_check.h"
 #include "secret.h"
@@ -24,12 +24,15 @@ static void op_free(http_op_t *op) {
   free(op);
 }
 
-static void on_http(const uvaws_response_t *res, void *arg);
+static void on_http(const transport_result_t *res, void *arg);
 
 static int op_send(http_op_t *op, const char *method, const char *url, const uvaws_kv_t *h,
                    size_t n, long timeout_ms) {
-  return client_system_fetch(op->ch->client, method, url, h, n, NULL, timeout_ms, on_http, op,
-                             &op->job);
+  /* Tokens go out, credentials come back: every buffer is cleansed after. */
+  http_request_t r = {.method = method, .url = url, .headers = h, .header_count = n,
+                      .timeout_ms = timeout_ms, .max_answer = CREDS_MAX_ANSWER, .secret = 1};
+  creds_io_t *io = &op->ch->io;
+  return http_exchange_start(io->loop, io->transport, &r, on_http, op, &op->x);
 }
 
 /* Sends (or sends again) the request of the op's current IMDS step. */
@@ -81,7 +84,7 @@ static int imds_after_token(http_op_t *op) {
  * only when it is old or instance metadata refused it (401). */
 static int imds_start(http_op_t *op) {
   creds_chain_t *ch = op->ch;
-  uint64_t now = uv_now(uvaws_client_loop(ch->client));
+  uint64_t now = uv_now(ch->io.loop);
   if (ch->imds_token && now - ch->imds_token_at < IMDS_TOKEN_REUSE_MS)
     return imds_after_token(op);
   op->token_fresh = 1;
@@ -122,12 +125,11 @@ static void on_token_file(void *arg, const char *data, size_t len, int err) {
   }
 }
 
-static void http_failed(http_op_t *op, const uvaws_response_t *res, const char *what) {
+static void http_failed(http_op_t *op, const transport_result_t *res, const char *what) {
   creds_chain_t *ch = op->ch;
   char why[256];
-  if (res->error && res->error->code != UVAWS_EAWS)
-    snprintf(why, sizeof why, "%s (%s)", uvaws_strerror(res->error->code),
-             res->error->detail ? res->error->detail : "");
+  if (res->code != 0)
+    snprintf(why, sizeof why, "%s (%s)", uvaws_strerror(res->code), res->detail);
   else
     snprintf(why, sizeof why, "HTTP %ld", res->status);
   const char *where = op->step == STEP_CONTAINER ? ch->container_url : ch->imds_endpoint;
@@ -154,10 +156,9 @@ static void answer_refused(http_op_t *op, const char *why) {
 
 /* A timeout, no connection or a 5xx: worth another attempt of the same
  * step, up to AWS_METADATA_SERVICE_NUM_ATTEMPTS (instance metadata only). */
-static int try_again(http_op_t *op, const uvaws_response_t *res) {
-  int transient = (res->error && (res->error->code == UVAWS_ETIMEDOUT ||
-                                  res->error->code == UVAWS_ENETWORK)) ||
-                  (res->status >= 500 && res->status <= 599);
+static int try_again(http_op_t *op, const transport_result_t *res) {
+  int transient = res->code == UVAWS_ETIMEDOUT || res->code == UVAWS_ENETWORK ||
+                  (res->code == 0 && res->status >= 500 && res->status <= 599);
   if (op->step == STEP_CONTAINER || !transient || op->attempt >= op->ch->metadata_attempts)
     return 0;
   op->attempt++;
@@ -169,18 +170,19 @@ static int region_ok(const char *r) {
   return n > 0 && n <= 63 && strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-static void on_token(http_op_t *op, const uvaws_response_t *res, int ok) {
+static void on_token(http_op_t *op, const transport_result_t *res, int ok) {
   creds_chain_t *ch = op->ch;
   if (ok && res->body_len > 0 && strlen(res->body) == res->body_len &&
       canon_is_field_value(res->body)) {
     secret_free(ch->imds_token);
     ch->imds_token = strdup(res->body);
-    ch->imds_token_at = uv_now(uvaws_client_loop(ch->client));
+    ch->imds_token_at = uv_now(ch->io.loop);
   } else {
     /* As the SDKs do: 403/404/405 (v2 off), a timeout or no connection
      * falls back to IMDSv1, unless v1 is disabled; anything else is final. */
-    int fallback = res->status == 403 || res->status == 404 || res->status == 405 ||
-                   (res->error && res->error->code != UVAWS_EAWS && res->error->code != UVAWS_ETOOBIG);
+    int fallback = (res->code == 0 && (res->status == 403 || res->status == 404 ||
+                                       res->status == 405)) ||
+                   (res->code != 0 && res->code != UVAWS_ETOOBIG);
     if (ok || !fallback || ch->imds_v1_disabled) {
       http_failed(op, res,
                   ch->imds_v1_disabled && fallback
@@ -199,7 +201,7 @@ static void on_token(http_op_t *op, const uvaws_response_t *res, int ok) {
   }
 }
 
-static void got_creds(http_op_t *op, const uvaws_response_t *res) {
+static void got_creds(http_op_t *op, const transport_result_t *res) {
   creds_chain_t *ch = op->ch;
   creds_t creds;
   const char *why = NULL;
@@ -214,7 +216,7 @@ static void got_creds(http_op_t *op, const uvaws_response_t *res) {
     chain_succeed(ch, &creds);
 }
 
-static void got_region(http_op_t *op, const uvaws_response_t *res) {
+static void got_region(http_op_t *op, const transport_result_t *res) {
   creds_chain_t *ch = op->ch;
   cJSON *j = cJSON_ParseWithLength(res->body, res->body_len);
   const char *region = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "region"));
@@ -229,22 +231,22 @@ static void got_region(http_op_t *op, const uvaws_response_t *res) {
   cJSON_Delete(j);
 }
 
-static void on_http(const uvaws_response_t *res, void *arg) {
+static void on_http(const transport_result_t *res, void *arg) {
   http_op_t *op = arg;
-  op->job = NULL;
+  op->x = NULL;
   creds_chain_t *ch = op->ch;
   if (ch == NULL) { /* orphaned: the chain is gone */
     op_free(op);
     return;
   }
-  int ok = res->error == NULL && res->status == 200;
+  int ok = res->code == 0 && res->status == 200;
   if (!ok && try_again(op, res))
     return;
   if (op->step == STEP_TOKEN) {
     on_token(op, res, ok);
     return;
   }
-  if (!ok && res->status == 401 && op->step != STEP_CONTAINER && ch->imds_token && !op->token_fresh) {
+  if (!ok && res->code == 0 && res->status == 401 && op->step != STEP_CONTAINER && ch->imds_token && !op->token_fresh) {
     /* The token expired or was revoked: get a new one and start over, once. */
     secret_free(ch->imds_token);
     ch->imds_token = NULL;
@@ -278,17 +280,16 @@ static void on_http(const uvaws_response_t *res, void *arg) {
   }
 }
 
-int http_setup_container(creds_chain_t *ch, uvaws_error_t *err) {
-  const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-  const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+int http_setup_container(creds_chain_t *ch, const config_t *cfg, uvaws_error_t *err) {
+  const char *rel = cfg->container_relative_uri, *full = cfg->container_full_uri;
   char *url = NULL;
-  const char *var = rel && rel[0] ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
-                                  : "AWS_CONTAINER_CREDENTIALS_FULL_URI";
-  if (rel && rel[0]) {
+  const char *var = rel ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                        : "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+  if (rel) {
     size_t n = strlen(CONTAINER_HOST) + strlen(rel) + 2;
     if ((url = malloc(n)) != NULL)
       snprintf(url, n, "%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
-  } else if (full && full[0]) {
+  } else if (full) {
     url = strdup(full);
   } else {
     uvaws_error_set(err, UVAWS_ECREDS, "container credentials: neither "
@@ -307,13 +308,12 @@ int http_setup_container(creds_chain_t *ch, uvaws_error_t *err) {
     uvaws_error_set(err, UVAWS_ECREDS, "%s is refused: %s", var, why);
     return -1;
   }
-  const char *tf = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-  const char *tok = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-  if (tf && tf[0])
+  const char *tf = cfg->container_token_file, *tok = cfg->container_token;
+  if (tf)
     ch->container_token_file = strdup(tf);
-  else if (tok && tok[0])
+  else if (tok)
     ch->container_token = strdup(tok);
-  if ((tf && tf[0] && !ch->container_token_file) || (!(tf && tf[0]) && tok && tok[0] && !ch->container_token)) {
+  if ((tf && !ch->container_token_file) || (!tf && tok && !ch->container_token)) {
     uvaws_error_set(err, UVAWS_ENOMEM, "container credentials: out of memory");
     return -1;
   }
@@ -334,7 +334,7 @@ int http_start(creds_chain_t *ch, int for_region) {
   int rc;
   if (!for_region && ch->base == SRC_CONTAINER && ch->container_token_file != NULL) {
     op->step = STEP_CONTAINER;
-    op->token_read = fs_read_start(uvaws_client_loop(ch->client), ch->container_token_file, 16384,
+    op->token_read = fs_read_start(ch->io.loop, ch->container_token_file, 16384,
                                    on_token_file, op);
     rc = op->token_read ? 0 : UVAWS_ENOMEM;
   } else if (!for_region && ch->base == SRC_CONTAINER) {
@@ -360,7 +360,7 @@ void http_orphan(http_op_t *op) {
   if (op->token_read != NULL) {
     fs_read_abandon(op->token_read);
     op_free(op); /* the read frees itself; nothing else points at op */
-  } else if (op->job != NULL) {
-    uvaws_cancel(op->job); /* on_http sees the orphan and frees it */
+  } else if (op->x != NULL) {
+    http_exchange_cancel(op->x); /* on_http sees the orphan and frees it */
   }
 }

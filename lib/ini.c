@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -420,45 +419,41 @@ int ini_load_file(const char *path, ini_t **out, uvaws_error_t *err) {
   if (out == NULL || path == NULL)
     return uvaws_error_set(err, UVAWS_EINVAL, "ini_load_file: NULL argument");
   *out = NULL;
-  char *full = ini_expand_home(path);
-  if (full == NULL)
-    return uvaws_error_set(err, UVAWS_ENOMEM, "%s: out of memory", path);
   /* O_NONBLOCK: a FIFO named by mistake must not hang client creation. */
-  int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   int rc;
   struct stat st;
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR)
-      rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: no such file", full);
+      rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: no such file", path);
     else
-      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot open: %s", full, strerror(errno));
-    free(full);
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot open: %s", path, strerror(errno));
     return rc;
   }
   if (fstat(fd, &st) != 0) {
-    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot stat: %s", full, strerror(errno));
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot stat: %s", path, strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: not a regular file", full);
+    rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: not a regular file", path);
   } else if (st.st_size > INI_MAX_FILE) {
-    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
   } else {
     char *data = NULL;
     size_t len = 0;
     rc = read_all(fd, &data, &len);
     if (rc == UVAWS_ENOMEM) {
-      uvaws_error_set(err, rc, "%s: out of memory", full);
+      uvaws_error_set(err, rc, "%s: out of memory", path);
     } else if (rc != 0) {
-      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", full, strerror(errno));
+      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", path, strerror(errno));
     } else if (len > INI_MAX_FILE) {
-      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
     } else {
       int at = 0;
       const char *why = NULL;
       rc = parse(data, len, out, &at, &why);
       if (rc == UVAWS_ECONFIG)
-        uvaws_error_set(err, rc, "%s:%d: %s", full, at, why);
+        uvaws_error_set(err, rc, "%s:%d: %s", path, at, why);
       else if (rc != 0)
-        uvaws_error_set(err, rc, "%s: out of memory", full);
+        uvaws_error_set(err, rc, "%s: out of memory", path);
     }
     if (data != NULL) {
       OPENSSL_cleanse(data, len);
@@ -466,7 +461,6 @@ int ini_load_file(const char *path, ini_t **out, uvaws_error_t *err) {
     }
   }
   close(fd);
-  free(full);
   return rc;
 }
 
@@ -552,30 +546,4 @@ void ini_free(ini_t *ini) {
   }
   free(ini->sec);
   free(ini);
-}
-
-char *ini_expand_home(const char *path) {
-  if (path == NULL)
-    return NULL;
-  if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
-    return strdup(path);
-  const char *home = getenv("HOME");
-  char pwbuf[4096];
-  if (home == NULL || home[0] == '\0') {
-    struct passwd pw, *res = NULL;
-    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) != 0 || res == NULL ||
-        res->pw_dir == NULL)
-      return strdup(path); /* as Python's expanduser: unchanged */
-    home = res->pw_dir;
-  }
-  size_t hn = strlen(home), rn = strlen(path + 1);
-  /* "/" + "/x" would give "//x": harmless, but keep paths tidy for messages */
-  if (hn > 0 && home[hn - 1] == '/' && path[1] == '/')
-    hn--;
-  char *out = malloc(hn + rn + 1);
-  if (out != NULL) {
-    memcpy(out, home, hn);
-    memcpy(out + hn, path + 1, rn + 1);
-  }
-  return out;
 }
