@@ -603,10 +603,14 @@ void client_teardown(uvaws_client_t *c) {
     client_remove_closer(c, cl);
     cl->fn(cl);
   }
-  /* Nothing of the credential sources stays on the transport, and no
-   * answer of theirs comes any more. */
-  creds_chain_stop(c->chain);
-  c->creds_refreshing = c->region_fetching = 0;
+  /* No answer of a credential source comes any more, and nothing of the
+   * client's own sources stays on the transport they share with it. */
+  client_creds_stop(c);
+  if (c->own_provider) {
+    uvaws_creds_provider_free(c->provider);
+    c->provider = NULL;
+    c->own_provider = 0;
+  }
   uvaws_job_t *j;
   while ((j = queue_first(c)) != NULL) {
     queue_unlink(c, j);

@@ -73,7 +73,9 @@ out:
 }
 
 static void free_client(uvaws_client_t *c) {
-  creds_chain_free(c->chain);
+  if (c->own_provider) /* creation failed: close never freed it */
+    uvaws_creds_provider_free(c->provider);
+  imds_unref(c->imds);
   if (c->transport != NULL) /* creation failed: it never ran */
     transport_free(c->transport);
   creds_clear(&c->creds);
@@ -105,6 +107,11 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
     return uvaws_error_set(err, UVAWS_EINVAL, "service: a signing name like \"dynamodb\" is required");
   if (o->region && !valid_name(o->region))
     return uvaws_error_set(err, UVAWS_EINVAL, "region \"%s\" is not a region name", o->region);
+  if (o->credentials_provider && (o->access_key || o->secret_key || o->session_token))
+    return uvaws_error_set(err, UVAWS_EINVAL, "credentials_provider or access_key: one or the "
+                                              "other");
+  if (o->credentials_provider && o->credentials_provider->ops == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "credentials_provider has no operations");
   if ((o->access_key == NULL) != (o->secret_key == NULL))
     return uvaws_error_set(err, UVAWS_EINVAL, "access_key and secret_key go together");
   if (o->access_key && (!valid_name(o->access_key) || o->secret_key[0] == '\0'))
@@ -138,15 +145,26 @@ static char *sts_endpoint(const uvaws_client_options_t *o, const char *region, u
  * client's clock and the skew it learnt. */
 static int64_t signing_clock(void *arg) { return client_signing_now(arg); }
 
-static int make_chain(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
-                      uvaws_error_t *err) {
-  char *sts = sts_endpoint(o, cfg->region, err);
-  if (sts == NULL)
-    return err && err->code ? err->code : UVAWS_ENOMEM;
+/* The provider: the caller's (borrowed), or the chain the configuration
+ * describes (owned), and instance metadata for a region still unknown. */
+static int make_provider(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
+                         uvaws_error_t *err) {
   creds_io_t io = {c->loop, c->transport, signing_clock, c};
-  c->chain = creds_chain_new(&io, cfg, sts, cfg->region ? cfg->region : "us-east-1", err);
+  if ((c->imds = imds_new(&io, cfg)) == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "allocating the instance metadata client");
+  if (o->credentials_provider != NULL) {
+    c->provider = o->credentials_provider;
+    return 0;
+  }
+  char *sts = NULL; /* only a role needs STS: the files are not read again otherwise */
+  if (!config_static_first(cfg) && (cfg->role_arn || cfg->env_role_arn) &&
+      (sts = sts_endpoint(o, cfg->region, err)) == NULL)
+    return err && err->code ? err->code : UVAWS_ENOMEM;
+  c->provider = creds_default_chain(&io, cfg, sts, cfg->region ? cfg->region : "us-east-1",
+                                    c->imds, err);
   free(sts);
-  return c->chain ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
+  c->own_provider = c->provider != NULL;
+  return c->provider ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
 }
 
 /* Region, endpoint and credentials from the options, the environment and the
@@ -161,6 +179,7 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
       .session_token = o->session_token,
       .service_id = c->svc ? c->svc->service_id : o->service,
       .endpoint_prefix = c->endpoint_prefix,
+      .no_credentials = o->credentials_provider != NULL,
   };
   config_t cfg;
   int rc = config_resolve(&in, &cfg, err);
@@ -172,24 +191,8 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "copying the endpoint");
   if (rc == 0 && cfg.endpoint)
     rc = client_set_endpoint(c, cfg.endpoint, err);
-  if (rc == 0 && config_static_first(&cfg)) {
-    c->creds_static = 1;
-    c->creds.access_key = cfg.access_key;
-    c->creds.secret_key = cfg.secret_key;
-    c->creds.session_token = cfg.session_token;
-    c->creds.expiration = cfg.expiration; /* AWS_CREDENTIAL_EXPIRATION, 0 if none */
-    c->creds_fetched_at = client_now(c);
-    cfg.access_key = cfg.secret_key = cfg.session_token = NULL; /* moved */
-    c->creds_gen = 1;
-  } else if (rc == 0) {
-    rc = make_chain(c, o, &cfg, err);
-    if (rc == 0 && !creds_chain_has_source(c->chain))
-      rc = uvaws_error_set(err, UVAWS_ENOCREDS,
-                           "no credentials: tried %s, instance metadata (disabled by "
-                           "AWS_EC2_METADATA_DISABLED)", creds_chain_tried(c->chain));
-  }
-  if (rc == 0 && c->region == NULL && c->chain == NULL)
-    rc = make_chain(c, o, &cfg, err); /* static credentials, but metadata must tell the region */
+  if (rc == 0)
+    rc = make_provider(c, o, &cfg, err);
   if (rc == 0 && c->region == NULL && cfg.imds_disabled)
     rc = uvaws_error_set(err, UVAWS_ENOREGION,
                          "no region: tried the region option, AWS_REGION, AWS_DEFAULT_REGION, "
@@ -286,10 +289,11 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   if (o->tls_no_verify)
     client_log(c, UVAWS_LOG_WARN, "TLS verification is off for %s",
                c->base_url ? c->base_url : "this client");
-  client_log(c, UVAWS_LOG_DEBUG, "client for %s in %s at %s%s, credentials %s", c->service,
+  client_log(c, UVAWS_LOG_DEBUG, "client for %s in %s at %s%s, credentials from %s", c->service,
              c->region ? c->region : "(region from instance metadata)",
              c->base_url ? c->base_url : "(endpoint from the region)",
-             c->base_path ? c->base_path : "", c->creds_static ? "static" : "from a provider");
+             c->base_path ? c->base_path : "",
+             c->provider->name ? c->provider->name : "a provider");
   *out = c;
   return 0;
 }

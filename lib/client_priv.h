@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #include "client_internal.h"
-#include "credentials.h"
+#include "creds.h"
+#include "imds.h"
 #include "list.h"
 #include "retry.h"
 #include "transport.h"
@@ -73,9 +74,10 @@ struct uvaws_client_s {
   char *base_url;  /* "https://host:port", once the region is known */
   char *base_path; /* "" or "/base" */
   char *host;      /* Host header value */
-  /* credentials: static ones never change; a chain refreshes them */
+  /* credentials: from a provider (uvaws/credentials.h), kept and refreshed here */
+  uvaws_creds_provider_t *provider;
+  int own_provider;  /* the configuration's chain, built here: freed at close */
   creds_t creds;
-  int creds_static;
   uint64_t creds_gen;   /* bumped whenever creds change or are dropped */
   int64_t creds_fetched_at;
   int64_t creds_life;        /* longest lifetime (s) credentials had on arrival: sizes the
@@ -83,8 +85,14 @@ struct uvaws_client_s {
   uint64_t creds_hold_until; /* uv_hrtime in ms: the source is not asked again before */
   unsigned creds_failures;   /* failed or refused fetches in a row */
   uvaws_error_t creds_error; /* the last failure, for requests during the hold-off */
-  creds_chain_t *chain;
-  int creds_refreshing; /* one refresh at a time, however many requests wait */
+  int creds_refreshing; /* one fetch at a time, however many requests wait */
+  void *creds_handle;   /* the fetch's, for cancel */
+  int creds_in_fetch;   /* inside the provider's fetch: an answer is kept for after it */
+  int creds_kept;       /* such an answer: */
+  creds_t kept_creds;
+  uvaws_error_t kept_error;
+  imds_t *imds;         /* instance metadata, for the region */
+  imds_op_t *region_op;
   int region_fetching;
   unsigned max_clients;
   size_t max_queue;
@@ -187,6 +195,10 @@ int client_retry_setup(uvaws_client_t *c, const uvaws_client_options_t *o, const
 /* client_creds.c */
 /* 1 when a request may be signed now; else starts what it waits for. */
 int client_ready(uvaws_client_t *c);
+/* Stops the credential fetch and the region lookup that run (close): no
+ * answer of theirs comes any more, and nothing of them stays on the
+ * transport. */
+void client_creds_stop(uvaws_client_t *c);
 /* An answer with an expired or invalid token: drop the credentials (when they
  * can be refreshed) and say whether the job should be retried once. */
 int client_auth_retry(uvaws_client_t *c, uvaws_job_t *j, const uvaws_error_t *err);

@@ -98,6 +98,21 @@ static int set_creds(config_t *out, creds_source_t src, const char *key, const c
 
 static int present(const char *s) { return s != NULL && s[0] != '\0'; }
 
+/* The environment's keys, as botocore's environment provider reads them:
+ * with their expiry, the session token before the legacy security token.
+ * 1 when both keys are set, 0 when not, or UVAWS_ECONFIG / UVAWS_ENOMEM. */
+static int env_keys(config_t *out, uvaws_error_t *err) {
+  const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
+  if (k == NULL || s == NULL)
+    return 0;
+  const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
+  if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
+    return UVAWS_ECONFIG;
+  const char *t = cfg_env("AWS_SESSION_TOKEN");
+  int rc = set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
+  return rc != 0 ? rc : 1;
+}
+
 /* A role (profile or environment web identity) comes before the shared
  * files' keys in the CLI's chain: the keys are then unused, and a broken pair
  * is no error. */
@@ -118,19 +133,13 @@ static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_
                          uvaws_error_t *err) {
   if (present(in->access_key) && present(in->secret_key))
     return set_creds(out, CREDS_FROM_OPTIONS, in->access_key, in->secret_key, in->session_token);
-  const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
-  if (k != NULL && s != NULL) {
-    /* as botocore's environment provider: keys may come with their expiry */
-    const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
-    if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
-      return UVAWS_ECONFIG;
-    const char *t = cfg_env("AWS_SESSION_TOKEN");
-    return set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
-  }
+  int rc = env_keys(out, err);
+  if (rc != 0)
+    return rc < 0 ? rc : 0;
   out->role_first = role_comes_first(f, out->profile);
   int used = !out->role_first;
   cfg_keys_t fk;
-  int rc = cfg_static_keys(f, out->profile, &fk, used ? err : NULL);
+  rc = cfg_static_keys(f, out->profile, &fk, used ? err : NULL);
   if (rc <= 0)
     return used ? rc : 0;
   return set_creds(out, fk.in_credentials_file ? CREDS_FROM_CREDENTIALS_FILE
@@ -305,12 +314,13 @@ static int resolve(const config_input_t *in, config_t *out, cfg_files_t *f, uvaw
                                : " (not a valid profile name: letters, digits, - _ / . % @ : + "
                                  "and inner spaces; sections with other names are ignored)");
   if ((rc = resolve_region(in, f, out, err)) != 0 || (rc = resolve_retry(f, out, err)) != 0 ||
-      (rc = cfg_resolve_numbers(f, out, err)) != 0 || (rc = resolve_creds(in, f, out, err)) != 0 ||
+      (rc = cfg_resolve_numbers(f, out, err)) != 0 ||
+      (!in->no_credentials && (rc = resolve_creds(in, f, out, err)) != 0) ||
       (rc = resolve_settings(f, out)) != 0 || (rc = resolve_env_sources(out)) != 0)
     goto done;
   /* Options and environment credentials come before assume-role in the CLI's
    * chain: a broken role setup then never matters, so it is not an error. */
-  if (out->role_arn != NULL && out->web_identity_token_file == NULL &&
+  if (!in->no_credentials && out->role_arn != NULL && out->web_identity_token_file == NULL &&
       out->creds_source != CREDS_FROM_OPTIONS && out->creds_source != CREDS_FROM_ENV &&
       (rc = resolve_source(f, out, err)) != 0)
     goto done;
@@ -319,6 +329,16 @@ done:
   if (rc == UVAWS_ENOMEM)
     uvaws_error_set(err, rc, "out of memory");
   return rc;
+}
+
+int config_env_credentials(config_t *out, uvaws_error_t *err) {
+  memset(out, 0, sizeof *out);
+  int rc = env_keys(out, err);
+  if (rc < 0) {
+    config_free(out);
+    return rc == UVAWS_ENOMEM ? uvaws_error_set(err, rc, "out of memory") : rc;
+  }
+  return 0;
 }
 
 int config_static_first(const config_t *cfg) {

@@ -24,6 +24,8 @@ typedef struct {
   /* the service, for endpoint resolution */
   const char *service_id;      /* "DynamoDB", "SES", "SESv2": AWS_ENDPOINT_URL_<ID> */
   const char *endpoint_prefix; /* "dynamodb", "email": https://PREFIX.REGION.DNS */
+  int no_credentials; /* credentials come from elsewhere (a provider): not resolved, so a
+                         profile's broken keys or role are no error */
 } config_input_t;
 
 /* Where the static credentials came from (for messages and refresh rules). */
@@ -101,6 +103,12 @@ typedef struct {
  * Missing region or credentials are NOT errors here: later sources may supply
  * them; the caller decides. Secrets never appear in err. */
 int config_resolve(const config_input_t *in, config_t *out, uvaws_error_t *err);
+
+/* Only the environment's keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION) into
+ * the zeroed `out`: access_key stays NULL when they are not set. 0, or
+ * UVAWS_ECONFIG for a malformed expiration, UVAWS_ENOMEM. */
+int config_env_credentials(config_t *out, uvaws_error_t *err);
 
 /* 1 when the static credentials above are the ones to use: from the
  * options or the environment, or from the files when no role comes first. */

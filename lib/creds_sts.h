@@ -5,7 +5,7 @@
 #ifndef UVAWS_CREDS_STS_H
 #define UVAWS_CREDS_STS_H
 
-#include "credentials.h"
+#include "creds.h"
 #include "uvaws/sigv4.h"
 
 typedef struct sts_op_s sts_op_t;

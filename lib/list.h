@@ -49,6 +49,17 @@ static inline list_t *list_first(const list_t *head) {
   return head->next == head ? NULL : head->next;
 }
 
+/* Moves every node of `from` to the end of `to`; `from` is left empty. */
+static inline void list_splice(list_t *from, list_t *to) {
+  if (from->next == from)
+    return;
+  from->next->prev = to->prev;
+  to->prev->next = from->next;
+  from->prev->next = to;
+  to->prev = from->prev;
+  list_init(from);
+}
+
 /* Removes and returns the first node, or NULL. */
 static inline list_t *list_pop_front(list_t *head) {
   list_t *n = list_first(head);
