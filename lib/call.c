@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "num_text.h"
 #include "query_ser.h"
 #include "services.h"
 #include "sigv4_canon.h"
@@ -166,22 +167,17 @@ static int call_query(uvaws_client_t *c, const uvaws_service_t *svc, const char 
   return submit(c, cl, &req);
 }
 
-/* The text of a scalar parameter for a path, query or header; NULL otherwise. */
-static const char *scalar_text(const cJSON *v, char *buf, size_t n) {
+/* The text of a scalar parameter for a path, query or header; NULL otherwise
+ * (a number with no decimal text, NaN or an infinity, included). */
+static const char *scalar_text(const cJSON *v, char buf[NUM_TEXT_MAX]) {
   if (cJSON_IsString(v))
     return v->valuestring;
   if (cJSON_IsRaw(v))
     return v->valuestring;
   if (cJSON_IsBool(v))
     return cJSON_IsTrue(v) ? "true" : "false";
-  if (cJSON_IsNumber(v)) {
-    double d = v->valuedouble;
-    if (d == (double)(long long)d && d > -9e15 && d < 9e15)
-      snprintf(buf, n, "%lld", (long long)d);
-    else
-      snprintf(buf, n, "%.17g", d);
-    return buf;
-  }
+  if (cJSON_IsNumber(v))
+    return num_text(v->valuedouble, buf) ? buf : NULL;
   return NULL;
 }
 
@@ -195,7 +191,7 @@ typedef struct {
   buf_t path;    /* encoded */
   uvaws_kv_t query[MAX_REST_ITEMS], headers[MAX_REST_ITEMS];
   size_t nq, nh;
-  char texts[2 * MAX_REST_ITEMS][32]; /* numbers and booleans as text */
+  char texts[2 * MAX_REST_ITEMS][NUM_TEXT_MAX]; /* numbers and booleans as text */
   char names[2 * MAX_REST_ITEMS][64]; /* wire names */
   size_t ntexts, nnames;
 } rest_req_t;
@@ -215,9 +211,9 @@ static int fill_path(rest_req_t *r, const char *tmpl) {
     int greedy = name[0] && name[strlen(name) - 1] == '+';
     if (greedy)
       name[strlen(name) - 1] = '\0';
-    char num[32];
+    char num[NUM_TEXT_MAX];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->rest, name);
-    const char *text = scalar_text(v, num, sizeof num);
+    const char *text = scalar_text(v, num);
     if (text == NULL || text[0] == '\0')
       return UVAWS_EPARAM;
     canon_encode(&r->path, text, strlen(text), greedy);
@@ -231,7 +227,7 @@ static int fill_path(rest_req_t *r, const char *tmpl) {
 static int add_pair(rest_req_t *r, uvaws_kv_t *kv, size_t *n, const char *name, const cJSON *v) {
   if (*n >= MAX_REST_ITEMS || r->ntexts >= 2 * MAX_REST_ITEMS)
     return UVAWS_EPARAM;
-  const char *text = scalar_text(v, r->texts[r->ntexts], sizeof r->texts[0]);
+  const char *text = scalar_text(v, r->texts[r->ntexts]);
   if (text == NULL)
     return UVAWS_EPARAM;
   r->ntexts++;

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "aws_error.h"
 #include "client_priv.h"
+#include "kv.h"
 #include "safe_text.h"
 #include "sigv4_canon.h"
 
@@ -66,29 +66,20 @@ int client_in_callback(const uvaws_client_t *c) { return c->callback_depth > 0; 
 
 /* ---- deferred calls ------------------------------------------------------ */
 
-
 void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d)) {
   d->fn = fn;
-  d->next = NULL;
-  if (c->defer_tail)
-    c->defer_tail->next = d;
-  else
-    c->defer_head = d;
-  c->defer_tail = d;
+  list_push_back(&c->deferred, &d->link);
   if (!uv_is_active((uv_handle_t *)&c->defer_timer))
     uv_timer_start(&c->defer_timer, client_run_deferred, 0, 0);
 }
-
 
 void client_run_deferred(uv_timer_t *h) {
   uvaws_client_t *c = h->data;
   /* Calls deferred while running (a callback cancelling another request) run
    * in this same pass: the list is consumed from its head. */
-  defer_t *d;
-  while ((d = c->defer_head) != NULL) {
-    c->defer_head = d->next;
-    if (c->defer_head == NULL)
-      c->defer_tail = NULL;
+  list_t *n;
+  while ((n = list_pop_front(&c->deferred)) != NULL) {
+    defer_t *d = list_entry(n, defer_t, link);
     d->fn(d);
   }
   if (c->closing && !c->torn_down)
@@ -125,7 +116,7 @@ static void job_free(uvaws_job_t *j) {
 /* Calls the job's callback, then frees it. From here on the job has nothing
  * left to cancel: uvaws_cancel inside its own callback says UVAWS_EINVAL. */
 static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res) {
-  j->state = JOB_DONE;
+  job_set_state(j, JOB_DONE);
   c->stats.completed++;
   client_enter_callback(c);
   j->cb(res, j->arg);
@@ -157,7 +148,7 @@ static void on_deferred_job(defer_t *d) {
 static void complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
   if (j->error.code == 0 && code != 0)
     uvaws_error_set(&j->error, code, "%s", detail);
-  j->state = JOB_DEFERRED;
+  job_set_state(j, JOB_DEFERRED);
   c->deferred_jobs++;
   client_defer(c, &j->defer, on_deferred_job);
 }
@@ -189,7 +180,7 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, transfer_t *x,
     return rc;
   }
   j->transfer = x;
-  j->state = JOB_IN_FLIGHT;
+  job_set_state(j, JOB_IN_FLIGHT);
   list_push_back(&c->flying, &j->link);
   j->attempts++;
   c->stats.attempts++;
@@ -298,7 +289,7 @@ static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *
 }
 
 void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j) {
-  j->state = JOB_QUEUED;
+  job_set_state(j, JOB_QUEUED);
   list_push_front(&c->queue, &j->link);
   c->queued++;
 }
@@ -408,12 +399,10 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
   int unbound = c->base_path == NULL || c->host == NULL;
   size_t base_len = unbound ? 0 : strlen(c->base_path);
   const char *host = unbound ? "" : c->host;
-  int own_host = 0;
-  for (size_t i = 0; i < r->header_count; i++)
-    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host")) {
-      host = r->headers[i].value;
-      own_host = 1;
-    }
+  const char *caller_host = kv_get(r->headers, r->header_count, "host");
+  int own_host = caller_host != NULL;
+  if (own_host)
+    host = caller_host;
   size_t strings = strlen(r->method) + 1 + base_len + 3 * path_len + 1 + strlen(host) + 1;
   size_t nq = r->query_count, nh = 1;
   for (size_t i = 0; i < nq; i++)
@@ -457,8 +446,6 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r) {
     const uvaws_kv_t *h = &r->headers[i];
     if (reserved_header(h->name))
       continue;
-    if (canon_ieq(h->name, strlen(h->name), "content-type"))
-      j->has_content_type = 1;
     j->headers[j->header_count].name = arena_str(&a, h->name);
     j->headers[j->header_count].value = arena_str(&a, h->value);
     j->header_count++;
@@ -496,7 +483,7 @@ int client_enqueue(uvaws_client_t *c, const uvaws_request_t *req, uvaws_response
   j->arg = arg;
   j->sign_only = sign_only;
   j->expires_s = sign_expires_s;
-  j->state = JOB_QUEUED;
+  job_set_state(j, JOB_QUEUED);
   long deadline = req->deadline_ms ? req->deadline_ms : c->deadline_ms;
   if (deadline > 0 && client_deadline_start(c, j, deadline) != 0) {
     job_free(j);
@@ -553,56 +540,54 @@ int uvaws_cancel(uvaws_job_t *j) {
   return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
-static void link_add(closer_t **head, closer_t *cl, void (*fn)(closer_t *cl)) {
+static void link_add(list_t *list, closer_t *cl, void (*fn)(closer_t *cl)) {
   cl->fn = fn;
-  cl->prev = NULL;
-  cl->next = *head;
-  if (*head)
-    (*head)->prev = cl;
-  *head = cl;
+  list_push_front(list, &cl->link); /* the latest is told first */
 }
 
-static void link_remove(closer_t **head, closer_t *cl) {
-  if (cl->prev)
-    cl->prev->next = cl->next;
-  else if (*head == cl)
-    *head = cl->next;
-  if (cl->next)
-    cl->next->prev = cl->prev;
-  cl->prev = cl->next = NULL;
+static void link_remove(closer_t *cl) {
+  if (list_linked(&cl->link))
+    list_remove(&cl->link);
+}
+
+/* Takes each one out, then tells it: it may remove others meanwhile. */
+static void tell_all(list_t *list) {
+  list_t *n;
+  while ((n = list_pop_front(list)) != NULL) {
+    closer_t *cl = list_entry(n, closer_t, link);
+    cl->fn(cl);
+  }
 }
 
 void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
   link_add(&c->closers, cl, fn);
 }
 
-void client_remove_closer(uvaws_client_t *c, closer_t *cl) { link_remove(&c->closers, cl); }
+void client_remove_closer(uvaws_client_t *c, closer_t *cl) {
+  (void)c;
+  link_remove(cl);
+}
 
 void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w)) {
   link_add(&c->watchers, w, gone);
 }
 
-void client_remove_watcher(uvaws_client_t *c, closer_t *w) { link_remove(&c->watchers, w); }
+void client_remove_watcher(uvaws_client_t *c, closer_t *w) {
+  (void)c;
+  link_remove(w);
+}
 
 void client_release_watchers(uvaws_client_t *c) {
   /* Calls deferred after the teardown (a future's `then` asked for once the
    * client was closing) run now, from the loop, while the client is whole. */
   client_run_deferred(&c->defer_timer);
-  while (c->watchers != NULL) {
-    closer_t *w = c->watchers;
-    link_remove(&c->watchers, w);
-    w->fn(w);
-  }
+  tell_all(&c->watchers);
 }
 
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits
  * for the cancellations to be delivered, then closes everything. */
 void client_teardown(uvaws_client_t *c) {
-  while (c->closers != NULL) { /* each removes itself */
-    closer_t *cl = c->closers;
-    client_remove_closer(c, cl);
-    cl->fn(cl);
-  }
+  tell_all(&c->closers);
   /* No answer of a credential source comes any more, and nothing of the
    * client's own sources stays on the transport they share with it. */
   client_creds_stop(c);
@@ -628,7 +613,7 @@ void client_teardown(uvaws_client_t *c) {
     abort_in_flight(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
-  if (c->defer_head != NULL)
+  if (!list_empty(&c->deferred))
     return; /* client_run_deferred delivers them, then calls teardown again */
   c->torn_down = 1;
   uv_prepare_stop(&c->alive);

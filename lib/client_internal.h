@@ -1,16 +1,18 @@
-/* What the client shares with the modules built on it (futures, later the
- * operation layer): deferred calls and the callback-depth guard. */
+/* What the client shares with the modules built on its public API (futures,
+ * waiters): deferred calls, close and free notices, and the callback-depth
+ * guard. */
 #ifndef UVAWS_CLIENT_INTERNAL_H
 #define UVAWS_CLIENT_INTERNAL_H
 
 #include <stdint.h>
 
+#include "list.h"
 #include "uvaws/client.h"
 
 /* A call the client makes from the loop, soon, never from inside the caller:
  * how uvaws keeps "never call back from inside the call that started it". */
 typedef struct defer_s {
-  struct defer_s *next;
+  list_t link;
   void (*fn)(struct defer_s *d);
 } defer_t;
 
@@ -18,9 +20,10 @@ void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d));
 
 /* Something outside the queue that waits on the client between calls (a
  * waiter's pause): told when the client closes, so it ends instead of calling
- * into a freed client later. Removed by its owner when it ends on its own. */
+ * into a freed client later. Removed by its owner when it ends on its own
+ * (removing one that the close already took out does nothing). */
 typedef struct closer_s {
-  struct closer_s *prev, *next;
+  list_t link;
   void (*fn)(struct closer_s *cl);
 } closer_t;
 

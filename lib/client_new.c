@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client_priv.h"
 #include "config.h"
+#include "kv.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 #include "url.h"
@@ -249,6 +249,9 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   list_init(&c->queue);
   list_init(&c->flying);
   list_init(&c->backoff);
+  list_init(&c->deferred);
+  list_init(&c->closers);
+  list_init(&c->watchers);
   rc = uvaws_signer_new(&c->signer);
   if (rc != 0) {
     free_client(c);
@@ -348,10 +351,5 @@ int uvaws_client_stats(const uvaws_client_t *c, uvaws_client_stats_t *out) {
 }
 
 const char *uvaws_response_header(const uvaws_response_t *res, const char *name) {
-  if (res == NULL || name == NULL)
-    return NULL;
-  for (size_t i = 0; i < res->header_count; i++)
-    if (strcasecmp(res->headers[i].name, name) == 0)
-      return res->headers[i].value;
-  return NULL;
+  return res != NULL ? kv_get(res->headers, res->header_count, name) : NULL;
 }

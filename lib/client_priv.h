@@ -4,6 +4,7 @@
 #ifndef UVAWS_CLIENT_PRIV_H
 #define UVAWS_CLIENT_PRIV_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include "client_internal.h"
@@ -15,8 +16,13 @@
 #include "uvaws/call.h"
 #include "uvaws/sigv4.h"
 
-/* JOB_DONE: its callback is running (or has run): nothing left to cancel. */
-typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
+/* A job's life: NEW -> QUEUED -> IN_FLIGHT -> DONE, with retries back to
+ * QUEUED (at once) or through BACKOFF, and DEFERRED for a completion without
+ * an answer (cancelled, deadline, failed before sending, presigned) that is
+ * delivered from the loop. DONE: its callback is running (or has run):
+ * nothing left to cancel. QUEUED, IN_FLIGHT and BACKOFF jobs are on the
+ * client's list of that name (queue, flying, backoff); the others on none. */
+typedef enum { JOB_NEW, JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
 
 typedef struct backoff_s backoff_t;
 typedef struct deadline_s deadline_t;
@@ -40,7 +46,6 @@ struct uvaws_job_s {
   size_t body_len;
   void (*body_free)(void *body);
   long timeout_ms;
-  int has_content_type;
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
   int unbound;  /* accepted before the endpoint was known: path lacks the base */
   char *bound_path; /* base path + path, when it was added at dispatch */
@@ -65,7 +70,7 @@ struct uvaws_client_s {
   uvaws_signer_t *signer;
   uv_prepare_t alive; /* active while requests are pending: keeps uv_run going */
   uv_timer_t defer_timer;
-  defer_t *defer_head, *defer_tail;
+  list_t deferred; /* defer_t, run in order by defer_timer */
   /* configuration */
   const uvaws_service_t *svc; /* the service table's row, NULL for others */
   char *service, *region;    /* service: the signing name */
@@ -111,8 +116,8 @@ struct uvaws_client_s {
   double clock_skew_s;      /* server time minus ours, learnt from a skew answer */
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
   list_t backoff;            /* jobs waiting to be retried */
-  closer_t *closers;         /* waiters pausing between calls */
-  closer_t *watchers;        /* futures: told when the client is freed */
+  list_t closers;            /* closer_t: waiters pausing between calls */
+  list_t watchers;           /* closer_t: futures, told when the client is freed */
   size_t backoff_count;
   /* state */
   list_t queue;  /* JOB_QUEUED, in FIFO order */
@@ -125,6 +130,25 @@ struct uvaws_client_s {
   void *close_arg;
 };
 
+
+/* Every state change goes through here. In debug builds a change the flow
+ * above never makes, or one made while the job is still on a list, stops
+ * the program at once (release builds define NDEBUG: no cost). */
+static inline void job_set_state(uvaws_job_t *j, job_state_t to) {
+#ifndef NDEBUG
+  static const unsigned allowed[] = {
+      [JOB_NEW] = 1u << JOB_QUEUED,
+      [JOB_QUEUED] = 1u << JOB_IN_FLIGHT | 1u << JOB_DEFERRED,
+      [JOB_IN_FLIGHT] = 1u << JOB_QUEUED | 1u << JOB_BACKOFF | 1u << JOB_DEFERRED | 1u << JOB_DONE,
+      [JOB_BACKOFF] = 1u << JOB_QUEUED | 1u << JOB_DEFERRED,
+      [JOB_DEFERRED] = 1u << JOB_DONE,
+      [JOB_DONE] = 0,
+  };
+  assert(allowed[j->state] & (1u << to));
+  assert(!list_linked(&j->link));
+#endif
+  j->state = to;
+}
 
 void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -67,7 +67,7 @@ static int schedule(uvaws_client_t *c, uvaws_job_t *j, double delay_s) {
   b->timer.data = b;
   b->job = j;
   j->backoff = b;
-  j->state = JOB_BACKOFF;
+  job_set_state(j, JOB_BACKOFF);
   list_push_back(&c->backoff, &j->link);
   c->backoff_count++;
   uv_timer_start(&b->timer, on_backoff, (uint64_t)(delay_s * 1000.0 + 0.5), 0);

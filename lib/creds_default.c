@@ -10,6 +10,7 @@
 
 #include "creds_provider.h"
 #include "imds.h"
+#include "num_text.h"
 #include "secret.h"
 #include "uvaws/version.h"
 
@@ -94,8 +95,9 @@ static uvaws_creds_provider_t *role(const creds_io_t *io, const config_t *cfg, i
     uvaws_error_set(err, UVAWS_ECONFIG, "profile %s: a role, but no STS endpoint", cfg->profile);
     return NULL;
   }
-  char name[64];
-  snprintf(name, sizeof name, "uvaws-session-%lld", (long long)io->now(io->now_arg));
+  char name[64] = "uvaws-session-", when[NUM_TEXT_MAX];
+  if (num_text((double)io->now(io->now_arg), when))
+    strcat(name, when);
   sts_request_t q = {sts_endpoint, sts_region ? sts_region : "us-east-1", NULL,
                      cfg->role_session_name ? cfg->role_session_name : name, cfg->external_id,
                      cfg->duration_seconds};

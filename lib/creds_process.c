@@ -55,13 +55,8 @@ char **creds_split_words(const char *s) {
     char c = *p;
     if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
       if (in_word) {
-        if (n + 2 > cap) {
-          char **more = realloc(words, 2 * cap * sizeof *words);
-          if (more == NULL)
-            goto fail;
-          words = more;
-          cap *= 2;
-        }
+        if (n + 2 > cap && buf_grow_array((void **)&words, &cap, n + 2, sizeof *words) != 0)
+          goto fail;
         const char *str = buf_str(&w);
         if (str == NULL || (words[n] = strdup(str)) == NULL)
           goto fail;

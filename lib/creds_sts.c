@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "creds_check.h"
 #include "http_exchange.h"
+#include "num_text.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 #include "url.h"
@@ -38,8 +39,8 @@ static void build_body(buf_t *b, const char *action, const sts_request_t *r) {
   if (r->external_id)
     add_param(b, "ExternalId", r->external_id);
   if (r->duration_s > 0) {
-    char d[16];
-    snprintf(d, sizeof d, "%d", r->duration_s);
+    char d[NUM_TEXT_MAX];
+    num_text(r->duration_s, d);
     add_param(b, "DurationSeconds", d);
   }
 }

@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "buf.h"
 #include "secret.h"
 
@@ -140,16 +138,9 @@ static void trim(const char **s, size_t *n) {
     (*n)--;
 }
 
+/* Room for one more of an array's n items. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? *cap * 2 : 4;
-  void *p = realloc(*arr, nc * size);
-  if (p == NULL)
-    return -1;
-  *arr = p;
-  *cap = nc;
-  return 0;
+  return n < *cap ? 0 : buf_grow_array(arr, cap, n + 1, size);
 }
 
 static void free_entry(entry_t *e) {
@@ -372,46 +363,25 @@ int ini_parse(const char *text, size_t len, ini_t **out, int *err_line) {
   return parse(text != NULL ? text : "", len, out, err_line, &why);
 }
 
-/* Reads at most INI_MAX_FILE + 1 bytes so that a file that grew after fstat
- * is still caught by the cap. */
-static int read_all(int fd, char **data, size_t *len) {
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap);
-  if (b == NULL)
-    return UVAWS_ENOMEM;
-  for (;;) {
-    if (n == cap) {
-      if (cap > INI_MAX_FILE)
-        break;
-      size_t nc = cap * 2 > INI_MAX_FILE + 1 ? INI_MAX_FILE + 1 : cap * 2;
-      char *nb = malloc(nc);
-      if (nb == NULL) {
-        OPENSSL_cleanse(b, n);
-        free(b);
-        return UVAWS_ENOMEM;
-      }
-      memcpy(nb, b, n);
-      OPENSSL_cleanse(b, n);
-      free(b);
-      b = nb;
-      cap = nc;
-    }
-    ssize_t r = read(fd, b + n, cap - n);
+/* Reads at most INI_MAX_FILE + 1 bytes into `b` (cleansed when it grows:
+ * the file holds secrets), so that a file that grew after fstat is still
+ * caught by the cap. 0, UVAWS_ENOMEM, or UVAWS_ECONFIG with *read_errno. */
+static int read_all(int fd, buf_t *b, int *read_errno) {
+  while (b->len <= INI_MAX_FILE) {
+    if (buf_grow(b, 4096) != 0)
+      return UVAWS_ENOMEM;
+    size_t room = b->cap - b->len - 1, left = INI_MAX_FILE + 1 - b->len;
+    ssize_t r = read(fd, b->data + b->len, room < left ? room : left);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      int e = errno;
-      OPENSSL_cleanse(b, n);
-      free(b);
-      errno = e;
+      *read_errno = errno;
       return UVAWS_ECONFIG;
     }
     if (r == 0)
       break;
-    n += (size_t)r;
+    b->len += (size_t)r;
   }
-  *data = b;
-  *len = n;
   return 0;
 }
 
@@ -437,28 +407,25 @@ int ini_load_file(const char *path, ini_t **out, uvaws_error_t *err) {
   } else if (st.st_size > INI_MAX_FILE) {
     rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
   } else {
-    char *data = NULL;
-    size_t len = 0;
-    rc = read_all(fd, &data, &len);
+    buf_t data = {0};
+    int read_errno = 0;
+    rc = read_all(fd, &data, &read_errno);
     if (rc == UVAWS_ENOMEM) {
       uvaws_error_set(err, rc, "%s: out of memory", path);
     } else if (rc != 0) {
-      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", path, strerror(errno));
-    } else if (len > INI_MAX_FILE) {
+      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", path, strerror(read_errno));
+    } else if (data.len > INI_MAX_FILE) {
       rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
     } else {
       int at = 0;
       const char *why = NULL;
-      rc = parse(data, len, out, &at, &why);
+      rc = parse(data.data ? data.data : "", data.len, out, &at, &why);
       if (rc == UVAWS_ECONFIG)
         uvaws_error_set(err, rc, "%s:%d: %s", path, at, why);
       else if (rc != 0)
         uvaws_error_set(err, rc, "%s: out of memory", path);
     }
-    if (data != NULL) {
-      OPENSSL_cleanse(data, len);
-      free(data);
-    }
+    buf_free(&data); /* cleansed */
   }
   close(fd);
   return rc;

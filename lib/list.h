@@ -14,6 +14,9 @@ typedef struct list_s {
 /* The structure of type `type` whose member `member` is the node `node`. */
 #define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
 
+/* Walks the list; the loop must not remove the current node. */
+#define list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+
 /* Walks the list; the current node may be removed inside the loop. */
 #define list_for_each_safe(pos, tmp, head)                                                       \
   for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); (pos) = (tmp), (tmp) = (pos)->next)

@@ -57,9 +57,9 @@ static int elements(ser *s, const cJSON *a, int depth) {
   }
   unsigned long i = 1;
   for (const cJSON *c = a->child; c != NULL; c = c->next, i++) {
-    char idx[32];
-    snprintf(idx, sizeof idx, s->ec2 ? ".%lu" : ".member.%lu", i);
-    buf_adds(&s->name, idx);
+    char idx[NUM_TEXT_MAX];
+    buf_adds(&s->name, s->ec2 ? "." : ".member.");
+    buf_add(&s->name, idx, num_text((double)i, idx));
     int rc = walk(s, c, depth + 1);
     if (rc != 0)
       return rc;

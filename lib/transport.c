@@ -10,13 +10,15 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "list.h"
+#include "resp_head.h"
 #include "sigv4_canon.h"
 #include "uvaws/error.h"
 
 struct transfer_s {
   CURL *easy;
   transport_t *t;
-  transfer_t *next_free;
+  list_t pooled; /* in the transport's free list while not taken */
   int in_flight;
   transport_done_cb cb;
   void *cb_arg;
@@ -29,10 +31,8 @@ struct transfer_s {
   size_t header_nodes_cap;
   int has_content_type;
   /* response */
-  buf_t resp_head; /* raw header lines of the last response */
+  resp_head_t head; /* the last response's header lines, parsed at its end */
   buf_t body;
-  uvaws_kv_t *resp_headers; /* parsed by parse_headers, into resp_head */
-  size_t resp_header_count, resp_headers_cap;
   size_t max_body;
   int measure; /* fill the result's timings */
   int too_big;
@@ -55,7 +55,7 @@ struct transport_s {
   int timer_ready;
   sock_t **by_fd;
   size_t by_fd_cap;
-  transfer_t *free_transfers;
+  list_t free_transfers;
   transfer_t **all;
   size_t count, cap;
   transport_options_t opts;
@@ -72,19 +72,10 @@ struct transport_s {
 static sock_t *sock_for(transport_t *t, curl_socket_t fd, int create) {
   if (fd < 0)
     return NULL;
-  if ((size_t)fd >= t->by_fd_cap) {
-    if (!create)
-      return NULL;
-    size_t cap = t->by_fd_cap ? t->by_fd_cap : 64;
-    while (cap <= (size_t)fd)
-      cap *= 2;
-    sock_t **p = realloc(t->by_fd, cap * sizeof *p);
-    if (p == NULL)
-      return NULL;
-    memset(p + t->by_fd_cap, 0, (cap - t->by_fd_cap) * sizeof *p);
-    t->by_fd = p;
-    t->by_fd_cap = cap;
-  }
+  if ((size_t)fd >= t->by_fd_cap &&
+      (!create || buf_grow_array((void **)&t->by_fd, &t->by_fd_cap, (size_t)fd + 1,
+                                 sizeof *t->by_fd) != 0))
+    return NULL;
   sock_t *s = t->by_fd[fd];
   if (s == NULL && create) {
     s = calloc(1, sizeof *s);
@@ -252,6 +243,7 @@ int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_t 
     return UVAWS_ENOMEM;
   t->loop = loop;
   t->opts = *opts;
+  list_init(&t->free_transfers);
   t->ca_file = dup_or_null(opts->ca_file);
   t->user_agent = dup_or_null(opts->user_agent);
   t->multi = curl_multi_init();
@@ -288,24 +280,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp) {
   transfer_t *x = userp;
   size_t len = size * n;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-    buf_reset(&x->resp_head); /* a new response (after 100 Continue): start over */
+    buf_reset(&x->head.raw); /* a new response (after 100 Continue): start over */
     x->head_done = 0;
   } else if ((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n')) {
     x->head_done = 1;
   }
-  buf_add(&x->resp_head, data, len);
-  return x->resp_head.failed ? 0 : len;
+  buf_add(&x->head.raw, data, len);
+  return x->head.raw.failed ? 0 : len;
 }
 
 static transfer_t *transfer_new(transport_t *t) {
-  if (t->count == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 16;
-    transfer_t **p = realloc(t->all, cap * sizeof *p);
-    if (p == NULL)
-      return NULL;
-    t->all = p;
-    t->cap = cap;
-  }
+  if (t->count == t->cap &&
+      buf_grow_array((void **)&t->all, &t->cap, t->count + 1, sizeof *t->all) != 0)
+    return NULL;
   transfer_t *x = calloc(1, sizeof *x);
   if (x == NULL || (x->easy = curl_easy_init()) == NULL) {
     free(x);
@@ -346,13 +333,8 @@ static transfer_t *transfer_new(transport_t *t) {
 }
 
 transfer_t *transport_get(transport_t *t) {
-  transfer_t *x = t->free_transfers;
-  if (x != NULL) {
-    t->free_transfers = x->next_free;
-    x->next_free = NULL;
-    return x;
-  }
-  return transfer_new(t);
+  list_t *n = list_pop_front(&t->free_transfers);
+  return n ? list_entry(n, transfer_t, pooled) : transfer_new(t);
 }
 
 /* Buffers grown past this by one large answer are given back, not pooled. */
@@ -368,7 +350,7 @@ void transport_put(transfer_t *x, int secret) {
   if (secret) {
     cleanse(&x->url);
     cleanse(&x->header_text);
-    cleanse(&x->resp_head);
+    cleanse(&x->head.raw);
     cleanse(&x->body);
   }
   x->cb = NULL;
@@ -379,11 +361,10 @@ void transport_put(transfer_t *x, int secret) {
   if (x->body.cap > KEEP_BUFFER_BYTES)
     buf_free(&x->body);
   buf_reset(&x->body);
-  buf_reset(&x->resp_head);
+  buf_reset(&x->head.raw);
   buf_reset(&x->header_text);
-  x->resp_header_count = 0;
-  x->next_free = t->free_transfers;
-  t->free_transfers = x;
+  x->head.count = 0;
+  list_push_front(&t->free_transfers, &x->pooled); /* the warmest first */
 }
 
 void transfer_set_url(transfer_t *x, const char *base, const char *path, const uvaws_kv_t *query,
@@ -449,13 +430,10 @@ static int link_headers(transfer_t *x) {
   size_t n = 0;
   for (size_t i = 0; i < x->header_text.len; i++)
     n += x->header_text.data[i] == '\0';
-  if (n > x->header_nodes_cap) {
-    struct curl_slist *p = realloc(x->header_nodes, n * sizeof *p);
-    if (p == NULL)
-      return -1;
-    x->header_nodes = p;
-    x->header_nodes_cap = n;
-  }
+  if (n > x->header_nodes_cap &&
+      buf_grow_array((void **)&x->header_nodes, &x->header_nodes_cap, n,
+                     sizeof *x->header_nodes) != 0)
+    return -1;
   char *line = x->header_text.data;
   for (size_t i = 0; i < n; i++) {
     x->header_nodes[i].data = line;
@@ -507,7 +485,7 @@ int transport_start(transfer_t *x, const transport_request_t *r, transport_done_
   x->head_done = 0;
   x->errbuf[0] = x->detail[0] = '\0';
   buf_reset(&x->body);
-  buf_reset(&x->resp_head);
+  buf_reset(&x->head.raw);
   CURLcode urc = curl_easy_setopt(e, CURLOPT_URL, x->url.data);
   if (urc != CURLE_OK)
     return urc == CURLE_OUT_OF_MEMORY
@@ -554,51 +532,6 @@ void transport_abort(transfer_t *x) {
 }
 
 /* ---- completion ----------------------------------------------------------- */
-
-/* Parses the response header lines into x->resp_headers (in place). */
-static int parse_headers(transfer_t *x) {
-  x->resp_header_count = 0;
-  if (buf_str(&x->resp_head) == NULL)
-    return -1;
-  char *p = x->resp_head.data;
-  char *end = p + x->resp_head.len;
-  int first = 1;
-  while (p < end) {
-    char *eol = memchr(p, '\n', (size_t)(end - p));
-    char *next = eol ? eol + 1 : end;
-    char *line_end = eol ? eol : end;
-    if (line_end > p && line_end[-1] == '\r')
-      line_end--;
-    /* A NUL inside a line ends the strings callers see: cut there, so the
-     * trimming below applies to what they get. */
-    char *nul = memchr(p, '\0', (size_t)(line_end - p));
-    if (nul != NULL)
-      line_end = nul;
-    *line_end = '\0';
-    char *colon = first ? NULL : strchr(p, ':');
-    first = 0;
-    if (colon != NULL && colon > p) {
-      *colon = '\0';
-      char *v = colon + 1;
-      while (*v == ' ' || *v == '\t')
-        v++;
-      char *ve = line_end;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-        *--ve = '\0';
-      if (x->resp_header_count == x->resp_headers_cap) {
-        size_t cap = x->resp_headers_cap ? 2 * x->resp_headers_cap : 16;
-        uvaws_kv_t *kv = realloc(x->resp_headers, cap * sizeof *kv);
-        if (kv == NULL)
-          return -1;
-        x->resp_headers = kv;
-        x->resp_headers_cap = cap;
-      }
-      x->resp_headers[x->resp_header_count++] = (uvaws_kv_t){p, v};
-    }
-    p = next;
-  }
-  return 0;
-}
 
 /* libcurl's limits on a response head: 100 KiB a header line (7.88 reports
  * it as out of memory, with no text), 300 KiB in all ("Too large response
@@ -688,12 +621,12 @@ static void finish(transfer_t *x, CURLcode rc) {
   if (rc != CURLE_OK || x->too_big) {
     res.code = describe_failure(x, rc);
     res.detail = x->detail;
-  } else if (parse_headers(x) != 0 || buf_str(&x->body) == NULL) {
+  } else if (resp_head_parse(&x->head) != 0 || buf_str(&x->body) == NULL) {
     res.code = UVAWS_ENOMEM;
     res.detail = "out of memory storing the response";
   } else {
-    res.headers = x->resp_headers;
-    res.header_count = x->resp_header_count;
+    res.headers = x->head.headers;
+    res.header_count = x->head.count;
     res.body = x->body.data;
     res.body_len = x->body.len;
   }
@@ -712,7 +645,7 @@ int transport_pool_holds(const transport_t *t, const char *text) {
   for (size_t i = 0; i < t->count; i++) {
     const transfer_t *x = t->all[i];
     if (buf_holds(&x->url, text) || buf_holds(&x->header_text, text) ||
-        buf_holds(&x->resp_head, text) || buf_holds(&x->body, text))
+        buf_holds(&x->head.raw, text) || buf_holds(&x->body, text))
       return 1;
   }
   return 0;
@@ -748,10 +681,9 @@ static void free_transfers(transport_t *t) {
     curl_easy_cleanup(x->easy);
     buf_free(&x->url);
     buf_free(&x->header_text);
-    buf_free(&x->resp_head);
+    resp_head_free(&x->head);
     buf_free(&x->body);
     free(x->header_nodes);
-    free(x->resp_headers);
     free(x);
   }
   free(t->all);

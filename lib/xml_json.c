@@ -12,14 +12,18 @@
 
 #include <expat.h>
 
+#include "buf.h"
+#include "list.h"
+
 #define MAX_DEPTH 64
 #define MAX_TEXT ((size_t)1 << 20)
 
 typedef struct node {
   char *name; /* namespace prefix dropped */
-  char *text; /* NULL when empty; ignored once the element has children */
-  size_t text_len, text_cap;
-  struct node *parent, *first, *last, *next;
+  buf_t text; /* NUL-terminated when not empty; ignored once the element has children */
+  struct node *parent;
+  list_t children; /* of node, through `sibling`, in document order */
+  list_t sibling;
   size_t nchildren;
   /* Set while converting the parent: the child that opens a group of
    * same-named siblings records where the group sits in the sorted index. */
@@ -33,15 +37,24 @@ typedef struct {
   const char *why; /* set when we stopped the parser ourselves */
 } state;
 
+static node *first_child(const node *n) {
+  list_t *f = list_first(&n->children);
+  return f ? list_entry(f, node, sibling) : NULL;
+}
+
+static node *next_child(const node *n, const node *c) {
+  return c->sibling.next == &n->children ? NULL : list_entry(c->sibling.next, node, sibling);
+}
+
 static void node_free(node *n) {
-  while (n != NULL) {
-    node *next = n->next;
-    node_free(n->first); /* bounded by MAX_DEPTH */
-    free(n->name);
-    free(n->text);
-    free(n);
-    n = next;
-  }
+  if (n == NULL)
+    return;
+  list_t *c;
+  while ((c = list_pop_front(&n->children)) != NULL)
+    node_free(list_entry(c, node, sibling)); /* bounded by MAX_DEPTH */
+  free(n->name);
+  buf_free(&n->text); /* cleansed: an STS answer's text is a secret */
+  free(n);
 }
 
 static void stop(state *s, const char *why) {
@@ -66,17 +79,13 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     stop(s, "out of memory");
     return;
   }
+  list_init(&n->children);
   n->parent = s->cur;
   if (s->cur == NULL) {
     s->root = n;
   } else {
-    node *p = s->cur;
-    if (p->last != NULL)
-      p->last->next = n;
-    else
-      p->first = n;
-    p->last = n;
-    p->nchildren++;
+    list_push_back(&s->cur->children, &n->sibling);
+    s->cur->nchildren++;
   }
   s->cur = n;
   s->depth++;
@@ -97,28 +106,16 @@ static void XMLCALL on_text(void *ud, const XML_Char *t, int len) {
   state *s = ud;
   node *n = s->cur;
   /* Text beside child elements is indentation: only leaves keep text. */
-  if (s->why != NULL || n == NULL || n->first != NULL || len <= 0)
+  if (s->why != NULL || n == NULL || !list_empty(&n->children) || len <= 0)
     return;
   size_t add = (size_t)len;
-  if (add > MAX_TEXT - n->text_len) {
+  if (add > MAX_TEXT - n->text.len) {
     stop(s, "text too long");
     return;
   }
-  if (n->text_cap - n->text_len <= add) {
-    size_t cap = n->text_cap ? n->text_cap : 32;
-    while (cap - n->text_len <= add)
-      cap *= 2;
-    char *p = realloc(n->text, cap);
-    if (p == NULL) {
-      stop(s, "out of memory");
-      return;
-    }
-    n->text = p;
-    n->text_cap = cap;
-  }
-  memcpy(n->text + n->text_len, t, add);
-  n->text_len += add;
-  n->text[n->text_len] = '\0';
+  buf_add(&n->text, t, add);
+  if (buf_str(&n->text) == NULL)
+    stop(s, "out of memory");
 }
 
 /* AWS answers never carry a DTD; refusing it before any declaration is read
@@ -145,17 +142,17 @@ static int slot_cmp(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static const char *text_of(const node *n) { return n->text ? n->text : ""; }
+static const char *text_of(const node *n) { return n->text.len ? n->text.data : ""; }
 
 static node *child(const node *n, const char *name) {
-  for (node *c = n->first; c != NULL; c = c->next)
+  for (node *c = first_child(n); c != NULL; c = next_child(n, c))
     if (strcmp(c->name, name) == 0)
       return c;
   return NULL;
 }
 
 static int all_named(const node *n, const char *name) {
-  for (node *c = n->first; c != NULL; c = c->next)
+  for (node *c = first_child(n); c != NULL; c = next_child(n, c))
     if (strcmp(c->name, name) != 0)
       return 0;
   return 1;
@@ -169,7 +166,7 @@ static const node *entry_key(const node *e) {
   const node *k = child(e, "key");
   if (k == NULL)
     k = child(e, "name");
-  if (k == NULL || k->first != NULL || child(e, "value") == NULL)
+  if (k == NULL || !list_empty(&k->children) || child(e, "value") == NULL)
     return NULL;
   return k;
 }
@@ -182,7 +179,7 @@ static slot *group(node *n, int by_entry_key) {
   if (v == NULL)
     return NULL;
   size_t i = 0;
-  for (node *c = n->first; c != NULL; c = c->next, i++) {
+  for (node *c = first_child(n); c != NULL; c = next_child(n, c), i++) {
     v[i].key = by_entry_key ? text_of(entry_key(c)) : c->name;
     v[i].pos = i;
     v[i].n = c;
@@ -212,12 +209,12 @@ static cJSON *fail(cJSON *j, slot *v) {
  * its elements, in document order, where the name first appeared. */
 static cJSON *object_of(node *n) {
   cJSON *o = cJSON_CreateObject();
-  if (o == NULL || n->first == NULL)
+  if (o == NULL || list_empty(&n->children))
     return o;
   slot *v = group(n, 0);
   if (v == NULL)
     return fail(o, NULL);
-  for (node *c = n->first; c != NULL; c = c->next) {
+  for (node *c = first_child(n); c != NULL; c = next_child(n, c)) {
     if (c->group_count == 0)
       continue;
     cJSON *item;
@@ -245,7 +242,7 @@ static cJSON *object_of(node *n) {
 
 static cJSON *list_of(node *n) {
   cJSON *a = cJSON_CreateArray();
-  for (node *c = n->first; a != NULL && c != NULL; c = c->next) {
+  for (node *c = first_child(n); a != NULL && c != NULL; c = next_child(n, c)) {
     cJSON *e = value_of(c);
     if (e == NULL || !cJSON_AddItemToArray(a, e)) {
       cJSON_Delete(e);
@@ -264,7 +261,7 @@ static cJSON *map_of(node *n) {
   slot *v = group(n, 1);
   if (v == NULL)
     return fail(o, NULL);
-  for (node *c = n->first; c != NULL; c = c->next) {
+  for (node *c = first_child(n); c != NULL; c = next_child(n, c)) {
     if (c->group_count == 0)
       continue;
     node *last = v[c->group_start + c->group_count - 1].n;
@@ -281,14 +278,14 @@ static cJSON *map_of(node *n) {
 static int is_map(const node *n) {
   if (!all_named(n, "entry"))
     return 0;
-  for (const node *c = n->first; c != NULL; c = c->next)
+  for (const node *c = first_child(n); c != NULL; c = next_child(n, c))
     if (entry_key(c) == NULL)
       return 0;
   return 1;
 }
 
 static cJSON *value_of(node *n) {
-  if (n->first == NULL)
+  if (list_empty(&n->children))
     return cJSON_CreateString(text_of(n));
   if (all_named(n, "member") || all_named(n, "item"))
     return list_of(n);
@@ -305,7 +302,7 @@ static cJSON *root_of(node *root) {
   size_t len = strlen(root->name), sl = sizeof suffix - 1;
   node *result = NULL;
   if (len > sl && strcmp(root->name + len - sl, suffix) == 0) {
-    for (node *c = root->first; c != NULL && result == NULL; c = c->next)
+    for (node *c = first_child(root); c != NULL && result == NULL; c = next_child(root, c))
       if (strncmp(c->name, root->name, len - sl) == 0 && strcmp(c->name + len - sl, "Result") == 0)
         result = c;
   }

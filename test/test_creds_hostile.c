@@ -395,7 +395,7 @@ static void test_pooled_buffers_cleansed(void **state) {
     outcome_t r = {0};
     fx_open(&f, &o, &r);
     /* a presign fetches credentials and sends nothing else: the pooled
-     * handle then holds only what the credential exchange left */
+     * transfers then hold only what the credential exchanges left */
     uvaws_request_t req = {.method = "GET", .path = "/"};
     assert_int_equal(uvaws_presign(f.client, &req, 60, on_presigned, &r), 0);
     fx_run(&f, &r);

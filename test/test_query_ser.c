@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "num_text.h"
 #include "query_ser.h"
 #include "uvaws.h"
 
@@ -157,6 +158,36 @@ static void numbers_and_booleans(void **state) {
   cJSON_Delete(p);
 }
 
+/* num_text's integer path (by hand, below 2^53) writes what "%.0f" writes,
+ * at its boundaries and on every power of two and ten it covers; above it
+ * the general path takes over. */
+static void number_text(void **state) {
+  (void)state;
+  char out[NUM_TEXT_MAX], want[64];
+  double cases[256];
+  size_t n = 0;
+  for (double p = 1; p < 1e17; p *= 10)
+    cases[n++] = p, cases[n++] = p - 1, cases[n++] = -p;
+  for (double p = 1; p <= 9007199254740992.0; p *= 2)
+    cases[n++] = p, cases[n++] = p - 1, cases[n++] = -(p + 1);
+  cases[n++] = 0;
+  cases[n++] = -0.0;
+  cases[n++] = 9007199254740993.0; /* not representable: 2^53 */
+  cases[n++] = 18014398509481984.0;
+  cases[n++] = 1e20;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(want, sizeof want, "%.0f", cases[i]);
+    assert_int_equal(num_text(cases[i], out), strlen(want));
+    assert_string_equal(out, want);
+  }
+  assert_int_equal(num_text(0.5, out), 3);
+  assert_string_equal(out, "0.5");
+  assert_int_equal(num_text(NAN, out), 0);
+  assert_int_equal(num_text(-INFINITY, out), 0);
+  assert_int_equal(num_text(1e21, out), 5);
+  assert_string_equal(out, "1e+21");
+}
+
 static void errors(void **state) {
   (void)state;
   cJSON *p = cJSON_Parse("{\"Destination\": {\"ToAddresses\": [\"a\", null]}}");
@@ -201,7 +232,7 @@ int main(void) {
       cmocka_unit_test(ses_send_email),      cmocka_unit_test(sns_publish_entries),
       cmocka_unit_test(ec2_describe_instances), cmocka_unit_test(query_list_of_objects),
       cmocka_unit_test(unicode_and_reserved),  cmocka_unit_test(numbers_and_booleans),
-      cmocka_unit_test(errors),
+      cmocka_unit_test(number_text),      cmocka_unit_test(errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
