@@ -6,6 +6,7 @@
 #include "uvaws/call.h"
 #include "uvaws/client.h"
 #include "uvaws/common.h"
+#include "uvaws/credentials.h"
 #include "uvaws/dynamodb.h"
 #include "uvaws/error.h"
 #include "uvaws/future.h"

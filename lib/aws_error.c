@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <expat.h>
 
 #include "buf.h"
+#include "kv.h"
 #include "safe_text.h"
 
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -66,15 +66,6 @@ static int keep_type(char **out, const char *s, size_t n) {
     }
   }
   return keep(out, s, n);
-}
-
-static const char *header(const uvaws_kv_t *h, size_t count, const char *name) {
-  if (h == NULL)
-    return NULL;
-  for (size_t i = 0; i < count; i++)
-    if (h[i].name != NULL && h[i].value != NULL && strcasecmp(h[i].name, name) == 0)
-      return h[i].value;
-  return NULL;
 }
 
 /* Skips a UTF-8 byte order mark: some Windows-built proxies and mocks send
@@ -352,7 +343,7 @@ static int keep_excerpt(char **out, const char *content_type, const char *body, 
 
 static int fill(uvaws_error_t *err, const uvaws_kv_t *headers, size_t header_count,
                 const char *body, size_t body_len) {
-  const char *h = header(headers, header_count, "x-amzn-ErrorType");
+  const char *h = kv_get(headers, header_count, "x-amzn-ErrorType");
   if (h != NULL && keep_type(&err->aws_type, h, strlen(h)) != 0)
     return -1;
 
@@ -376,14 +367,14 @@ static int fill(uvaws_error_t *err, const uvaws_kv_t *headers, size_t header_cou
   }
 
   if (err->aws_type == NULL && err->message == NULL && err->detail == NULL &&
-      keep_excerpt(&err->detail, header(headers, header_count, "Content-Type"), body,
+      keep_excerpt(&err->detail, kv_get(headers, header_count, "Content-Type"), body,
                    body_len) != 0)
     return -1;
 
   /* The body's id first; the headers in the order the SDKs look. */
   static const char *const ids[] = {"x-amzn-RequestId", "x-amz-request-id"};
   for (size_t i = 0; i < sizeof ids / sizeof *ids && err->request_id == NULL; i++) {
-    h = header(headers, header_count, ids[i]);
+    h = kv_get(headers, header_count, ids[i]);
     if (h != NULL && keep(&err->request_id, h, strlen(h)) != 0)
       return -1;
   }

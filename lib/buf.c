@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
@@ -10,7 +11,7 @@ int buf_grow(buf_t *b, size_t extra) {
   size_t need = b->len + extra + 1;
   if (need <= b->cap)
     return 0;
-  size_t cap = b->cap ? b->cap : 256;
+  size_t cap = b->cap ? b->cap : 32;
   while (cap < need)
     cap *= 2;
   char *p = malloc(cap);
@@ -27,6 +28,24 @@ int buf_grow(buf_t *b, size_t extra) {
   }
   b->data = p;
   b->cap = cap;
+  return 0;
+}
+
+int buf_grow_array(void **arr, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return 0;
+  size_t n = *cap ? *cap : 4;
+  while (n < need) {
+    if (n > SIZE_MAX / 2 / elem)
+      return -1;
+    n *= 2;
+  }
+  char *p = realloc(*arr, n * elem);
+  if (p == NULL)
+    return -1;
+  memset(p + *cap * elem, 0, (n - *cap) * elem);
+  *arr = p;
+  *cap = n;
   return 0;
 }
 

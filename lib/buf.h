@@ -20,6 +20,12 @@ typedef struct {
 
 /* Makes room for `extra` more bytes plus a NUL; 0 or -1. */
 int buf_grow(buf_t *b, size_t extra);
+
+/* The same growth for an array of `elem`-byte items: makes *arr (with *cap
+ * items) hold at least `need`, doubling, the new items zeroed. 0, or -1
+ * (then *arr and *cap are unchanged). Callers test `need > *cap` first, so
+ * the call is made only when the array really grows. */
+int buf_grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 /* Frees the memory after zeroing it (buffers may have held secrets). */
 void buf_free(buf_t *b);
 

@@ -7,16 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#include <openssl/crypto.h>
 
 #include "aws_error.h"
 #include "client_priv.h"
+#include "kv.h"
 #include "safe_text.h"
-#include "creds_check.h"
-#include "secret.h"
 #include "sigv4_canon.h"
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -55,7 +51,8 @@ static void on_alive(uv_prepare_t *h) { (void)h; }
 
 void client_update_alive(uvaws_client_t *c) {
   size_t pending =
-      c->queued + c->in_flight + c->deferred_jobs + c->system_in_flight + c->backoff_count;
+      c->queued + c->in_flight + c->deferred_jobs + c->backoff_count + c->creds_refreshing +
+      c->region_fetching;
   int active = uv_is_active((uv_handle_t *)&c->alive);
   if (pending > 0 && !active)
     uv_prepare_start(&c->alive, on_alive);
@@ -69,29 +66,20 @@ int client_in_callback(const uvaws_client_t *c) { return c->callback_depth > 0; 
 
 /* ---- deferred calls ------------------------------------------------------ */
 
-
 void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d)) {
   d->fn = fn;
-  d->next = NULL;
-  if (c->defer_tail)
-    c->defer_tail->next = d;
-  else
-    c->defer_head = d;
-  c->defer_tail = d;
+  list_push_back(&c->deferred, &d->link);
   if (!uv_is_active((uv_handle_t *)&c->defer_timer))
     uv_timer_start(&c->defer_timer, client_run_deferred, 0, 0);
 }
-
 
 void client_run_deferred(uv_timer_t *h) {
   uvaws_client_t *c = h->data;
   /* Calls deferred while running (a callback cancelling another request) run
    * in this same pass: the list is consumed from its head. */
-  defer_t *d;
-  while ((d = c->defer_head) != NULL) {
-    c->defer_head = d->next;
-    if (c->defer_head == NULL)
-      c->defer_tail = NULL;
+  list_t *n;
+  while ((n = list_pop_front(&c->deferred)) != NULL) {
+    defer_t *d = list_entry(n, defer_t, link);
     d->fn(d);
   }
   if (c->closing && !c->torn_down)
@@ -101,39 +89,24 @@ void client_run_deferred(uv_timer_t *h) {
 /* ---- jobs ---------------------------------------------------------------- */
 
 static void queue_push(uvaws_client_t *c, uvaws_job_t *j) {
-  j->next = NULL;
-  j->prev = c->queue_tail;
-  if (c->queue_tail)
-    c->queue_tail->next = j;
-  else
-    c->queue_head = j;
-  c->queue_tail = j;
+  list_push_back(&c->queue, &j->link);
   c->queued++;
 }
 
 static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
-  if (j->prev)
-    j->prev->next = j->next;
-  else
-    c->queue_head = j->next;
-  if (j->next)
-    j->next->prev = j->prev;
-  else
-    c->queue_tail = j->prev;
-  j->prev = j->next = NULL;
+  list_remove(&j->link);
   c->queued--;
+}
+
+static uvaws_job_t *queue_first(const uvaws_client_t *c) {
+  list_t *n = list_first(&c->queue);
+  return n ? list_entry(n, uvaws_job_t, link) : NULL;
 }
 
 static void job_free(uvaws_job_t *j) {
   client_deadline_stop(j);
-  /* A system request carried a metadata token, a container authorization
-   * token or a web identity token: cleansed with the job. */
-  for (size_t i = 0; j->system && i < j->header_count; i++)
-    OPENSSL_cleanse((char *)j->headers[i].value, strlen(j->headers[i].value));
-  if (j->system && j->body != NULL)
-    OPENSSL_cleanse((void *)j->body, j->body_len);
   free(j->result);
-  free(j->url_host);
+  free(j->url_base);
   free(j->bound_path);
   if (j->body_free)
     j->body_free((void *)j->body);
@@ -142,11 +115,10 @@ static void job_free(uvaws_job_t *j) {
 }
 
 /* Calls the job's callback, then frees it. From here on the job has nothing
- * left to cancel: uvaws_cancel inside its own callback says UVAWS_EINVAL. */
+ * left to cancel: uvaws_cancel inside its own callback says UVAWS_EBUSY. */
 static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *res) {
-  j->state = JOB_DONE;
-  if (!j->system)
-    c->stats.completed++;
+  job_set_state(j, JOB_DONE);
+  c->stats.completed++;
   client_enter_callback(c);
   j->cb(res, j->arg);
   client_leave_callback(c);
@@ -177,76 +149,48 @@ static void on_deferred_job(defer_t *d) {
 static void complete_later(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
   if (j->error.code == 0 && code != 0)
     uvaws_error_set(&j->error, code, "%s", detail);
-  j->state = JOB_DEFERRED;
+  job_set_state(j, JOB_DEFERRED);
   c->deferred_jobs++;
   client_defer(c, &j->defer, on_deferred_job);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void add_query(buf_t *b, const uvaws_kv_t *q, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    buf_addc(b, i == 0 ? '?' : '&');
-    canon_encode(b, q[i].name, strlen(q[i].name), 0);
-    buf_addc(b, '=');
-    canon_encode(b, q[i].value, strlen(q[i].value), 0);
-  }
-}
+static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *arg);
 
-/* Hands a job to the transport with its headers and, unless it is a system
- * request, the signature's. */
-static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, conn_t *conn,
+/* Hands a signed job to the transport with its headers and the signature's. */
+static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, transfer_t *x,
                           const uvaws_sigv4_output_t *signed_out) {
-  conn_headers_reset(conn);
+  transfer_set_url(x, j->url_base ? j->url_base : c->base_url, j->path, j->query,
+                   j->query_count);
   /* The Host signed (headers[0], the endpoint's or the caller's) goes in the
    * list as it is, so the wire carries the signed bytes. It is also cheaper
    * than leaving Host to curl, which formats its own "Host: ..." string with
    * aprintf on every transfer, one byte at a time, and then the request head
-   * with it the same way. System requests carry no Host entry at all. */
+   * with it the same way. */
   for (size_t i = 0; i < j->header_count; i++)
-    conn_header_add(conn, j->headers[i].name, j->headers[i].value);
-  for (size_t i = 0; signed_out && i < signed_out->header_count; i++)
-    conn_header_add(conn, signed_out->headers[i].name, signed_out->headers[i].value);
-  /* No "Expect: 100-continue" round trip (libcurl asks for one above 1 MiB),
-   * no curl default headers nobody signed. */
-  if (j->body_len >= ((size_t)1 << 20) || j->source != NULL) {
-    buf_adds(&conn->header_text, "Expect:");
-    buf_addc(&conn->header_text, '\0');
-  }
-  buf_adds(&conn->header_text, "Accept:");
-  buf_addc(&conn->header_text, '\0');
-  if (!j->has_content_type) {
-    buf_adds(&conn->header_text, "Content-Type:");
-    buf_addc(&conn->header_text, '\0');
-  }
-  conn->job = j;
-  conn->source = j->source;
-  conn->sink = j->sink;
+    transfer_add_header(x, j->headers[i].name, j->headers[i].value);
+  for (size_t i = 0; i < signed_out->header_count; i++)
+    transfer_add_header(x, signed_out->headers[i].name, signed_out->headers[i].value);
   /* -1 (or the client's -1) lifts the limit; curl's 0 means none. */
   long timeout = j->timeout_ms ? j->timeout_ms : c->request_timeout_ms;
-  if (timeout < 0)
-    timeout = 0;
-  /* What a credential source answers is small: anything larger is refused. */
-  size_t max_body = j->system ? CREDS_MAX_ANSWER : c->max_response_bytes;
-  int rc = transport_start(conn, j->method, j->body, j->body_len, timeout, max_body);
-  if (rc == UVAWS_EHEADTOOBIG)
-    uvaws_error_set(&j->error, rc,
-                    "the request line and headers take %zu bytes; libcurl sends at most %zu",
-                    conn_request_head_len(conn, j->method), TRANSPORT_MAX_REQUEST_HEAD);
+  transport_request_t r = {.method = j->method, .body = j->body, .body_len = j->body_len,
+                           .timeout_ms = timeout < 0 ? 0 : timeout,
+                           .max_body = c->max_response_bytes,
+                           .source = j->source, .sink = j->sink};
+  int rc = transport_start(x, &r, on_transfer_done, j);
+  if (rc == UVAWS_EHEADTOOBIG || rc == UVAWS_EIO)
+    uvaws_error_set(&j->error, rc, "%s", transfer_detail(x));
   if (rc != 0) {
-    conn->job = NULL;
-    transport_conn_put(c->transport, conn);
+    transport_put(x, 0);
     return rc;
   }
-  j->conn = conn;
-  j->state = JOB_IN_FLIGHT;
+  j->transfer = x;
+  job_set_state(j, JOB_IN_FLIGHT);
+  list_push_back(&c->flying, &j->link);
   j->attempts++;
-  if (j->system) {
-    c->system_in_flight++;
-  } else {
-    c->stats.attempts++;
-    c->in_flight++;
-  }
+  c->stats.attempts++;
+  c->in_flight++;
   return 0;
 }
 
@@ -273,52 +217,42 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
   *in = x;
 }
 
-static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
-  conn_t *conn = transport_conn_get(c->transport);
-  if (conn == NULL)
+/* A host prefix ("bucket.", "data.") goes before the endpoint's host, which
+ * is bound by now: in the URL and in the signed Host alike. */
+static int prefix_host(uvaws_client_t *c, uvaws_job_t *j) {
+  if (j->host_prefix == NULL || j->own_host || j->url_base != NULL)
+    return 0;
+  size_t scheme = strcspn(c->base_url, ":") + 3; /* "https://" */
+  size_t n = scheme + strlen(j->host_prefix) + strlen(c->host) + 1;
+  if ((j->url_base = malloc(n)) == NULL)
     return UVAWS_ENOMEM;
-  if (j->system) {
-    buf_reset(&conn->url);
-    buf_adds(&conn->url, j->path);
-    return start_transfer(c, j, conn, NULL);
-  }
-  /* A host prefix ("bucket.", "data.") goes before the endpoint's host,
-   * which is bound by now: in the URL and in the signed Host alike. */
-  if (j->host_prefix != NULL && !j->own_host && j->url_host == NULL) {
-    size_t n = strlen(j->host_prefix) + strlen(c->host) + 1;
-    if ((j->url_host = malloc(n)) == NULL) {
-      transport_conn_put(c->transport, conn);
-      return UVAWS_ENOMEM;
-    }
-    snprintf(j->url_host, n, "%s%s", j->host_prefix, c->host);
-    j->headers[0].value = j->url_host;
-  }
+  snprintf(j->url_base, n, "%.*s%s%s", (int)scheme, c->base_url, j->host_prefix, c->host);
+  j->headers[0].value = j->url_base + scheme;
+  return 0;
+}
+
+static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
+  int rc = prefix_host(c, j);
+  if (rc != 0)
+    return rc;
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   j->creds_gen = c->creds_gen;
-  int rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
-  if (rc != 0) {
-    transport_conn_put(c->transport, conn);
+  rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
+  if (rc != 0)
     return rc;
-  }
-  buf_reset(&conn->url);
-  if (j->url_host != NULL) {
-    buf_add(&conn->url, c->base_url, strcspn(c->base_url, ":") + 3); /* "https://" */
-    buf_adds(&conn->url, j->url_host);
-  } else {
-    buf_adds(&conn->url, c->base_url);
-  }
-  buf_adds(&conn->url, j->path);
-  add_query(&conn->url, j->query, j->query_count);
-  return start_transfer(c, j, conn, &out);
+  transfer_t *x = transport_get(c->transport);
+  if (x == NULL)
+    return UVAWS_ENOMEM;
+  return start_transfer(c, j, x, &out);
 }
 
 static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j);
 
 void client_dispatch_more(uvaws_client_t *c) {
-  while (!c->closing && c->queue_head != NULL && client_ready(c)) {
-    uvaws_job_t *j = c->queue_head;
+  uvaws_job_t *j;
+  while (!c->closing && (j = queue_first(c)) != NULL && client_ready(c)) {
     /* Signing without sending takes no slot and no share of the send rate. */
     if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
       break;
@@ -337,143 +271,56 @@ void client_dispatch_more(uvaws_client_t *c) {
 
 /* ---- completion ---------------------------------------------------------- */
 
-/* libcurl's limits on a response head: 100 KiB a header line (7.88 reports
- * it as out of memory, with no text), 300 KiB in all ("Too large response
- * headers", a receive error; CURLE_TOO_LARGE from 8.6). */
-#define CURL_HEADER_LIMITS "100 KiB a line, 300 KiB in all"
-
-static int head_too_big(CURLcode rc, const conn_t *conn) {
-#if LIBCURL_VERSION_NUM >= 0x080600
-  if (rc == CURLE_TOO_LARGE)
-    return 1;
-#endif
-  if (rc == CURLE_OUT_OF_MEMORY)
-    return !conn->head_done; /* the header buffer, not the body, hit the wall */
-  return rc == CURLE_RECV_ERROR && strstr(conn->errbuf, "oo large") != NULL;
-}
-
-static int classify_curl(CURLcode rc, const conn_t *conn) {
-  if (conn->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-    return UVAWS_ETOOBIG;
-  /* a streamed body's file failed, not the network */
-  if (conn->sink_failed || (conn->source && (rc == CURLE_READ_ERROR ||
-                                             rc == CURLE_ABORTED_BY_CALLBACK)))
-    return UVAWS_EIO;
-  if (head_too_big(rc, conn))
-    return UVAWS_EHEADTOOBIG;
-  switch (rc) {
-  case CURLE_OPERATION_TIMEDOUT:
-    return UVAWS_ETIMEDOUT;
-  case CURLE_OUT_OF_MEMORY:
-    return UVAWS_ENOMEM;
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-    return UVAWS_ETLS;
-  case CURLE_WEIRD_SERVER_REPLY:
-  case CURLE_UNSUPPORTED_PROTOCOL:
-    return UVAWS_EPROTOCOL;
-  default:
-    return UVAWS_ENETWORK;
-  }
-}
-
-void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner) {
-  uvaws_client_t *c = owner;
-  uvaws_job_t *j = conn->job;
-  if (j->system)
-    c->system_in_flight--;
-  else
-    c->in_flight--;
-  j->conn = NULL;
-  long status = 0;
-  curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &status);
+static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *arg) {
+  uvaws_job_t *j = arg;
+  uvaws_client_t *c = j->client;
+  list_remove(&j->link);
+  c->in_flight--;
+  j->transfer = NULL;
   uvaws_response_t res = {0};
   res.attempts = j->attempts;
-  if (result == CURLE_OK && !conn->too_big) {
-    if (conn_parse_headers(conn) != 0)
-      uvaws_error_set(&j->error, UVAWS_ENOMEM, "parsing the response headers");
-    res.status = status;
-    res.headers = conn->resp_headers;
-    res.header_count = conn->resp_header_count;
-    res.body = buf_str(&conn->body);
-    res.body_len = conn->body.len;
-    if (res.body == NULL) {
-      res.body = "";
-      res.body_len = 0;
-      uvaws_error_set(&j->error, UVAWS_ENOMEM, "storing the response body");
-    }
-    if (j->error.code == 0 && (status < 200 || status > 299)) {
-      aws_error_from_response(&j->error, status, res.headers, res.header_count, res.body,
+  res.status = tr->status;
+  res.body = tr->body;
+  res.body_len = tr->body_len;
+  if (tr->code == 0) {
+    res.headers = tr->headers;
+    res.header_count = tr->header_count;
+    if (tr->status < 200 || tr->status > 299) {
+      aws_error_from_response(&j->error, tr->status, res.headers, res.header_count, res.body,
                               res.body_len);
-      client_log(c, UVAWS_LOG_INFO, "%s %s: HTTP %ld %s", j->method, j->path, status,
+      client_log(c, UVAWS_LOG_INFO, "%s %s: HTTP %ld %s", j->method, j->path, tr->status,
                  j->error.aws_type ? j->error.aws_type : "");
     }
   } else {
-    int code = classify_curl(result, conn);
-    const char *detail = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(result);
-    if (code == UVAWS_ETOOBIG)
-      uvaws_error_set(&j->error, code, "response body larger than %zu bytes", conn->max_body);
-    else if (code == UVAWS_EHEADTOOBIG) /* 7.88's own text says "out of memory" */
-      uvaws_error_set(&j->error, code,
-                      "the response headers pass libcurl's limits (" CURL_HEADER_LIMITS ")%s%s",
-                      result != CURLE_OUT_OF_MEMORY ? ": " : "",
-                      result != CURLE_OUT_OF_MEMORY ? detail : "");
-    else
-      uvaws_error_set(&j->error, code, "%s", detail);
-    j->error.http_status = status;
-    res.status = status;
-    res.body = "";
-    client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(code),
-               j->error.detail ? j->error.detail : detail);
+    uvaws_error_set(&j->error, tr->code, "%s", tr->detail);
+    j->error.http_status = tr->status;
+    client_log(c, UVAWS_LOG_INFO, "%s %s: %s (%s)", j->method, j->path, uvaws_err_name(tr->code),
+               tr->detail);
   }
   if (j->error.code != 0)
     res.error = &j->error;
-  if (!j->system && client_retry_after(c, j, &res)) {
-    transport_conn_put(c->transport, conn);
+  if (client_retry_after(c, j, &res)) {
+    transport_put(x, 0);
     client_dispatch_more(c);
     return;
   }
   if (j->error.code != 0)
     res.error = &j->error;
   res.elapsed_ms = elapsed_ms(j);
-  int system = j->system;
   deliver(c, j, &res);
-  /* A system answer holds credentials (metadata, container, STS), its
-   * request a token: don't leave them in the pooled buffers until they are
-   * next overwritten. */
-  if (system && conn->body.data != NULL)
-    OPENSSL_cleanse(conn->body.data, conn->body.len);
-  if (system && conn->header_text.data != NULL)
-    OPENSSL_cleanse(conn->header_text.data, conn->header_text.len);
-  transport_conn_put(c->transport, conn);
+  transport_put(x, 0);
   client_dispatch_more(c);
 }
 
 void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j) {
-  j->state = JOB_QUEUED;
-  j->prev = NULL;
-  j->next = c->queue_head;
-  if (c->queue_head)
-    c->queue_head->prev = j;
-  else
-    c->queue_tail = j;
-  c->queue_head = j;
+  job_set_state(j, JOB_QUEUED);
+  list_push_front(&c->queue, &j->link);
   c->queued++;
 }
 
 void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
-  while (c->queue_head != NULL) {
-    uvaws_job_t *j = c->queue_head;
+  uvaws_job_t *j;
+  while ((j = queue_first(c)) != NULL) {
     queue_unlink(c, j);
     if (uvaws_error_copy(&j->error, err) != 0)
       uvaws_error_set(&j->error, err->code, "out of memory copying the error");
@@ -483,18 +330,6 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
 }
 
 /* ---- fetch --------------------------------------------------------------- */
-
-/* Headers curl owns: it frames the message and manages the connection, and
- * drops these over HTTP/2 after they were signed. */
-static int transport_header(const char *name) {
-  static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
-                                      "transfer-encoding", "upgrade", "te"};
-  size_t n = strlen(name);
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (canon_ieq(name, n, names[i]))
-      return 1;
-  return 0;
-}
 
 /* At most one x-amz-content-sha256, holding a payload hash: it is the
  * payload line of the signature (refused here rather than at dispatch). */
@@ -534,7 +369,7 @@ static int validate_request(const uvaws_request_t *r) {
   for (size_t i = 0; i < r->header_count; i++) {
     if (r->headers[i].name == NULL || r->headers[i].value == NULL)
       return UVAWS_EINVAL;
-    if (!canon_is_token(r->headers[i].name) || transport_header(r->headers[i].name))
+    if (!canon_is_token(r->headers[i].name) || transport_owns_header(r->headers[i].name))
       return UVAWS_EHEADERNAME;
     if (!canon_is_field_value(r->headers[i].value))
       return UVAWS_EHEADERVALUE;
@@ -592,10 +427,10 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   unbound = unbound || c->base_path == NULL || c->host == NULL;
   size_t base_len = unbound ? 0 : strlen(c->base_path);
   const char *host = unbound ? "" : c->host;
-  int own_host = 0;
-  for (size_t i = 0; i < r->header_count; i++)
-    if (canon_ieq(r->headers[i].name, strlen(r->headers[i].name), "host"))
-      host = r->headers[i].value;
+  const char *caller_host = kv_get(r->headers, r->header_count, "host");
+  int own_host = caller_host != NULL;
+  if (own_host)
+    host = caller_host;
   size_t strings = strlen(r->method) + 1 + base_len + 3 * path_len + 1 + strlen(host) + 1;
   size_t nq = r->query_count, nh = 1;
   for (size_t i = 0; i < nq; i++)
@@ -643,8 +478,6 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     const uvaws_kv_t *h = &r->headers[i];
     if (reserved_header(h->name))
       continue;
-    if (canon_ieq(h->name, strlen(h->name), "content-type"))
-      j->has_content_type = 1;
     j->headers[j->header_count].name = arena_str(&a, h->name);
     j->headers[j->header_count].value = arena_str(&a, h->value);
     j->header_count++;
@@ -693,10 +526,10 @@ int client_job_accept(uvaws_client_t *c, uvaws_job_t *j) {
    * credentials or the region, for the send rate, or for a retry's backoff. */
   if (c->max_queue && c->queued + c->backoff_count >= c->max_queue)
     return UVAWS_EQUEUEFULL;
-  j->state = JOB_QUEUED;
   long deadline = j->deadline_ms ? j->deadline_ms : c->deadline_ms;
   if (deadline > 0 && client_deadline_start(c, j, deadline) != 0)
     return UVAWS_ENOMEM;
+  job_set_state(j, JOB_QUEUED);
   c->stats.submitted++;
   queue_push(c, j);
   return 0;
@@ -761,56 +594,11 @@ const void *client_model(const uvaws_client_t *c) { return c->model; }
 void client_set_model(uvaws_client_t *c, const void *model) { c->model = model; }
 
 static void abort_in_flight(uvaws_client_t *c, uvaws_job_t *j) {
-  transport_abort(j->conn);
-  transport_conn_put(c->transport, j->conn);
-  j->conn = NULL;
-  if (j->system)
-    c->system_in_flight--;
-  else
-    c->in_flight--;
-}
-
-int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, const char *body,
-                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out) {
-  if (c->closing)
-    return UVAWS_ECLOSED;
-  size_t body_len = body ? strlen(body) : 0;
-  size_t strings = strlen(method) + strlen(url) + 2 + body_len + 1;
-  for (size_t i = 0; i < header_count; i++)
-    strings += strlen(headers[i].name) + strlen(headers[i].value) + 2;
-  uvaws_job_t *j = calloc(1, sizeof *j + header_count * sizeof(uvaws_kv_t) + strings);
-  if (j == NULL)
-    return UVAWS_ENOMEM;
-  j->client = c;
-  j->system = 1;
-  j->headers = (uvaws_kv_t *)(j + 1);
-  arena_t a = {(char *)(j->headers + header_count)};
-  j->method = arena_str(&a, method);
-  j->path = arena_str(&a, url);
-  for (size_t i = 0; i < header_count; i++)
-    j->headers[i] = (uvaws_kv_t){arena_str(&a, headers[i].name), arena_str(&a, headers[i].value)};
-  j->header_count = header_count;
-  for (size_t i = 0; i < header_count; i++)
-    if (strcasecmp(headers[i].name, "Content-Type") == 0)
-      j->has_content_type = 1;
-  if (body != NULL) {
-    j->body = arena_str(&a, body);
-    j->body_len = body_len;
-  }
-  j->timeout_ms = timeout_ms;
-  j->cb = cb;
-  j->arg = arg;
-  j->submitted_ns = uv_hrtime();
-  int rc = send_job(c, j);
-  if (rc != 0) {
-    job_free(j);
-    return rc;
-  }
-  if (job_out)
-    *job_out = j;
-  client_update_alive(c);
-  return 0;
+  transport_abort(j->transfer);
+  transport_put(j->transfer, 0);
+  j->transfer = NULL;
+  list_remove(&j->link);
+  c->in_flight--;
 }
 
 int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail) {
@@ -851,76 +639,81 @@ int uvaws_cancel(uvaws_job_t *j) {
   return client_abort_job(j->client, j, UVAWS_ECANCELED, "cancelled");
 }
 
-static void link_add(closer_t **head, closer_t *cl, void (*fn)(closer_t *cl)) {
+static void link_add(list_t *list, closer_t *cl, void (*fn)(closer_t *cl)) {
   cl->fn = fn;
-  cl->prev = NULL;
-  cl->next = *head;
-  if (*head)
-    (*head)->prev = cl;
-  *head = cl;
+  list_push_front(list, &cl->link); /* the latest is told first */
 }
 
-static void link_remove(closer_t **head, closer_t *cl) {
-  if (cl->prev)
-    cl->prev->next = cl->next;
-  else if (*head == cl)
-    *head = cl->next;
-  if (cl->next)
-    cl->next->prev = cl->prev;
-  cl->prev = cl->next = NULL;
+static void link_remove(closer_t *cl) {
+  if (list_linked(&cl->link))
+    list_remove(&cl->link);
+}
+
+/* Takes each one out, then tells it: it may remove others meanwhile. */
+static void tell_all(list_t *list) {
+  list_t *n;
+  while ((n = list_pop_front(list)) != NULL) {
+    closer_t *cl = list_entry(n, closer_t, link);
+    cl->fn(cl);
+  }
 }
 
 void client_add_closer(uvaws_client_t *c, closer_t *cl, void (*fn)(closer_t *cl)) {
   link_add(&c->closers, cl, fn);
 }
 
-void client_remove_closer(uvaws_client_t *c, closer_t *cl) { link_remove(&c->closers, cl); }
+void client_remove_closer(uvaws_client_t *c, closer_t *cl) {
+  (void)c;
+  link_remove(cl);
+}
 
 void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w)) {
   link_add(&c->watchers, w, gone);
 }
 
-void client_remove_watcher(uvaws_client_t *c, closer_t *w) { link_remove(&c->watchers, w); }
+void client_remove_watcher(uvaws_client_t *c, closer_t *w) {
+  (void)c;
+  link_remove(w);
+}
 
 void client_release_watchers(uvaws_client_t *c) {
   /* Calls deferred after the teardown (a future's `then` asked for once the
    * client was closing) run now, from the loop, while the client is whole. */
   client_run_deferred(&c->defer_timer);
-  while (c->watchers != NULL) {
-    closer_t *w = c->watchers;
-    link_remove(&c->watchers, w);
-    w->fn(w);
-  }
+  tell_all(&c->watchers);
 }
 
 /* Runs from the loop after uvaws_client_close: cancels what is left, waits
  * for the cancellations to be delivered, then closes everything. */
 void client_teardown(uvaws_client_t *c) {
   client_posts_shut(c);
-  while (c->closers != NULL) { /* each removes itself */
-    closer_t *cl = c->closers;
-    client_remove_closer(c, cl);
-    cl->fn(cl);
+  tell_all(&c->closers);
+  /* No answer of a credential source comes any more, and nothing of the
+   * client's own sources stays on the transport they share with it. */
+  client_creds_stop(c);
+  if (c->own_provider) {
+    uvaws_creds_provider_free(c->provider);
+    c->provider = NULL;
+    c->own_provider = 0;
   }
-  while (c->queue_head != NULL) {
-    uvaws_job_t *j = c->queue_head;
+  uvaws_job_t *j;
+  while ((j = queue_first(c)) != NULL) {
     queue_unlink(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
-  /* In-flight jobs are found through the transport's conns: cancel each. */
-  while (c->backoff_head != NULL) {
-    uvaws_job_t *j = c->backoff_head;
+  list_t *n;
+  while ((n = list_first(&c->backoff)) != NULL) {
+    j = list_entry(n, uvaws_job_t, link);
     client_backoff_cancel(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
   uv_timer_stop(&c->rate_timer);
-  conn_t *conn;
-  while ((conn = transport_busy_conn(c->transport)) != NULL) {
-    uvaws_job_t *j = conn->job;
+  while ((n = list_first(&c->flying)) != NULL) {
+    j = list_entry(n, uvaws_job_t, link);
     abort_in_flight(c, j);
     complete_later(c, j, UVAWS_ECANCELED, "client closed");
   }
-  if (c->defer_head != NULL)
+  if (!list_empty(&c->deferred))
     return; /* client_run_deferred delivers them, then calls teardown again */
   c->torn_down = 1;
   uv_prepare_stop(&c->alive);

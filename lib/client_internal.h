@@ -1,17 +1,19 @@
-/* What the client shares with the modules built on it (futures, later the
- * operation layer): deferred calls and the callback-depth guard. */
+/* What the client shares with the modules built on its public API (futures,
+ * waiters, the operation layer): deferred calls, close and free notices, the
+ * callback-depth and thread guards, and the extras of operation requests. */
 #ifndef UVAWS_CLIENT_INTERNAL_H
 #define UVAWS_CLIENT_INTERNAL_H
 
 #include <stdint.h>
 
 #include "body_stream.h"
+#include "list.h"
 #include "uvaws/client.h"
 
 /* A call the client makes from the loop, soon, never from inside the caller:
  * how uvaws keeps "never call back from inside the call that started it". */
 typedef struct defer_s {
-  struct defer_s *next;
+  list_t link;
   void (*fn)(struct defer_s *d);
 } defer_t;
 
@@ -19,9 +21,10 @@ void client_defer(uvaws_client_t *c, defer_t *d, void (*fn)(defer_t *d));
 
 /* Something outside the queue that waits on the client between calls (a
  * waiter's pause): told when the client closes, so it ends instead of calling
- * into a freed client later. Removed by its owner when it ends on its own. */
+ * into a freed client later. Removed by its owner when it ends on its own
+ * (removing one that the close already took out does nothing). */
 typedef struct closer_s {
-  struct closer_s *prev, *next;
+  list_t link;
   void (*fn)(struct closer_s *cl);
 } closer_t;
 
@@ -36,27 +39,14 @@ void client_add_watcher(uvaws_client_t *c, closer_t *w, void (*gone)(closer_t *w
 void client_remove_watcher(uvaws_client_t *c, closer_t *w);
 
 /* Wraps a call into user code: while depth > 0, uvaws_future_wait refuses. */
-/* 1 when called from a thread other than the client's loop's (debug builds;
- * always 0 with NDEBUG): loop-only entry points then refuse with
- * UVAWS_ETHREAD instead of corrupting the client. */
-int client_wrong_thread(const uvaws_client_t *c);
-
 void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);
 
-/* The client's clock corrected by the skew learnt from AWS's answers: the
- * time every request is signed with, STS requests for credentials included. */
-int64_t client_signing_now(const uvaws_client_t *c);
-
-/* An unsigned request to an absolute URL (instance metadata, container
- * credentials, STS): it skips the queue, the max_clients cap and the
- * credentials gate (it is how credentials arrive), and is never retried. Its
- * answer may be at most CREDS_MAX_ANSWER (64 KiB) long, and its buffers are
- * cleansed after it. Completes like uvaws_fetch: once, from the loop. */
-int client_system_fetch(uvaws_client_t *c, const char *method, const char *url,
-                        const uvaws_kv_t *headers, size_t header_count, const char *body,
-                        long timeout_ms, uvaws_response_cb cb, void *arg, uvaws_job_t **job_out);
+/* 1 when called from a thread other than the client's loop's (debug builds;
+ * always 0 with NDEBUG): loop-only entry points then refuse with
+ * UVAWS_ETHREAD instead of corrupting the client. */
+int client_wrong_thread(const uvaws_client_t *c);
 
 /* What the operation layer adds to a request beyond uvaws_request_t. */
 typedef struct {

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client_priv.h"
 #include "config.h"
+#include "kv.h"
 #include "secret.h"
 #include "sigv4_canon.h"
+#include "url.h"
 #include "uvaws/version.h"
 
 #define DEFAULT_MAX_CLIENTS 100
@@ -21,29 +22,22 @@
 /* ---- client lifecycle ---------------------------------------------------- */
 
 int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL,
-       *fragment = NULL;
+  url_t u;
+  const char *why;
+  if (url_parse(endpoint, &u, &why) != 0)
+    return uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s' is not a URL", endpoint);
   int rc = 0;
-  if (u == NULL)
-    return uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
-  if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+  if (u.host == NULL) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s' is not a URL", endpoint);
     goto out;
   }
-  curl_url_get(u, CURLUPART_PORT, &port, 0);
-  curl_url_get(u, CURLUPART_PATH, &path, 0);
-  curl_url_get(u, CURLUPART_QUERY, &query, 0);
-  curl_url_get(u, CURLUPART_USER, &user, 0);
-  curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0);
-  if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+  char *port = u.port;
+  if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint '%s': scheme must be http or https",
                          endpoint);
     goto out;
   }
-  if (host[0] == '\0' || query || user || fragment) {
+  if (u.host[0] == '\0' || u.query || u.user || u.fragment) {
     rc = uvaws_error_set(err, UVAWS_EENDPOINT,
                          "endpoint '%s': want scheme://host[:port][/path], no query, "
                          "user or fragment", endpoint);
@@ -51,17 +45,16 @@ int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *
   }
   /* A default port is not part of the Host curl sends: drop it so that the
    * Host we sign is byte for byte the one on the wire. */
-  if (port && ((strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
-               (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0))) {
-    curl_free(port);
+  if (port && ((strcmp(u.scheme, "https") == 0 && strcmp(port, "443") == 0) ||
+               (strcmp(u.scheme, "http") == 0 && strcmp(port, "80") == 0)))
     port = NULL;
-  }
-  size_t hlen = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
+  size_t hlen = strlen(u.host) + (port ? strlen(port) + 1 : 0) + 1;
   free(c->host);
   free(c->base_url);
   free(c->base_path);
   c->host = malloc(hlen);
-  c->base_url = malloc(strlen(scheme) + 3 + hlen);
+  c->base_url = malloc(strlen(u.scheme) + 3 + hlen);
+  const char *path = u.path;
   size_t plen = path ? strlen(path) : 0;
   while (plen > 0 && path[plen - 1] == '/')
     plen--; /* "/base/" and "/base" mean the same; "/" means none */
@@ -70,25 +63,22 @@ int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *
     rc = uvaws_error_set(err, UVAWS_ENOMEM, "parsing the endpoint");
     goto out;
   }
-  snprintf(c->host, hlen, "%s%s%s", host, port ? ":" : "", port ? port : "");
-  sprintf(c->base_url, "%s://%s", scheme, c->host);
+  snprintf(c->host, hlen, "%s%s%s", u.host, port ? ":" : "", port ? port : "");
+  sprintf(c->base_url, "%s://%s", u.scheme, c->host);
   memcpy(c->base_path, path ? path : "", plen);
   c->base_path[plen] = '\0';
 out:
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(port);
-  curl_free(path);
-  curl_free(query);
-  curl_free(user);
-  curl_free(fragment);
-  curl_url_cleanup(u);
+  url_free(&u);
   return rc;
 }
 
 static void free_client(uvaws_client_t *c) {
   client_posts_free(c);
-  creds_chain_free(c->chain);
+  if (c->own_provider) /* creation failed: close never freed it */
+    uvaws_creds_provider_free(c->provider);
+  imds_unref(c->imds);
+  if (c->transport != NULL) /* creation failed: it never ran */
+    transport_free(c->transport);
   creds_clear(&c->creds);
   uvaws_error_clear(&c->creds_error);
   uvaws_signer_free(c->signer);
@@ -118,6 +108,11 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
     return uvaws_error_set(err, UVAWS_EINVAL, "service: a signing name like \"dynamodb\" is required");
   if (o->region && !valid_name(o->region))
     return uvaws_error_set(err, UVAWS_EINVAL, "region \"%s\" is not a region name", o->region);
+  if (o->credentials_provider && (o->access_key || o->secret_key || o->session_token))
+    return uvaws_error_set(err, UVAWS_EINVAL, "credentials_provider or access_key: one or the "
+                                              "other");
+  if (o->credentials_provider && o->credentials_provider->ops == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "credentials_provider has no operations");
   if ((o->access_key == NULL) != (o->secret_key == NULL))
     return uvaws_error_set(err, UVAWS_EINVAL, "access_key and secret_key go together");
   if (o->access_key && (!valid_name(o->access_key) || o->secret_key[0] == '\0'))
@@ -131,27 +126,6 @@ static int check_options(const uvaws_client_options_t *o, uvaws_error_t *err) {
   if (o->ca_file && o->ca_file[0] == '\0')
     return uvaws_error_set(err, UVAWS_EINVAL, "ca_file is empty");
   return 0;
-}
-
-/* Region, endpoint and credentials from the options, the environment and the
- * profile; what needs the network (metadata) is left to client_ready. */
-static int env_set(const char *name) {
-  const char *v = getenv(name);
-  return v != NULL && v[0] != '\0';
-}
-
-/* Static credentials win only from the options or the environment, or when
- * no role applies: a profile's role (or web identity) comes before the shared
- * files' keys in the AWS CLI's chain. */
-static int use_static(const config_t *cfg) {
-  if (cfg->access_key == NULL)
-    return 0;
-  if (cfg->creds_source == CREDS_FROM_OPTIONS || cfg->creds_source == CREDS_FROM_ENV)
-    return 1;
-  int role = cfg->role_arn && (cfg->source_profile || cfg->credential_source ||
-                               cfg->web_identity_token_file);
-  int web_env = env_set("AWS_ROLE_ARN") && env_set("AWS_WEB_IDENTITY_TOKEN_FILE");
-  return !role && !web_env;
 }
 
 /* Where STS answers for this profile (an override, or the regional endpoint). */
@@ -168,14 +142,30 @@ static char *sts_endpoint(const uvaws_client_options_t *o, const char *region, u
   return ep;
 }
 
-static int make_chain(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
-                      uvaws_error_t *err) {
-  char *sts = sts_endpoint(o, cfg->region, err);
-  if (sts == NULL)
+/* STS requests for credentials are signed like every request: with the
+ * client's clock and the skew it learnt. */
+static int64_t signing_clock(void *arg) { return client_signing_now(arg); }
+
+/* The provider: the caller's (borrowed), or the chain the configuration
+ * describes (owned), and instance metadata for a region still unknown. */
+static int make_provider(uvaws_client_t *c, const uvaws_client_options_t *o, const config_t *cfg,
+                         uvaws_error_t *err) {
+  creds_io_t io = {c->loop, c->transport, signing_clock, c};
+  if ((c->imds = imds_new(&io, cfg)) == NULL)
+    return uvaws_error_set(err, UVAWS_ENOMEM, "allocating the instance metadata client");
+  if (o->credentials_provider != NULL) {
+    c->provider = o->credentials_provider;
+    return 0;
+  }
+  char *sts = NULL; /* only a role needs STS: the files are not read again otherwise */
+  if (!config_static_first(cfg) && (cfg->role_arn || cfg->env_role_arn) &&
+      (sts = sts_endpoint(o, cfg->region, err)) == NULL)
     return err && err->code ? err->code : UVAWS_ENOMEM;
-  c->chain = creds_chain_new(c, cfg, sts, cfg->region ? cfg->region : "us-east-1", err);
+  c->provider = creds_default_chain(&io, cfg, sts, cfg->region ? cfg->region : "us-east-1",
+                                    c->imds, err);
   free(sts);
-  return c->chain ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
+  c->own_provider = c->provider != NULL;
+  return c->provider ? 0 : (err && err->code ? err->code : UVAWS_ENOMEM);
 }
 
 /* A global service (IAM, Route 53, CloudFront ...: the model's
@@ -211,6 +201,7 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
       .session_token = o->session_token,
       .service_id = c->svc ? c->svc->service_id : o->service,
       .endpoint_prefix = c->endpoint_prefix,
+      .no_credentials = o->credentials_provider != NULL,
   };
   config_t cfg;
   int rc = config_resolve(&in, &cfg, err);
@@ -224,26 +215,9 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = client_set_endpoint(c, cfg.endpoint, err);
   if (rc == 0 && !cfg.endpoint_explicit)
     rc = global_endpoint(c, err);
-  if (rc == 0 && use_static(&cfg)) {
-    c->creds_static = 1;
-    c->creds.access_key = cfg.access_key;
-    c->creds.secret_key = cfg.secret_key;
-    c->creds.session_token = cfg.session_token;
-    c->creds.expiration = cfg.expiration; /* AWS_CREDENTIAL_EXPIRATION, 0 if none */
-    c->creds_fetched_at = client_now(c);
-    cfg.access_key = cfg.secret_key = cfg.session_token = NULL; /* moved */
-    c->creds_gen = 1;
-  } else if (rc == 0) {
-    rc = make_chain(c, o, &cfg, err);
-    if (rc == 0 && !creds_chain_has_source(c->chain))
-      rc = uvaws_error_set(err, UVAWS_ENOCREDS,
-                           "no credentials: tried %s, instance metadata (disabled by "
-                           "AWS_EC2_METADATA_DISABLED)", creds_chain_tried(c->chain));
-  }
-  if (rc == 0 && c->region == NULL && c->chain == NULL)
-    rc = make_chain(c, o, &cfg, err); /* static credentials, but metadata must tell the region */
-  if (rc == 0 && c->region == NULL && getenv("AWS_EC2_METADATA_DISABLED") &&
-      strcasecmp(getenv("AWS_EC2_METADATA_DISABLED"), "true") == 0)
+  if (rc == 0)
+    rc = make_provider(c, o, &cfg, err);
+  if (rc == 0 && c->region == NULL && cfg.imds_disabled)
     rc = uvaws_error_set(err, UVAWS_ENOREGION,
                          "no region: tried the region option, AWS_REGION, AWS_DEFAULT_REGION, "
                          "profile %s in %s; instance metadata is disabled",
@@ -253,13 +227,6 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
     rc = client_retry_setup(c, o, cfg.retry_mode, cfg.max_attempts, err);
   config_free(&cfg);
   return rc;
-}
-
-/* A client that failed after its async handle was made: freed once libuv
- * has closed that handle. */
-static void on_early_closed(uv_handle_t *h) {
-  uvaws_client_t *c = h->data;
-  free_client(c);
 }
 
 int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_client_t **out,
@@ -278,6 +245,7 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   if (c == NULL)
     return uvaws_error_set(err, UVAWS_ENOMEM, "allocating the client");
   c->loop = loop;
+  c->loop_thread = uv_thread_self();
   c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;
   c->max_queue = o->max_queue;
   c->request_timeout_ms = o->request_timeout_ms ? o->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
@@ -303,13 +271,12 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
     free_client(c);
     return uvaws_error_set(err, UVAWS_ENOMEM, "copying the options");
   }
-  /* Resolution first: it allocates no handle, so failing here is simple. The
-   * credential chain only keeps the client pointer for later requests. */
-  rc = resolve(c, o, err);
-  if (rc != 0) {
-    free_client(c);
-    return rc;
-  }
+  list_init(&c->queue);
+  list_init(&c->flying);
+  list_init(&c->backoff);
+  list_init(&c->deferred);
+  list_init(&c->closers);
+  list_init(&c->watchers);
   rc = uvaws_signer_new(&c->signer);
   if (rc != 0) {
     free_client(c);
@@ -326,17 +293,24 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
       .tls_no_verify = o->tls_no_verify,
       .user_agent = ua,
   };
-  c->loop_thread = uv_thread_self();
+  rc = transport_new(loop, &topts, &c->transport);
+  if (rc != 0) {
+    free_client(c);
+    return uvaws_error_set(err, rc, "creating the transport");
+  }
+  /* Resolution before any handle: failing here frees everything at once
+   * (the transport has started nothing; the credential chain only keeps it
+   * for later). */
+  rc = resolve(c, o, err);
+  if (rc != 0) {
+    free_client(c);
+    return rc;
+  }
+  /* The last step that can fail: a failed uv_async_init leaves no handle
+   * to close, so the client is still freed at once. */
   if (o->threadsafe && (rc = client_posts_init(c)) != 0) {
     free_client(c);
     return uvaws_error_set(err, rc, "creating the handle that takes other threads' requests");
-  }
-  rc = transport_new(loop, &topts, client_on_transfer_done, c, &c->transport);
-  if (rc != 0) {
-    c->close_cb = NULL;
-    if (!client_posts_close(c, on_early_closed)) /* else freed when it has closed */
-      free_client(c);
-    return uvaws_error_set(err, rc, "creating the transport");
   }
   uv_prepare_init(loop, &c->alive);
   c->alive.data = c;
@@ -349,10 +323,11 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   if (o->tls_no_verify)
     client_log(c, UVAWS_LOG_WARN, "TLS verification is off for %s",
                c->base_url ? c->base_url : "this client");
-  client_log(c, UVAWS_LOG_DEBUG, "client for %s in %s at %s%s, credentials %s", c->service,
+  client_log(c, UVAWS_LOG_DEBUG, "client for %s in %s at %s%s, credentials from %s", c->service,
              c->region ? c->region : "(region from instance metadata)",
              c->base_url ? c->base_url : "(endpoint from the region)",
-             c->base_path ? c->base_path : "", c->creds_static ? "static" : "from a provider");
+             c->base_path ? c->base_path : "",
+             c->provider->name ? c->provider->name : "a provider");
   *out = c;
   return 0;
 }
@@ -415,10 +390,5 @@ int uvaws_client_stats(const uvaws_client_t *c, uvaws_client_stats_t *out) {
 }
 
 const char *uvaws_response_header(const uvaws_response_t *res, const char *name) {
-  if (res == NULL || name == NULL)
-    return NULL;
-  for (size_t i = 0; i < res->header_count; i++)
-    if (strcasecmp(res->headers[i].name, name) == 0)
-      return res->headers[i].value;
-  return NULL;
+  return res != NULL ? kv_get(res->headers, res->header_count, name) : NULL;
 }

@@ -11,25 +11,25 @@
 struct post_queue_s {
   uv_async_t async;
   uv_mutex_t lock;
-  uvaws_job_t *head, *tail; /* linked by next, oldest first */
+  list_t jobs; /* uvaws_job_t by their link, oldest first */
   int shut;                 /* closing: refuse further posts */
 };
 
 static void take_posts(uv_async_t *h) {
   uvaws_client_t *c = h->data;
   post_queue_t *q = c->posts;
+  list_t taken;
+  list_init(&taken);
   uv_mutex_lock(&q->lock);
-  uvaws_job_t *j = q->head;
-  q->head = q->tail = NULL;
+  list_splice(&q->jobs, &taken);
   uv_mutex_unlock(&q->lock);
-  while (j != NULL) {
-    uvaws_job_t *next = j->next;
-    j->next = NULL;
+  list_t *n;
+  while ((n = list_pop_front(&taken)) != NULL) {
+    uvaws_job_t *j = list_entry(n, uvaws_job_t, link);
     /* Accepted already (the poster was told 0): a refusal now is its answer. */
     int rc = client_job_accept(c, j);
     if (rc != 0)
       client_job_refuse(c, j, rc);
-    j = next;
   }
   client_dispatch_more(c);
 }
@@ -38,6 +38,7 @@ int client_posts_init(uvaws_client_t *c) {
   post_queue_t *q = calloc(1, sizeof *q);
   if (q == NULL)
     return UVAWS_ENOMEM;
+  list_init(&q->jobs);
   if (uv_mutex_init(&q->lock) != 0) {
     free(q);
     return UVAWS_ENOMEM;
@@ -58,13 +59,15 @@ void client_posts_shut(uvaws_client_t *c) {
   post_queue_t *q = c->posts;
   if (q == NULL)
     return;
+  list_t taken;
+  list_init(&taken);
   uv_mutex_lock(&q->lock);
   q->shut = 1;
-  uvaws_job_t *j = q->head;
-  q->head = q->tail = NULL;
+  list_splice(&q->jobs, &taken);
   uv_mutex_unlock(&q->lock);
-  for (; j != NULL; j = j->next)
-    client_job_refuse(c, j, UVAWS_ECANCELED);
+  list_t *n;
+  while ((n = list_pop_front(&taken)) != NULL)
+    client_job_refuse(c, list_entry(n, uvaws_job_t, link), UVAWS_ECANCELED);
 }
 
 int client_posts_close(uvaws_client_t *c, uv_close_cb cb) {
@@ -97,11 +100,7 @@ int uvaws_fetch_threadsafe(uvaws_client_t *c, const uvaws_request_t *req, uvaws_
     client_job_discard(j);
     return UVAWS_ECLOSED;
   }
-  if (q->tail)
-    q->tail->next = j;
-  else
-    q->head = j;
-  q->tail = j;
+  list_push_back(&q->jobs, &j->link);
   /* Under the lock: the handle cannot be closing while we wake it. */
   uv_async_send(&q->async);
   uv_mutex_unlock(&q->lock);

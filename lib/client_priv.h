@@ -4,29 +4,40 @@
 #ifndef UVAWS_CLIENT_PRIV_H
 #define UVAWS_CLIENT_PRIV_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include "client_internal.h"
-#include "credentials.h"
+#include "creds.h"
+#include "imds.h"
+#include "list.h"
 #include "retry.h"
-#include "uvaws/call.h"
 #include "transport.h"
+#include "uvaws/call.h"
 #include "uvaws/sigv4.h"
 
-/* JOB_DONE: its callback is running (or has run): nothing left to cancel. */
-typedef enum { JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
+/* A job's life: NEW -> QUEUED -> IN_FLIGHT -> DONE, with retries back to
+ * QUEUED (at once) or through BACKOFF, and DEFERRED for a completion without
+ * an answer (cancelled, deadline, failed before sending, presigned, a post
+ * from another thread refused when the loop takes it) that is delivered
+ * from the loop. DONE: its callback is running (or has run):
+ * nothing left to cancel. QUEUED, IN_FLIGHT and BACKOFF jobs are on the
+ * client's list of that name (queue, flying, backoff); the others on none. */
+typedef enum { JOB_NEW, JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JOB_DONE } job_state_t;
 
 typedef struct backoff_s backoff_t;
 typedef struct deadline_s deadline_t;
 
 struct uvaws_job_s {
   defer_t defer; /* first: a deferred completion is a defer_t */
-  uvaws_job_t *prev, *next; /* queue links */
+  /* in the client's queue, flying or backoff list, as its state says; in
+   * the post queue (client_post.c) while NEW */
+  list_t link;
   uvaws_client_t *client;
   job_state_t state;
   uvaws_response_cb cb;
   void *arg;
-  conn_t *conn;
+  transfer_t *transfer; /* JOB_IN_FLIGHT */
   /* the request, copied into the same allocation as the job */
   const char *method;
   const char *path; /* wire form: base path + encoded path */
@@ -38,16 +49,16 @@ struct uvaws_job_s {
   size_t body_len;
   void (*body_free)(void *body);
   long timeout_ms;
-  int has_content_type;
   int own_host; /* headers[0] is the caller's Host, not the endpoint's */
   int unbound;  /* accepted before the endpoint was known: path lacks the base */
   char *bound_path; /* base path + path, when it was added at dispatch */
   const char *host_prefix; /* fetch_ext_t.host_prefix (arena), or NULL */
-  char *url_host;          /* host_prefix + the endpoint's host, made at dispatch */
+  /* "https://" + host_prefix + the endpoint's host, made at dispatch; the
+   * signed Host (headers[0]) points into it */
+  char *url_base;
   const char *payload_hash; /* fetch_ext_t.payload_hash (arena), or NULL */
   const body_source_t *source; /* fetch_ext_t's streams, or NULL */
   const body_sink_t *sink;
-  int system; /* client_system_fetch: absolute URL in `path`, unsigned */
   int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
   unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
   char *result;       /* a sign-only job's answer (the URL, the explanation) */
@@ -74,7 +85,7 @@ struct uvaws_client_s {
   uvaws_signer_t *signer;
   uv_prepare_t alive; /* active while requests are pending: keeps uv_run going */
   uv_timer_t defer_timer;
-  defer_t *defer_head, *defer_tail;
+  list_t deferred; /* defer_t, run in order by defer_timer */
   /* configuration */
   const uvaws_service_t *svc; /* the service's row, NULL for a service without a model */
   const void *model;          /* its model, once the operation layer loaded it */
@@ -84,9 +95,10 @@ struct uvaws_client_s {
   char *base_url;  /* "https://host:port", once the region is known */
   char *base_path; /* "" or "/base" */
   char *host;      /* Host header value */
-  /* credentials: static ones never change; a chain refreshes them */
+  /* credentials: from a provider (uvaws/credentials.h), kept and refreshed here */
+  uvaws_creds_provider_t *provider;
+  int own_provider;  /* the configuration's chain, built here: freed at close */
   creds_t creds;
-  int creds_static;
   uint64_t creds_gen;   /* bumped whenever creds change or are dropped */
   int64_t creds_fetched_at;
   int64_t creds_life;        /* longest lifetime (s) credentials had on arrival: sizes the
@@ -94,8 +106,14 @@ struct uvaws_client_s {
   uint64_t creds_hold_until; /* uv_hrtime in ms: the source is not asked again before */
   unsigned creds_failures;   /* failed or refused fetches in a row */
   uvaws_error_t creds_error; /* the last failure, for requests during the hold-off */
-  creds_chain_t *chain;
-  int creds_refreshing; /* one refresh at a time, however many requests wait */
+  int creds_refreshing; /* one fetch at a time, however many requests wait */
+  void *creds_handle;   /* the fetch's, for cancel */
+  int creds_in_fetch;   /* inside the provider's fetch: an answer is kept for after it */
+  int creds_kept;       /* such an answer: */
+  creds_t kept_creds;
+  uvaws_error_t kept_error;
+  imds_t *imds;         /* instance metadata, for the region */
+  imds_op_t *region_op;
   int region_fetching;
   unsigned max_clients;
   size_t max_queue;
@@ -113,14 +131,14 @@ struct uvaws_client_s {
   uint64_t rng;             /* xorshift state for jitter */
   double clock_skew_s;      /* server time minus ours, learnt from a skew answer */
   uv_timer_t rate_timer;    /* adaptive mode: waits for the send rate to allow more */
-  uvaws_job_t *backoff_head; /* jobs waiting to be retried (linked by prev/next) */
-  closer_t *closers;         /* waiters pausing between calls */
-  closer_t *watchers;        /* futures: told when the client is freed */
+  list_t backoff;            /* jobs waiting to be retried */
+  list_t closers;            /* closer_t: waiters pausing between calls */
+  list_t watchers;           /* closer_t: futures, told when the client is freed */
   size_t backoff_count;
   /* state */
-  uvaws_job_t *queue_head, *queue_tail;
+  list_t queue;  /* JOB_QUEUED, in FIFO order */
+  list_t flying; /* JOB_IN_FLIGHT */
   size_t queued, in_flight, deferred_jobs;
-  size_t system_in_flight; /* not counted against max_clients */
   uvaws_client_stats_t stats;
   int callback_depth;
   int closing, torn_down, pending_closes;
@@ -129,12 +147,35 @@ struct uvaws_client_s {
 };
 
 
+/* Every state change goes through here. In debug builds a change the flow
+ * above never makes, or one made while the job is still on a list, stops
+ * the program at once (release builds define NDEBUG: no cost). */
+static inline void job_set_state(uvaws_job_t *j, job_state_t to) {
+#ifndef NDEBUG
+  static const unsigned allowed[] = {
+      [JOB_NEW] = 1u << JOB_QUEUED | 1u << JOB_DEFERRED,
+      [JOB_QUEUED] = 1u << JOB_IN_FLIGHT | 1u << JOB_DEFERRED,
+      [JOB_IN_FLIGHT] = 1u << JOB_QUEUED | 1u << JOB_BACKOFF | 1u << JOB_DEFERRED | 1u << JOB_DONE,
+      [JOB_BACKOFF] = 1u << JOB_QUEUED | 1u << JOB_DEFERRED,
+      [JOB_DEFERRED] = 1u << JOB_DONE,
+      [JOB_DONE] = 0,
+  };
+  assert(allowed[j->state] & (1u << to));
+  assert(!list_linked(&j->link));
+#endif
+  j->state = to;
+}
+
 void client_log(uvaws_client_t *c, uvaws_log_level_t level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 int64_t client_now(const uvaws_client_t *c);
+/* The client's clock corrected by the skew learnt from AWS's answers: the
+ * time every request is signed with, and the clock the credential chain
+ * signs its STS requests with. */
+int64_t client_signing_now(const uvaws_client_t *c);
 void client_update_alive(uvaws_client_t *c);
 void client_dispatch_more(uvaws_client_t *c);
 void client_run_deferred(uv_timer_t *h);
@@ -144,8 +185,6 @@ void client_teardown(uvaws_client_t *c);
 void client_release_watchers(uvaws_client_t *c);
 /* Called when the transport has closed: closes the client's own handles. */
 void client_on_transport_closed(void *arg);
-/* The transport's completion callback. */
-void client_on_transfer_done(conn_t *conn, CURLcode result, void *owner);
 /* Fails every queued request with a copy of `err` (from the loop). */
 void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err);
 /* Puts a job at the head of the queue (a retry goes before new work). */
@@ -189,7 +228,7 @@ int client_posts_close(uvaws_client_t *c, uv_close_cb cb);
 void client_posts_free(uvaws_client_t *c);
 
 /* Ends a job that has not completed with `code` (cancel, deadline): its
- * callback follows from the loop. UVAWS_EINVAL when it is already ending. */
+ * callback follows from the loop. UVAWS_EBUSY when it is already ending. */
 int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *detail);
 
 /* client_deadline.c */
@@ -218,6 +257,10 @@ int client_retry_setup(uvaws_client_t *c, const uvaws_client_options_t *o, const
 /* client_creds.c */
 /* 1 when a request may be signed now; else starts what it waits for. */
 int client_ready(uvaws_client_t *c);
+/* Stops the credential fetch and the region lookup that run (close): no
+ * answer of theirs comes any more, and nothing of them stays on the
+ * transport. */
+void client_creds_stop(uvaws_client_t *c);
 /* An answer with an expired or invalid token: drop the credentials (when they
  * can be refreshed) and say whether the job should be retried once. */
 int client_auth_retry(uvaws_client_t *c, uvaws_job_t *j, const uvaws_error_t *err);

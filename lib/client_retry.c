@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client_priv.h"
+#include "url.h"
 
 struct backoff_s {
   uv_timer_t timer;
@@ -28,13 +29,7 @@ static double random01(uvaws_client_t *c) {
 }
 
 static void backoff_unlink(uvaws_client_t *c, uvaws_job_t *j) {
-  if (j->prev)
-    j->prev->next = j->next;
-  else
-    c->backoff_head = j->next;
-  if (j->next)
-    j->next->prev = j->prev;
-  j->prev = j->next = NULL;
+  list_remove(&j->link);
   c->backoff_count--;
 }
 
@@ -72,12 +67,8 @@ static int schedule(uvaws_client_t *c, uvaws_job_t *j, double delay_s) {
   b->timer.data = b;
   b->job = j;
   j->backoff = b;
-  j->state = JOB_BACKOFF;
-  j->prev = NULL;
-  j->next = c->backoff_head;
-  if (c->backoff_head)
-    c->backoff_head->prev = j;
-  c->backoff_head = j;
+  job_set_state(j, JOB_BACKOFF);
+  list_push_back(&c->backoff, &j->link);
   c->backoff_count++;
   uv_timer_start(&b->timer, on_backoff, (uint64_t)(delay_s * 1000.0 + 0.5), 0);
   return 1;
@@ -97,8 +88,8 @@ static int skew_from(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_respon
   const char *date = uvaws_response_header(res, "Date");
   if (date == NULL)
     return 0;
-  time_t server = curl_getdate(date, NULL);
-  int64_t now = client_now(c), skew = (int64_t)server - now;
+  int64_t server = url_http_date(date);
+  int64_t now = client_now(c), skew = server - now;
   if (server < 0 || skew > MAX_SKEW_S || skew < -MAX_SKEW_S || now + skew < 0 ||
       now + skew > LAST_SIGNABLE_S) {
     client_log(c, UVAWS_LOG_WARN,

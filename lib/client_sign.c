@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "client_priv.h"
+#include "kv.h"
 
 /* The explanation shows the session token as this: it is a credential. */
 #define REDACTED "<session token redacted>"
@@ -71,13 +71,6 @@ static char *explain(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_sigv4_
   return text;
 }
 
-static int has_header(const uvaws_job_t *j, const char *name) {
-  for (size_t i = 0; i < j->header_count; i++)
-    if (strcasecmp(j->headers[i].name, name) == 0)
-      return 1;
-  return 0;
-}
-
 int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
   uvaws_sigv4_input_t in;
   client_sign_input(c, j, &in);
@@ -92,7 +85,7 @@ int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
     char scheme[8];
     snprintf(scheme, sizeof scheme, "%.*s", (int)strcspn(c->base_url, ":"), c->base_url);
     in.scheme = scheme;
-    if ((c->sign_flags & UVAWS_SIGV4_CONTENT_SHA256) && !has_header(j, "x-amz-content-sha256"))
+    if ((c->sign_flags & UVAWS_SIGV4_CONTENT_SHA256) && kv_get(j->headers, j->header_count, "x-amz-content-sha256") == NULL)
       in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
     rc = uvaws_sigv4_presign(c->signer, &in, j->expires_s, &out);
     if (rc == 0 && (j->result = strdup(out.url)) == NULL)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -97,6 +98,21 @@ static int set_creds(config_t *out, creds_source_t src, const char *key, const c
 
 static int present(const char *s) { return s != NULL && s[0] != '\0'; }
 
+/* The environment's keys, as botocore's environment provider reads them:
+ * with their expiry, the session token before the legacy security token.
+ * 1 when both keys are set, 0 when not, or UVAWS_ECONFIG / UVAWS_ENOMEM. */
+static int env_keys(config_t *out, uvaws_error_t *err) {
+  const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
+  if (k == NULL || s == NULL)
+    return 0;
+  const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
+  if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
+    return UVAWS_ECONFIG;
+  const char *t = cfg_env("AWS_SESSION_TOKEN");
+  int rc = set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
+  return rc != 0 ? rc : 1;
+}
+
 /* A role (profile or environment web identity) comes before the shared
  * files' keys in the CLI's chain: the keys are then unused, and a broken pair
  * is no error. */
@@ -117,18 +133,13 @@ static int resolve_creds(const config_input_t *in, const cfg_files_t *f, config_
                          uvaws_error_t *err) {
   if (present(in->access_key) && present(in->secret_key))
     return set_creds(out, CREDS_FROM_OPTIONS, in->access_key, in->secret_key, in->session_token);
-  const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *s = cfg_env("AWS_SECRET_ACCESS_KEY");
-  if (k != NULL && s != NULL) {
-    /* as botocore's environment provider: keys may come with their expiry */
-    const char *e = cfg_env("AWS_CREDENTIAL_EXPIRATION");
-    if (e != NULL && cfg_parse_expiration(e, &out->expiration, err) != 0)
-      return UVAWS_ECONFIG;
-    const char *t = cfg_env("AWS_SESSION_TOKEN");
-    return set_creds(out, CREDS_FROM_ENV, k, s, t != NULL ? t : cfg_env("AWS_SECURITY_TOKEN"));
-  }
-  int used = !role_comes_first(f, out->profile);
+  int rc = env_keys(out, err);
+  if (rc != 0)
+    return rc < 0 ? rc : 0;
+  out->role_first = role_comes_first(f, out->profile);
+  int used = !out->role_first;
   cfg_keys_t fk;
-  int rc = cfg_static_keys(f, out->profile, &fk, used ? err : NULL);
+  rc = cfg_static_keys(f, out->profile, &fk, used ? err : NULL);
   if (rc <= 0)
     return used ? rc : 0;
   return set_creds(out, fk.in_credentials_file ? CREDS_FROM_CREDENTIALS_FILE
@@ -154,6 +165,31 @@ static int resolve_settings(const cfg_files_t *f, config_t *out) {
     if (present(v) && cfg_dup((char **)((char *)out + keys[i].off), v) != 0)
       return UVAWS_ENOMEM;
   }
+  return 0;
+}
+
+static int env_true(const char *name) {
+  const char *v = cfg_env(name);
+  return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+/* What the credential sources take from the environment besides keys. */
+static int resolve_env_sources(config_t *out) {
+  const char *role = cfg_env("AWS_ROLE_ARN"), *token = cfg_env("AWS_WEB_IDENTITY_TOKEN_FILE");
+  if (role != NULL && token != NULL &&
+      (cfg_dup(&out->env_role_arn, role) || cfg_dup(&out->env_web_identity_token_file, token)))
+    return UVAWS_ENOMEM;
+  if (out->role_session_name == NULL &&
+      cfg_dup(&out->role_session_name, cfg_env("AWS_ROLE_SESSION_NAME")) != 0)
+    return UVAWS_ENOMEM;
+  if (cfg_dup(&out->container_relative_uri, cfg_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) ||
+      cfg_dup(&out->container_full_uri, cfg_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) ||
+      cfg_dup(&out->container_token, cfg_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) ||
+      cfg_dup(&out->container_token_file, cfg_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) ||
+      cfg_dup(&out->imds_endpoint, cfg_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")))
+    return UVAWS_ENOMEM;
+  out->imds_disabled = env_true("AWS_EC2_METADATA_DISABLED");
+  out->imds_v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED");
   return 0;
 }
 
@@ -195,8 +231,15 @@ static int resolve_source(const cfg_files_t *f, config_t *out, uvaws_error_t *er
                            "profile \"%s\" sets role_arn but neither source_profile nor "
                            "credential_source",
                            out->profile);
-  if (sp == NULL)
+  if (sp == NULL) { /* credential_source: only Environment names keys */
+    const char *k = cfg_env("AWS_ACCESS_KEY_ID"), *sk = cfg_env("AWS_SECRET_ACCESS_KEY");
+    if (strcmp(cs, "Environment") != 0 || k == NULL || sk == NULL)
+      return 0;
+    if (cfg_dup(&out->source_access_key, k) || cfg_dup(&out->source_secret_key, sk) ||
+        cfg_dup(&out->source_session_token, cfg_env("AWS_SESSION_TOKEN")))
+      return UVAWS_ENOMEM;
     return 0;
+  }
   const char *visited[MAX_CHAIN + 1];
   size_t nv = 0;
   char chain[1024];
@@ -271,12 +314,13 @@ static int resolve(const config_input_t *in, config_t *out, cfg_files_t *f, uvaw
                                : " (not a valid profile name: letters, digits, - _ / . % @ : + "
                                  "and inner spaces; sections with other names are ignored)");
   if ((rc = resolve_region(in, f, out, err)) != 0 || (rc = resolve_retry(f, out, err)) != 0 ||
-      (rc = cfg_resolve_numbers(f, out, err)) != 0 || (rc = resolve_creds(in, f, out, err)) != 0 ||
-      (rc = resolve_settings(f, out)) != 0)
+      (rc = cfg_resolve_numbers(f, out, err)) != 0 ||
+      (!in->no_credentials && (rc = resolve_creds(in, f, out, err)) != 0) ||
+      (rc = resolve_settings(f, out)) != 0 || (rc = resolve_env_sources(out)) != 0)
     goto done;
   /* Options and environment credentials come before assume-role in the CLI's
    * chain: a broken role setup then never matters, so it is not an error. */
-  if (out->role_arn != NULL && out->web_identity_token_file == NULL &&
+  if (!in->no_credentials && out->role_arn != NULL && out->web_identity_token_file == NULL &&
       out->creds_source != CREDS_FROM_OPTIONS && out->creds_source != CREDS_FROM_ENV &&
       (rc = resolve_source(f, out, err)) != 0)
     goto done;
@@ -285,6 +329,23 @@ done:
   if (rc == UVAWS_ENOMEM)
     uvaws_error_set(err, rc, "out of memory");
   return rc;
+}
+
+int config_env_credentials(config_t *out, uvaws_error_t *err) {
+  memset(out, 0, sizeof *out);
+  int rc = env_keys(out, err);
+  if (rc < 0) {
+    config_free(out);
+    return rc == UVAWS_ENOMEM ? uvaws_error_set(err, rc, "out of memory") : rc;
+  }
+  return 0;
+}
+
+int config_static_first(const config_t *cfg) {
+  if (cfg->access_key == NULL)
+    return 0;
+  return cfg->creds_source == CREDS_FROM_OPTIONS || cfg->creds_source == CREDS_FROM_ENV ||
+         !cfg->role_first;
 }
 
 int config_resolve(const config_input_t *in, config_t *out, uvaws_error_t *err) {
@@ -307,12 +368,15 @@ void config_free(config_t *cfg) {
                    cfg->region,        cfg->endpoint,          cfg->credential_process,
                    cfg->role_arn,      cfg->source_profile,    cfg->credential_source,
                    cfg->role_session_name, cfg->external_id,   cfg->web_identity_token_file,
-                   cfg->retry_mode};
+                   cfg->retry_mode,    cfg->env_role_arn,      cfg->env_web_identity_token_file,
+                   cfg->container_relative_uri, cfg->container_full_uri,
+                   cfg->container_token_file,   cfg->imds_endpoint};
   for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
     free(plain[i]);
   /* the key ids are not secret, but they identify the account: cleansed too */
   char *secret[] = {cfg->access_key,        cfg->secret_key,        cfg->session_token,
-                    cfg->source_access_key, cfg->source_secret_key, cfg->source_session_token};
+                    cfg->source_access_key, cfg->source_secret_key, cfg->source_session_token,
+                    cfg->container_token};
   for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
     secret_free(secret[i]);
   memset(cfg, 0, sizeof *cfg);

@@ -3,7 +3,11 @@
  * files. Synchronous: it reads small local files once, at client creation.
  * Credentials that need I/O (process, container, instance metadata, STS) are
  * resolved later, asynchronously, by the credentials module from what this
- * module found. */
+ * module found.
+ *
+ * The one place the environment is read: every AWS_* variable (and HOME)
+ * any part of uvaws uses comes through config_resolve, with one rule: an
+ * empty value is an unset one. */
 #ifndef UVAWS_CONFIG_H
 #define UVAWS_CONFIG_H
 
@@ -20,6 +24,8 @@ typedef struct {
   /* the service, for endpoint resolution */
   const char *service_id;      /* "DynamoDB", "SES", "SESv2": AWS_ENDPOINT_URL_<ID> */
   const char *endpoint_prefix; /* "dynamodb", "email": https://PREFIX.REGION.DNS */
+  int no_credentials; /* credentials come from elsewhere (a provider): not resolved, so a
+                         profile's broken keys or role are no error */
 } config_input_t;
 
 /* Where the static credentials came from (for messages and refresh rules). */
@@ -43,9 +49,14 @@ typedef struct {
   char *access_key, *secret_key, *session_token;
   int64_t expiration;     /* AWS_CREDENTIAL_EXPIRATION with environment keys; 0: none */
   creds_source_t creds_source;
+  /* a role (role_arn with source_profile, credential_source or
+   * web_identity_token_file; or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)
+   * comes before the shared files' keys in the CLI's chain */
+  int role_first;
   /* profile settings the asynchronous providers need (NULL when absent) */
   char *credential_process;
-  char *role_arn, *source_profile, *credential_source, *role_session_name, *external_id;
+  char *role_arn, *source_profile, *credential_source, *external_id;
+  char *role_session_name; /* the profile's, else AWS_ROLE_SESSION_NAME */
   char *web_identity_token_file;
   int duration_seconds;   /* 0: absent; else 900 to 43200 */
   /* retry settings: env (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then profile; the
@@ -57,9 +68,23 @@ typedef struct {
    * metadata_service_num_attempts */
   int metadata_timeout_ms;   /* 0: absent (1 s); else 1 to 3,600,000 */
   int metadata_num_attempts; /* 0: absent (1); else 1 to 10 */
-  /* source profile's static credentials when role_arn + source_profile: one
-   * level only (longer chains are refused with UVAWS_ECONFIG, see config.c) */
+  /* a role's static source credentials: the source profile's when role_arn +
+   * source_profile (one level only: longer chains are refused with
+   * UVAWS_ECONFIG, see config.c), the environment's keys for
+   * credential_source Environment (NULL when they are not set) */
   char *source_access_key, *source_secret_key, *source_session_token;
+  /* web identity from the environment: AWS_ROLE_ARN and
+   * AWS_WEB_IDENTITY_TOKEN_FILE (both, or neither) */
+  char *env_role_arn, *env_web_identity_token_file;
+  /* container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, _FULL_URI,
+   * AWS_CONTAINER_AUTHORIZATION_TOKEN, _TOKEN_FILE (NULL when unset) */
+  char *container_relative_uri, *container_full_uri;
+  char *container_token, *container_token_file;
+  /* instance metadata: AWS_EC2_METADATA_DISABLED and
+   * AWS_EC2_METADATA_V1_DISABLED ("true", any case), and
+   * AWS_EC2_METADATA_SERVICE_ENDPOINT (NULL: the default address) */
+  int imds_disabled, imds_v1_disabled;
+  char *imds_endpoint;
 } config_t;
 
 /* Resolves everything above. Errors (err->detail says what was tried, where):
@@ -78,6 +103,16 @@ typedef struct {
  * Missing region or credentials are NOT errors here: later sources may supply
  * them; the caller decides. Secrets never appear in err. */
 int config_resolve(const config_input_t *in, config_t *out, uvaws_error_t *err);
+
+/* Only the environment's keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION) into
+ * the zeroed `out`: access_key stays NULL when they are not set. 0, or
+ * UVAWS_ECONFIG for a malformed expiration, UVAWS_ENOMEM. */
+int config_env_credentials(config_t *out, uvaws_error_t *err);
+
+/* 1 when the static credentials above are the ones to use: from the
+ * options or the environment, or from the files when no role comes first. */
+int config_static_first(const config_t *cfg);
 
 /* Frees and cleanses (secrets) the strings of `cfg`; zeroes it. */
 void config_free(config_t *cfg);

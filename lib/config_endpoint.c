@@ -2,10 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "buf.h"
 #include "config_internal.h"
+#include "url.h"
 
 static int starts(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -33,28 +32,22 @@ const char *config_dns_suffix(const char *region) {
 /* An explicit endpoint must be an absolute http(s) URL with a host: anything
  * else would fail later, far from where it was configured. The URL itself is
  * not repeated in the message: it may carry user:password@. */
-static int check_url(const char *url, const char *from, uvaws_error_t *err) {
-  CURLU *u = curl_url();
-  if (u == NULL)
-    return uvaws_error_set(err, UVAWS_ENOMEM, "endpoint from %s: out of memory", from);
-  char *scheme = NULL, *host = NULL;
+static int check_url(const char *text, const char *from, uvaws_error_t *err) {
+  url_t u;
   const char *why = NULL;
-  CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
-  if (uc != CURLUE_OK)
-    why = curl_url_strerror(uc);
-  else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-           (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+  if (url_parse(text, &u, &why) != 0)
+    return uvaws_error_set(err, why && strcmp(why, "out of memory") == 0 ? UVAWS_ENOMEM
+                                                                          : UVAWS_EENDPOINT,
+                           "endpoint from %s is not an http(s) URL: %s", from, why);
+  if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)
     why = "the scheme is not http or https";
-  else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
+  else if (u.host == NULL || u.host[0] == '\0')
     why = "no host";
-  int rc = 0;
+  url_free(&u);
   if (why != NULL)
-    rc = uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint from %s is not an http(s) URL: %s",
-                         from, why);
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return rc;
+    return uvaws_error_set(err, UVAWS_EENDPOINT, "endpoint from %s is not an http(s) URL: %s",
+                           from, why);
+  return 0;
 }
 
 static int is_true(const char *v) {

@@ -1,5 +1,7 @@
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config_internal.h"
@@ -14,6 +16,32 @@ int cfg_dup(char **dst, const char *src) {
   if (src == NULL)
     return 0;
   return (*dst = strdup(src)) != NULL ? 0 : UVAWS_ENOMEM;
+}
+
+char *cfg_expand_home(const char *path) {
+  if (path == NULL)
+    return NULL;
+  if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
+    return strdup(path);
+  const char *home = cfg_env("HOME");
+  char pwbuf[4096];
+  if (home == NULL) {
+    struct passwd pw, *res = NULL;
+    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) != 0 || res == NULL ||
+        res->pw_dir == NULL)
+      return strdup(path); /* as Python's expanduser: unchanged */
+    home = res->pw_dir;
+  }
+  size_t hn = strlen(home), rn = strlen(path + 1);
+  /* "/" + "/x" would give "//x": harmless, but keep paths tidy for messages */
+  if (hn > 0 && home[hn - 1] == '/' && path[1] == '/')
+    hn--;
+  char *out = malloc(hn + rn + 1);
+  if (out != NULL) {
+    memcpy(out, home, hn);
+    memcpy(out + hn, path + 1, rn + 1);
+  }
+  return out;
 }
 
 static int is_word(char c) {
@@ -42,7 +70,7 @@ static char *expand_vars(const char *p) {
         char name[256];
         memcpy(name, n, len);
         name[len] = '\0';
-        const char *v = getenv(name);
+        const char *v = getenv(name); /* expandvars: an empty value is a value */
         if (v != NULL) {
           buf_adds(&b, v);
           p = end;
@@ -62,7 +90,7 @@ char *cfg_expand_path(const char *path) {
   char *v = expand_vars(path);
   if (v == NULL)
     return NULL;
-  char *h = ini_expand_home(v);
+  char *h = cfg_expand_home(v);
   free(v);
   return h;
 }

@@ -18,6 +18,11 @@ const char *cfg_env(const char *name);
 /* strdup into *dst (NULL src gives NULL); 0 or UVAWS_ENOMEM. */
 int cfg_dup(char **dst, const char *src);
 
+/* "~" and "~/..." with the user's home (HOME, else the password database),
+ * as Python's expanduser; anything else unchanged. malloc'd; NULL only
+ * without memory (or for NULL). */
+char *cfg_expand_home(const char *path);
+
 /* $VAR / ${VAR} then "~" expansion of a path, as botocore's expandvars +
  * expanduser; malloc'd, NULL only without memory. */
 char *cfg_expand_path(const char *path);

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "rfc3339.h"
+#include "url.h"
 
 static int no_controls(const char *s) {
   for (; *s != '\0'; s++)
@@ -166,44 +165,29 @@ static int allowed_http_host(const char *host) {
   return a[0] == 127 || (a[0] == 169 && a[1] == 254 && a[2] == 170 && (a[3] == 2 || a[3] == 23));
 }
 
-int creds_container_url(const char *url, char **normalized, const char **why) {
+int creds_container_url(const char *text, char **normalized, const char **why) {
   *normalized = NULL;
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *options = NULL,
-       *zone = NULL, *full = NULL;
-  int rc = -1;
-  if (u == NULL) {
-    *why = "out of memory";
+  url_t u;
+  if (url_parse(text, &u, why) != 0 || u.host == NULL || u.host[0] == '\0') {
+    *why = "it is not a URL with a host";
+    url_free(&u);
     return -1;
   }
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
-    *why = "it is not a URL with a host";
-  else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+  int rc = -1;
+  if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)
     *why = "its scheme is neither http nor https";
-  else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-           curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK ||
-           curl_url_get(u, CURLUPART_OPTIONS, &options, 0) == CURLUE_OK)
+  else if (u.user != NULL || u.password != NULL || u.options != NULL)
     *why = "it holds a user name or password (user@host)";
-  else if (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK)
+  else if (u.zoneid != NULL)
     *why = "it names an IPv6 zone";
-  else if (strcmp(scheme, "http") == 0 && !allowed_http_host(host))
+  else if (strcmp(u.scheme, "http") == 0 && !allowed_http_host(u.host))
     *why = "plain http is only allowed to a loopback address or the container agents' "
            "169.254.170.2, 169.254.170.23 and [fd00:ec2::23]";
-  else if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK ||
-           (*normalized = strdup(full)) == NULL)
+  else if ((*normalized = strdup(u.full)) == NULL)
     *why = "out of memory";
   else
     rc = 0;
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(user);
-  curl_free(password);
-  curl_free(options);
-  curl_free(zone);
-  curl_free(full);
-  curl_url_cleanup(u);
+  url_free(&u);
   return rc;
 }
 

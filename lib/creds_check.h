@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "credentials.h"
+#include "creds.h"
 
 /* Every answer from a credential source (instance metadata, container, STS,
  * credential_process) is at most this long; a longer one is refused. */

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "creds_check.h"
+#include "creds_provider.h"
 #include "uvaws/error.h"
 
 #define MAX_STDOUT CREDS_MAX_ANSWER
@@ -54,13 +55,8 @@ char **creds_split_words(const char *s) {
     char c = *p;
     if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
       if (in_word) {
-        if (n + 2 > cap) {
-          char **more = realloc(words, 2 * cap * sizeof *words);
-          if (more == NULL)
-            goto fail;
-          words = more;
-          cap *= 2;
-        }
+        if (n + 2 > cap && buf_grow_array((void **)&words, &cap, n + 2, sizeof *words) != 0)
+          goto fail;
         const char *str = buf_str(&w);
         if (str == NULL || (words[n] = strdup(str)) == NULL)
           goto fail;
@@ -381,4 +377,83 @@ void creds_process_abandon(creds_process_t *p) {
   p->cb = NULL;
   kill_group(p);
   close_all(p);
+}
+
+/* ---- the provider --------------------------------------------------------- */
+
+#define PROCESS_TIMEOUT_MS 60000
+
+typedef struct {
+  uv_loop_t *loop;
+  char *command;
+  creds_flight_t flight;
+  creds_process_t *run;
+} provider_t;
+
+static void on_done(void *arg, creds_t *creds, int code, const char *detail) {
+  provider_t *d = arg;
+  d->run = NULL;
+  char why[600];
+  snprintf(why, sizeof why, "credential_process: %s", detail);
+  flight_answer(&d->flight, creds, code, why);
+}
+
+static int process_start(void *ctx) {
+  provider_t *d = ctx;
+  d->run = creds_process_start(d->loop, d->command, PROCESS_TIMEOUT_MS, on_done, d);
+  return d->run ? 0 : UVAWS_ENOMEM;
+}
+
+static int process_fetch(uvaws_creds_provider_t *p, uvaws_creds_cb cb, void *arg, void **handle) {
+  provider_t *d = p->data;
+  return flight_fetch(&d->flight, cb, arg, handle, process_start, d);
+}
+
+static void process_cancel(uvaws_creds_provider_t *p, void *handle) {
+  provider_t *d = p->data;
+  if (flight_leave(&d->flight, handle)) {
+    creds_process_abandon(d->run);
+    d->run = NULL;
+  }
+}
+
+static void process_free(uvaws_creds_provider_t *p) {
+  provider_t *d = p->data;
+  flight_free(&d->flight);
+  creds_process_abandon(d->run);
+  free(d->command);
+  provider_release(p);
+}
+
+static const uvaws_creds_provider_ops_t process_ops = {process_fetch, process_cancel,
+                                                       process_free};
+
+uvaws_creds_provider_t *creds_process_new(uv_loop_t *loop, const char *command,
+                                          uvaws_error_t *err) {
+  uvaws_creds_provider_t *p =
+      provider_alloc(&process_ops, sizeof(provider_t), "credential_process", 0);
+  provider_t *d = p ? p->data : NULL;
+  if (d == NULL || (d->command = strdup(command)) == NULL) {
+    provider_release(p);
+    uvaws_error_set(err, UVAWS_ENOMEM, "allocating the credential_process provider");
+    return NULL;
+  }
+  d->loop = loop;
+  flight_init(&d->flight);
+  return p;
+}
+
+int uvaws_creds_provider_process(uv_loop_t *loop, const char *command,
+                                 uvaws_creds_provider_t **out, uvaws_error_t *err) {
+  if (out != NULL)
+    *out = NULL;
+  if (loop == NULL || command == NULL || out == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "loop, command and out are required");
+  char **words = creds_split_words(command);
+  if (words == NULL)
+    return uvaws_error_set(err, UVAWS_EINVAL, "credential_process: the command is empty or "
+                                              "has an unclosed quote");
+  creds_free_words(words);
+  *out = creds_process_new(loop, command, err);
+  return *out ? 0 : UVAWS_ENOMEM;
 }

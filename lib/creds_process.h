@@ -7,7 +7,7 @@
 
 #include <uv.h>
 
-#include "credentials.h"
+#include "creds.h"
 
 typedef struct creds_process_s creds_process_t;
 

@@ -4,19 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "aws_error.h"
 #include "buf.h"
-#include "client_internal.h"
 #include "creds_check.h"
+#include "http_exchange.h"
+#include "num_text.h"
 #include "secret.h"
 #include "sigv4_canon.h"
+#include "url.h"
 #include "xml_json.h"
 
 #define STS_TIMEOUT_MS 10000
 
 struct sts_op_s {
-  uvaws_job_t *job;
+  http_exchange_t *x;
   sts_done_cb cb; /* NULL once abandoned */
   void *arg;
   const char *action;
@@ -38,8 +39,8 @@ static void build_body(buf_t *b, const char *action, const sts_request_t *r) {
   if (r->external_id)
     add_param(b, "ExternalId", r->external_id);
   if (r->duration_s > 0) {
-    char d[16];
-    snprintf(d, sizeof d, "%d", r->duration_s);
+    char d[NUM_TEXT_MAX];
+    num_text(r->duration_s, d);
     add_param(b, "DurationSeconds", d);
   }
 }
@@ -53,13 +54,23 @@ static void report(sts_op_t *op, creds_t *creds, int code, const char *fmt, cons
   }
 }
 
-static void on_answer(const uvaws_response_t *res, void *arg) {
+static void on_answer(const transport_result_t *res, void *arg) {
   sts_op_t *op = arg;
-  op->job = NULL;
-  if (res->error != NULL) {
-    const uvaws_error_t *e = res->error;
-    report(op, NULL, UVAWS_ECREDS, "STS %s failed: %s%s", e->aws_type ? e->aws_type : uvaws_strerror(e->code),
-           e->message ? e->message : e->detail ? e->detail : "");
+  op->x = NULL;
+  if (res->code != 0) {
+    report(op, NULL, UVAWS_ECREDS, "STS %s failed: %s: %s", uvaws_strerror(res->code), res->detail);
+    free(op);
+    return;
+  }
+  if (res->status < 200 || res->status > 299) {
+    uvaws_error_t e = {0};
+    aws_error_from_response(&e, res->status, res->headers, res->header_count, res->body,
+                            res->body_len);
+    char status[32];
+    snprintf(status, sizeof status, "HTTP %ld", res->status);
+    report(op, NULL, UVAWS_ECREDS, e.message ? "STS %s failed: %s: %s" : "STS %s failed: %s%s",
+           e.aws_type ? e.aws_type : status, e.message ? e.message : "");
+    uvaws_error_clear(&e);
     free(op);
     return;
   }
@@ -80,8 +91,8 @@ static void on_answer(const uvaws_response_t *res, void *arg) {
   free(op);
 }
 
-static sts_op_t *send_op(uvaws_client_t *c, const char *action, const char *url,
-                         const uvaws_kv_t *h, size_t nh, const char *body, sts_done_cb cb,
+static sts_op_t *send_op(const creds_io_t *io, const char *action, const char *url,
+                         const uvaws_kv_t *h, size_t nh, const buf_t *body, sts_done_cb cb,
                          void *arg) {
   sts_op_t *op = calloc(1, sizeof *op);
   if (op == NULL)
@@ -89,7 +100,11 @@ static sts_op_t *send_op(uvaws_client_t *c, const char *action, const char *url,
   op->cb = cb;
   op->arg = arg;
   op->action = action;
-  if (client_system_fetch(c, "POST", url, h, nh, body, STS_TIMEOUT_MS, on_answer, op, &op->job) != 0) {
+  /* the body may carry a web identity token, the answer credentials */
+  http_request_t req = {.method = "POST", .url = url, .headers = h, .header_count = nh,
+                        .body = body->data, .body_len = body->len, .timeout_ms = STS_TIMEOUT_MS,
+                        .max_answer = CREDS_MAX_ANSWER, .secret = 1};
+  if (http_exchange_start(io->loop, io->transport, &req, on_answer, op, &op->x) != 0) {
     free(op);
     return NULL;
   }
@@ -97,29 +112,25 @@ static sts_op_t *send_op(uvaws_client_t *c, const char *action, const char *url,
 }
 
 /* "https://host:port/path" → host:port and the path ("/" when none). */
-static int split_url(const char *url, char **host, char **path) {
-  CURLU *u = curl_url();
-  char *h = NULL, *port = NULL, *p = NULL;
-  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-           curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
+static int split_url(const char *text, char **host, char **path) {
+  url_t u;
+  const char *why;
+  if (url_parse(text, &u, &why) != 0)
+    return -1;
+  int ok = u.host != NULL;
   if (ok) {
-    curl_url_get(u, CURLUPART_PORT, &port, 0);
-    curl_url_get(u, CURLUPART_PATH, &p, 0);
-    size_t n = strlen(h) + (port ? strlen(port) + 1 : 0) + 1;
+    size_t n = strlen(u.host) + (u.port ? strlen(u.port) + 1 : 0) + 1;
     *host = malloc(n);
-    *path = strdup(p && p[0] ? p : "/");
+    *path = strdup(u.path && u.path[0] ? u.path : "/");
     if (*host)
-      snprintf(*host, n, "%s%s%s", h, port ? ":" : "", port ? port : "");
+      snprintf(*host, n, "%s%s%s", u.host, u.port ? ":" : "", u.port ? u.port : "");
     ok = *host && *path;
   }
-  curl_free(h);
-  curl_free(port);
-  curl_free(p);
-  curl_url_cleanup(u);
+  url_free(&u);
   return ok ? 0 : -1;
 }
 
-sts_op_t *sts_assume_role(uvaws_client_t *c, uvaws_signer_t *signer, const sts_request_t *r,
+sts_op_t *sts_assume_role(const creds_io_t *io, uvaws_signer_t *signer, const sts_request_t *r,
                           const creds_t *source, int64_t now, sts_done_cb cb, void *arg) {
   char *host = NULL, *path = NULL;
   buf_t body = {0};
@@ -145,7 +156,7 @@ sts_op_t *sts_assume_role(uvaws_client_t *c, uvaws_signer_t *signer, const sts_r
   h[nh++] = (uvaws_kv_t){"Content-Type", ctype};
   for (size_t i = 0; i < out.header_count; i++)
     h[nh++] = out.headers[i];
-  op = send_op(c, "AssumeRole", r->endpoint, h, nh, body.data, cb, arg);
+  op = send_op(io, "AssumeRole", r->endpoint, h, nh, &body, cb, arg);
 out:
   buf_free(&body);
   free(host);
@@ -153,7 +164,7 @@ out:
   return op;
 }
 
-sts_op_t *sts_assume_role_web_identity(uvaws_client_t *c, const sts_request_t *r,
+sts_op_t *sts_assume_role_web_identity(const creds_io_t *io, const sts_request_t *r,
                                        const char *token, sts_done_cb cb, void *arg) {
   buf_t body = {0};
   build_body(&body, "AssumeRoleWithWebIdentity", r);
@@ -162,7 +173,7 @@ sts_op_t *sts_assume_role_web_identity(uvaws_client_t *c, const sts_request_t *r
   if (buf_str(&body) != NULL) {
     /* Unsigned: the token is the proof. */
     uvaws_kv_t h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-    op = send_op(c, "AssumeRoleWithWebIdentity", r->endpoint, h, 1, body.data, cb, arg);
+    op = send_op(io, "AssumeRoleWithWebIdentity", r->endpoint, h, 1, &body, cb, arg);
   }
   buf_free(&body); /* held the token: cleansed */
   return op;
@@ -172,6 +183,6 @@ void sts_abandon(sts_op_t *op) {
   if (op == NULL)
     return;
   op->cb = NULL;
-  if (op->job)
-    uvaws_cancel(op->job); /* on_answer frees it */
+  if (op->x)
+    http_exchange_cancel(op->x); /* on_answer frees it */
 }

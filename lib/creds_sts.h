@@ -1,11 +1,11 @@
 /* Credentials from STS: AssumeRole (a profile's role_arn, signed with the
  * source profile's or source's credentials) and AssumeRoleWithWebIdentity
- * (a token file, unsigned). The requests go through the client's own multi
- * as system requests; the XML answer is read with xml_to_json. */
+ * (a token file, unsigned). The requests are http_exchanges on the chain's
+ * transport; the XML answer is read with xml_to_json. */
 #ifndef UVAWS_CREDS_STS_H
 #define UVAWS_CREDS_STS_H
 
-#include "credentials.h"
+#include "creds.h"
 #include "uvaws/sigv4.h"
 
 typedef struct sts_op_s sts_op_t;
@@ -25,11 +25,11 @@ typedef struct {
 
 /* AssumeRole signed with `source`. NULL when out of memory or the request
  * cannot be built (the callback is not called then). */
-sts_op_t *sts_assume_role(uvaws_client_t *c, uvaws_signer_t *signer, const sts_request_t *r,
+sts_op_t *sts_assume_role(const creds_io_t *io, uvaws_signer_t *signer, const sts_request_t *r,
                           const creds_t *source, int64_t now, sts_done_cb cb, void *arg);
 
 /* AssumeRoleWithWebIdentity with `token` (the token file's content). */
-sts_op_t *sts_assume_role_web_identity(uvaws_client_t *c, const sts_request_t *r,
+sts_op_t *sts_assume_role_web_identity(const creds_io_t *io, const sts_request_t *r,
                                        const char *token, sts_done_cb cb, void *arg);
 
 /* The callback will not be called. */

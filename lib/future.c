@@ -19,8 +19,9 @@
 #include "future_internal.h"
 #include "uvaws/call.h"
 
-typedef struct waiter_s {
-  struct waiter_s *next;
+/* An `all` future waiting on a member: on the member's list. */
+typedef struct {
+  list_t link;
   uvaws_future_t *all;
 } waiter_t;
 
@@ -38,7 +39,7 @@ struct uvaws_future_s {
   uvaws_response_cb then_cb;
   void *then_arg;
   int then_set;
-  waiter_t *waiters; /* `all` futures to tell when done */
+  list_t waiters; /* waiter_t: `all` futures to tell when done */
   /* the response, copied */
   uvaws_response_t res;
   uvaws_kv_t *headers;
@@ -68,21 +69,21 @@ static void future_unref(uvaws_future_t *f) {
     client_remove_watcher(f->client, &f->watch);
   for (size_t i = 0; i < f->member_count; i++) {
     uvaws_future_t *m = f->members[i];
-    for (waiter_t **w = &m->waiters; *w != NULL; w = &(*w)->next)
-      if ((*w)->all == f) {
-        waiter_t *gone = *w;
-        *w = gone->next;
-        free(gone);
+    list_t *n;
+    list_for_each(n, &m->waiters) {
+      waiter_t *w = list_entry(n, waiter_t, link);
+      if (w->all == f) {
+        list_remove(n);
+        free(w);
         break;
       }
+    }
     future_unref(m);
   }
   free(f->members);
-  while (f->waiters) {
-    waiter_t *w = f->waiters;
-    f->waiters = w->next;
-    free(w);
-  }
+  list_t *n;
+  while ((n = list_pop_front(&f->waiters)) != NULL)
+    free(list_entry(n, waiter_t, link));
   free_response(f);
   free(f);
 }
@@ -161,8 +162,10 @@ static void member_done(uvaws_future_t *all) {
 
 static void mark_done(uvaws_future_t *f) {
   f->done = 1;
-  for (waiter_t *w = f->waiters; w != NULL; w = w->next)
-    member_done(w->all);
+  list_t *n;
+  list_for_each(n, &f->waiters) {
+    member_done(list_entry(n, waiter_t, link)->all);
+  }
   if (f->then_set)
     schedule_then(f);
 }
@@ -225,6 +228,7 @@ uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t
     f = calloc(1, sizeof *f);
     rc = UVAWS_ENOMEM;
     if (f != NULL) {
+      list_init(&f->waiters);
       f->refs = 2; /* the user's and the request's */
       rc = uvaws_fetch(client, req, on_response, f, &f->job);
       if (rc != 0) {
@@ -244,8 +248,10 @@ uvaws_future_t *uvaws_fetch_future(uvaws_client_t *client, const uvaws_request_t
 
 uvaws_future_t *future_new_op(void) {
   uvaws_future_t *f = calloc(1, sizeof *f);
-  if (f != NULL)
+  if (f != NULL) {
     f->refs = 2; /* the user's and the call's */
+    list_init(&f->waiters);
+  }
   return f;
 }
 
@@ -336,6 +342,7 @@ uvaws_future_t *uvaws_future_all(uvaws_future_t *const *fs, size_t n) {
       return NULL;
     }
   }
+  list_init(&all->waiters);
   watch_client(all, fs[0]->client);
   if (all->loop == NULL)
     all->loop = fs[0]->loop;
@@ -351,8 +358,7 @@ uvaws_future_t *uvaws_future_all(uvaws_future_t *const *fs, size_t n) {
       free(ws[i]);
     } else {
       ws[i]->all = all;
-      ws[i]->next = fs[i]->waiters;
-      fs[i]->waiters = ws[i];
+      list_push_front(&fs[i]->waiters, &ws[i]->link);
     }
   }
   free(ws);
@@ -391,7 +397,7 @@ void uvaws_future_release(uvaws_future_t *f) {
   f->user_released = 1;
   /* Nobody else wants the answer: stop the request. An `all` still waiting
    * on this future keeps it going. */
-  if (!f->done && f->waiters == NULL)
+  if (!f->done && list_empty(&f->waiters))
     uvaws_future_cancel(f);
   future_unref(f);
 }

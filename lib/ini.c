@@ -3,13 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "secret.h"
@@ -141,16 +138,9 @@ static void trim(const char **s, size_t *n) {
     (*n)--;
 }
 
+/* Room for one more of an array's n items. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? *cap * 2 : 4;
-  void *p = realloc(*arr, nc * size);
-  if (p == NULL)
-    return -1;
-  *arr = p;
-  *cap = nc;
-  return 0;
+  return n < *cap ? 0 : buf_grow_array(arr, cap, n + 1, size);
 }
 
 static void free_entry(entry_t *e) {
@@ -373,46 +363,25 @@ int ini_parse(const char *text, size_t len, ini_t **out, int *err_line) {
   return parse(text != NULL ? text : "", len, out, err_line, &why);
 }
 
-/* Reads at most INI_MAX_FILE + 1 bytes so that a file that grew after fstat
- * is still caught by the cap. */
-static int read_all(int fd, char **data, size_t *len) {
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap);
-  if (b == NULL)
-    return UVAWS_ENOMEM;
-  for (;;) {
-    if (n == cap) {
-      if (cap > INI_MAX_FILE)
-        break;
-      size_t nc = cap * 2 > INI_MAX_FILE + 1 ? INI_MAX_FILE + 1 : cap * 2;
-      char *nb = malloc(nc);
-      if (nb == NULL) {
-        OPENSSL_cleanse(b, n);
-        free(b);
-        return UVAWS_ENOMEM;
-      }
-      memcpy(nb, b, n);
-      OPENSSL_cleanse(b, n);
-      free(b);
-      b = nb;
-      cap = nc;
-    }
-    ssize_t r = read(fd, b + n, cap - n);
+/* Reads at most INI_MAX_FILE + 1 bytes into `b` (cleansed when it grows:
+ * the file holds secrets), so that a file that grew after fstat is still
+ * caught by the cap. 0, UVAWS_ENOMEM, or UVAWS_ECONFIG with *read_errno. */
+static int read_all(int fd, buf_t *b, int *read_errno) {
+  while (b->len <= INI_MAX_FILE) {
+    if (buf_grow(b, 4096) != 0)
+      return UVAWS_ENOMEM;
+    size_t room = b->cap - b->len - 1, left = INI_MAX_FILE + 1 - b->len;
+    ssize_t r = read(fd, b->data + b->len, room < left ? room : left);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      int e = errno;
-      OPENSSL_cleanse(b, n);
-      free(b);
-      errno = e;
+      *read_errno = errno;
       return UVAWS_ECONFIG;
     }
     if (r == 0)
       break;
-    n += (size_t)r;
+    b->len += (size_t)r;
   }
-  *data = b;
-  *len = n;
   return 0;
 }
 
@@ -420,53 +389,45 @@ int ini_load_file(const char *path, ini_t **out, uvaws_error_t *err) {
   if (out == NULL || path == NULL)
     return uvaws_error_set(err, UVAWS_EINVAL, "ini_load_file: NULL argument");
   *out = NULL;
-  char *full = ini_expand_home(path);
-  if (full == NULL)
-    return uvaws_error_set(err, UVAWS_ENOMEM, "%s: out of memory", path);
   /* O_NONBLOCK: a FIFO named by mistake must not hang client creation. */
-  int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   int rc;
   struct stat st;
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR)
-      rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: no such file", full);
+      rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: no such file", path);
     else
-      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot open: %s", full, strerror(errno));
-    free(full);
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot open: %s", path, strerror(errno));
     return rc;
   }
   if (fstat(fd, &st) != 0) {
-    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot stat: %s", full, strerror(errno));
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: cannot stat: %s", path, strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: not a regular file", full);
+    rc = uvaws_error_set(err, UVAWS_ENOCONFIG, "%s: not a regular file", path);
   } else if (st.st_size > INI_MAX_FILE) {
-    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+    rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
   } else {
-    char *data = NULL;
-    size_t len = 0;
-    rc = read_all(fd, &data, &len);
+    buf_t data = {0};
+    int read_errno = 0;
+    rc = read_all(fd, &data, &read_errno);
     if (rc == UVAWS_ENOMEM) {
-      uvaws_error_set(err, rc, "%s: out of memory", full);
+      uvaws_error_set(err, rc, "%s: out of memory", path);
     } else if (rc != 0) {
-      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", full, strerror(errno));
-    } else if (len > INI_MAX_FILE) {
-      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", full);
+      rc = uvaws_error_set(err, rc, "%s: cannot read: %s", path, strerror(read_errno));
+    } else if (data.len > INI_MAX_FILE) {
+      rc = uvaws_error_set(err, UVAWS_ECONFIG, "%s: larger than 1 MiB", path);
     } else {
       int at = 0;
       const char *why = NULL;
-      rc = parse(data, len, out, &at, &why);
+      rc = parse(data.data ? data.data : "", data.len, out, &at, &why);
       if (rc == UVAWS_ECONFIG)
-        uvaws_error_set(err, rc, "%s:%d: %s", full, at, why);
+        uvaws_error_set(err, rc, "%s:%d: %s", path, at, why);
       else if (rc != 0)
-        uvaws_error_set(err, rc, "%s: out of memory", full);
+        uvaws_error_set(err, rc, "%s: out of memory", path);
     }
-    if (data != NULL) {
-      OPENSSL_cleanse(data, len);
-      free(data);
-    }
+    buf_free(&data); /* cleansed */
   }
   close(fd);
-  free(full);
   return rc;
 }
 
@@ -552,30 +513,4 @@ void ini_free(ini_t *ini) {
   }
   free(ini->sec);
   free(ini);
-}
-
-char *ini_expand_home(const char *path) {
-  if (path == NULL)
-    return NULL;
-  if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
-    return strdup(path);
-  const char *home = getenv("HOME");
-  char pwbuf[4096];
-  if (home == NULL || home[0] == '\0') {
-    struct passwd pw, *res = NULL;
-    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) != 0 || res == NULL ||
-        res->pw_dir == NULL)
-      return strdup(path); /* as Python's expanduser: unchanged */
-    home = res->pw_dir;
-  }
-  size_t hn = strlen(home), rn = strlen(path + 1);
-  /* "/" + "/x" would give "//x": harmless, but keep paths tidy for messages */
-  if (hn > 0 && home[hn - 1] == '/' && path[1] == '/')
-    hn--;
-  char *out = malloc(hn + rn + 1);
-  if (out != NULL) {
-    memcpy(out, home, hn);
-    memcpy(out + hn, path + 1, rn + 1);
-  }
-  return out;
 }

@@ -52,7 +52,7 @@ typedef struct ini_s ini_t;
  * the 1-based line of the first error in *err_line. */
 int ini_parse(const char *text, size_t len, ini_t **out, int *err_line);
 
-/* Reads and parses `path` (after `~/` expansion with $HOME). Missing file, or
+/* Reads and parses `path` (taken as it is: config expands "~"). Missing file, or
  * not a regular file (botocore's os.path.isfile): UVAWS_ENOCONFIG; unreadable
  * or larger than 1 MiB: UVAWS_ECONFIG; parse error: UVAWS_ECONFIG with
  * "PATH:LINE: what" in err->detail (never the line's text: it may hold a
@@ -85,10 +85,5 @@ void ini_free(ini_t *ini);
 /* 1 if `c` may appear in a key or profile name: A-Z a-z 0-9 - _ / . % @ : +
  * (the specification's identifier characters). */
 int ini_name_char(int c);
-
-/* Expands a leading "~/" (or a lone "~") with $HOME, or the password
- * database's home when HOME is unset or empty; other paths, "~user/..."
- * included, come back unchanged. A malloc'd string, NULL only without memory. */
-char *ini_expand_home(const char *path);
 
 #endif

@@ -65,7 +65,7 @@ static cJSON *parse_structure(xp_t *x, const mshape_t *s, const xml_node *node, 
     const char *name = member_xml_name(m, r);
     cJSON *v = NULL;
     size_t n = 0;
-    for (xml_node *c = node->first; c != NULL; c = c->next)
+    for (xml_node *c = xml_first(node); c != NULL; c = xml_next(c))
       if (strcmp(c->name, name) == 0)
         kids[n++] = c;
     if (n > 0) {
@@ -105,7 +105,7 @@ typedef struct {
 
 static items_t items(const mref_t *r, nodes_t ns) {
   int flat = (r->flags & MR_FLATTENED) != 0;
-  return (items_t){ns, flat, 0, flat ? NULL : ns.v[0]->first};
+  return (items_t){ns, flat, 0, flat ? NULL : xml_first(ns.v[0])};
 }
 
 static xml_node *next_item(items_t *it) {
@@ -113,7 +113,7 @@ static xml_node *next_item(items_t *it) {
     return it->i < it->ns.n ? it->ns.v[it->i++] : NULL;
   xml_node *e = it->c;
   if (e != NULL)
-    it->c = e->next;
+    it->c = xml_next(e);
   return e;
 }
 
@@ -145,7 +145,7 @@ static cJSON *parse_map(xp_t *x, const mref_t *r, const mshape_t *s, nodes_t ns,
   items_t it = items(r, ns);
   for (xml_node *entry; (entry = next_item(&it)) != NULL;) {
     xml_node *kel = NULL, *vel = NULL;
-    for (xml_node *p = entry->first; p != NULL; p = p->next) {
+    for (xml_node *p = xml_first(entry); p != NULL; p = xml_next(p)) {
       if (strcmp(p->name, kn) == 0)
         kel = p;
       else if (strcmp(p->name, vn) == 0)
@@ -189,7 +189,7 @@ static cJSON *parse(xp_t *x, const mref_t *r, nodes_t ns, int depth) {
   default: {
     int bad = 0;
     const xml_node *e = ns.v[0];
-    cJSON *v = text_to_value(x->m, r, xml_text(e), e->text_len, &bad);
+    cJSON *v = text_to_value(x->m, r, xml_text(e), e->text.len, &bad);
     return bad ? fail(x, "a value that does not fit its type", e) : v;
   }
   }
@@ -212,7 +212,7 @@ cJSON *xml_parse_shape(const model_t *m, const mref_t *r, mproto_t proto, const 
     const xml_node *id = proto == MPROTO_EC2
                              ? xml_child(root, "requestId")
                              : xml_child(xml_child(root, "ResponseMetadata"), "RequestId");
-    *request_id = id && id->text ? strdup(id->text) : NULL;
+    *request_id = id && id->text.len ? strdup(xml_text(id)) : NULL;
   }
   if (s == NULL) {
     xml_free(root);

@@ -220,7 +220,7 @@ void s3_fix_output(call_t *cl, const uvaws_response_t *res, cJSON *out) {
       res->body_len == 0 || cJSON_GetObjectItemCaseSensitive(out, "LocationConstraint"))
     return;
   xml_node *root = xml_parse(res->body, res->body_len, 4, 1024, NULL, 0);
-  if (root != NULL && root->text != NULL)
-    cJSON_AddStringToObject(out, "LocationConstraint", root->text);
+  if (root != NULL && root->text.len)
+    cJSON_AddStringToObject(out, "LocationConstraint", xml_text(root));
   xml_free(root);
 }

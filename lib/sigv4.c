@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "num_text.h"
 #include "sigv4_canon.h"
 #include "sigv4_crypto.h"
 #include "sigv4_memo.h"
@@ -65,7 +66,7 @@ struct uvaws_signer_s {
   char date[9];
   char payload_hex[129];
   char signature[65];
-  char expires[16];
+  char expires[NUM_TEXT_MAX];
 };
 
 int uvaws_signer_new(uvaws_signer_t **out) {
@@ -768,13 +769,7 @@ int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsign
     return UVAWS_EEXPIRES;
   if (in->scheme != NULL && strcmp(in->scheme, "https") != 0 && strcmp(in->scheme, "http") != 0)
     return UVAWS_EINVAL;
-  /* Decimal by hand: snprintf cost more than a tenth of a presign. */
-  char digits[16], *d = digits + sizeof digits;
-  *--d = '\0';
-  do
-    *--d = (char)('0' + expires_s % 10);
-  while ((expires_s /= 10) > 0);
-  memcpy(s->expires, d, (size_t)(digits + sizeof digits - d));
+  num_text(expires_s, s->expires); /* its integer path: no snprintf */
   int rc = sign(s, in, 1, out);
   if (rc != 0)
     return rc;

@@ -1,4 +1,7 @@
-/* The libcurl multi socket API driven by a libuv loop.
+/* The libcurl multi socket API driven by a libuv loop. Every curl type, curl
+ * option and connection buffer stays inside transport.c: the modules above
+ * see transfers through the functions below, and each transfer ends in a
+ * transport_result_t whose code is already a uvaws one.
  *
  * Differences from curl's multi-uv.c example, each for speed:
  * - a uv_poll_t per socket number is created once and kept: when curl stops
@@ -12,29 +15,29 @@
  * - request header lists are built in a reused buffer, not with
  *   curl_slist_append's two allocations per header.
  * - the URL is parsed once per change into a CURLU handle (CURLOPT_CURLU);
- *   curl only copies the handle per transfer.
+ *   curl only copies the handle per transfer. The URL, timeout and size
+ *   limit are given to the easy handle only when they change.
  * - the User-Agent goes in that list, not through CURLOPT_USERAGENT: curl
  *   formats CURLOPT_USERAGENT into a "User-Agent: ..." string of its own with
  *   aprintf on every transfer, one byte at a time, before formatting the
- *   request head with it the same way.
+ *   request head with it the same way. The same holds for Host, which the
+ *   client sends in the list as it signed it.
  */
 #ifndef UVAWS_TRANSPORT_H
 #define UVAWS_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include <curl/curl.h>
 #include <uv.h>
 
 #include "body_stream.h"
-#include "buf.h"
 #include "uvaws/common.h"
 
 typedef struct transport_s transport_t;
-typedef struct conn_s conn_t;
-
-/* Called from the loop when a transfer ends (not when it is aborted). */
-typedef void (*transport_done_cb)(conn_t *conn, CURLcode result, void *owner);
+/* One pooled easy handle with its buffers: taken with transport_get, given
+ * a URL and headers, started, and given back with transport_put. */
+typedef struct transfer_s transfer_t;
 
 typedef struct {
   long connect_timeout_ms;
@@ -44,84 +47,108 @@ typedef struct {
   const char *user_agent;
 } transport_options_t;
 
-struct conn_s {
-  CURL *easy;
-  transport_t *t;
-  conn_t *next_free;
-  void *job; /* the owner's request, while in flight */
-  char errbuf[CURL_ERROR_SIZE];
-  /* request */
-  buf_t url;
-  /* What the easy handle was last given, so that a request like the last
-   * one (a client's usual case) sets none of it again: curl copies the URL
-   * on every CURLOPT_URL. */
-  buf_t url_given;
-  /* The URL parsed once, for CURLOPT_CURLU: given a string, curl parses it
-   * again on every transfer (~11,000 instructions for a DynamoDB URL). */
-  CURLU *url_handle;
-  long timeout_given;
-  size_t max_body_given;
-  buf_t header_text; /* "Name: value\0Name: value\0" */
-  struct curl_slist *header_nodes;
-  size_t header_nodes_cap;
-  int has_user_agent; /* the caller gave its own User-Agent header */
-  /* response */
-  buf_t resp_head; /* raw header lines of the last response */
-  buf_t body;
-  uvaws_kv_t *resp_headers; /* parsed by conn_parse_headers, into resp_head */
-  size_t resp_header_count, resp_headers_cap;
-  size_t max_body;
-  int too_big;
-  /* set by the owner before transport_start, for one transfer */
+/* What curl measured of one transfer. Times are microseconds from its start;
+ * a step that did not happen (connecting, on a reused connection; TLS, over
+ * plain http) reads 0. */
+typedef struct {
+  uint64_t connect_us;    /* TCP connection made */
+  uint64_t tls_us;        /* TLS handshake done */
+  uint64_t first_byte_us; /* first byte of the answer */
+  uint64_t total_us;
+  uint64_t bytes_up;   /* request line, headers and body */
+  uint64_t bytes_down; /* response headers and body */
+} transport_timings_t;
+
+/* How a transfer ended; valid during the done callback only. */
+typedef struct {
+  /* 0: an HTTP answer arrived, whatever its status. Else why none did:
+   * UVAWS_ETIMEDOUT, UVAWS_ENETWORK, UVAWS_ETLS, UVAWS_EPROTOCOL,
+   * UVAWS_ETOOBIG (body past max_body), UVAWS_EHEADTOOBIG (a head past
+   * libcurl's limits), UVAWS_EIO (a streamed body's source or sink
+   * failed), UVAWS_ENOMEM. */
+  int code;
+  const char *detail; /* what went wrong, for code != 0 (curl's text, the limit); else "" */
+  long status;        /* HTTP status; 0 when none arrived */
+  const uvaws_kv_t *headers; /* the final answer's (after any 100 Continue); none on error */
+  size_t header_count;
+  const char *body; /* NUL-terminated; "" on error and when it went to the sink */
+  size_t body_len;
+  transport_timings_t timings; /* when the request asked to measure; else zeros */
+} transport_result_t;
+
+/* Called from the loop when a transfer ends (never for an aborted one). */
+typedef void (*transport_done_cb)(transfer_t *x, const transport_result_t *res, void *arg);
+
+/* What to send, besides the URL and headers set on the transfer; a field
+ * left 0 asks for nothing. */
+typedef struct {
+  const char *method;
+  const void *body; /* must stay valid until the transfer ends */
+  size_t body_len;
+  long timeout_ms; /* the whole transfer; 0: none */
+  size_t max_body; /* a longer answer ends in UVAWS_ETOOBIG */
+  int measure;     /* 1: fill the result's timings */
+  /* A body read as it goes out instead of `body` (sent with its length, no
+   * Expect round trip), and where a 2xx answer's body goes instead of
+   * memory (no max_body then: it may be as large as it is). Both must stay
+   * valid until the transfer ends; their begin runs at every start. */
   const body_source_t *source;
   const body_sink_t *sink;
-  int sinking;   /* -1: not known yet; 1: this body goes to the sink; 0: to memory */
-  int sink_failed;
-  int head_done; /* the blank line after the response headers arrived */
-};
+} transport_request_t;
 
-int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_done_cb done,
-                  void *owner, transport_t **out);
+int transport_new(uv_loop_t *loop, const transport_options_t *opts, transport_t **out);
 
-/* A pooled easy handle ready for conn_prepare, or NULL when out of memory. */
-conn_t *transport_conn_get(transport_t *t);
-/* Returns a conn that is not in flight to the pool. */
-void transport_conn_put(transport_t *t, conn_t *c);
+/* A pooled transfer with no URL and no headers, or NULL when out of memory. */
+transfer_t *transport_get(transport_t *t);
+/* Gives a transfer that is not in flight back to the pool. `cleanse` zeroes
+ * its buffers first: what it carried (a token, credentials) must not stay in
+ * memory until the buffers are next written. */
+void transport_put(transfer_t *x, int cleanse);
 
-/* Starts collecting request headers. */
-void conn_headers_reset(conn_t *c);
-void conn_header_add(conn_t *c, const char *name, const char *value);
+/* The URL: `base` ("https://host:port", or a whole URL), `path` (as it goes
+ * on the wire), then `query` (plain names and values, percent-encoded as
+ * SigV4 encodes them) after '?'. */
+void transfer_set_url(transfer_t *x, const char *base, const char *path, const uvaws_kv_t *query,
+                      size_t query_count);
+/* One request header, sent as given (a blank value is sent empty). Curl adds
+ * none of its own beyond Host (when none is given) and the body's length: no
+ * Accept, no default Content-Type, no Expect. */
+void transfer_add_header(transfer_t *x, const char *name, const char *value);
+
 /* The longest request line and headers libcurl sends: its request buffer is
  * 1 MiB, and a small body (under 64 KiB) goes into the same buffer. */
 #define TRANSPORT_MAX_REQUEST_HEAD ((size_t)(1u << 20) - (64u << 10) - 1024u)
 
-/* Sets method, URL (already in c->url), headers, body and timeout, then hands
- * the transfer to curl. The body must stay valid until the transfer ends.
- * With c->source set, the body is read from it instead (`body` unused);
- * with c->sink set, a 2xx answer's body goes there (and no size limit
- * applies to it).
- * 0, UVAWS_EHEADTOOBIG (the request line and headers would pass
- * TRANSPORT_MAX_REQUEST_HEAD), UVAWS_ENOMEM, UVAWS_EIO (a stream would not begin) or
- * UVAWS_EINTERNAL. */
-int transport_start(conn_t *c, const char *method, const void *body, size_t body_len,
-                    long timeout_ms, size_t max_body);
-/* Takes an in-flight transfer away from curl; no done callback follows. */
-void transport_abort(conn_t *c);
+/* Hands the transfer to curl; `cb` follows from the loop. A User-Agent
+ * header is added with the transport's own unless the caller gave one. 0,
+ * or UVAWS_EHEADTOOBIG (the request line and headers would pass
+ * TRANSPORT_MAX_REQUEST_HEAD), UVAWS_ENOMEM, UVAWS_EIO (a stream would not
+ * begin) or UVAWS_EINTERNAL, with transfer_detail saying why; no callback
+ * then. */
+int transport_start(transfer_t *x, const transport_request_t *r, transport_done_cb cb, void *arg);
+/* Why transport_start failed. */
+const char *transfer_detail(const transfer_t *x);
+/* Takes an in-flight transfer away from curl; no callback follows. */
+void transport_abort(transfer_t *x);
 
-/* The request line and headers `c` would send, in bytes (about). */
-size_t conn_request_head_len(const conn_t *c, const char *method);
-
-/* Parses the response header lines into c->resp_headers (in place). */
-int conn_parse_headers(conn_t *c);
+/* 1 for a header curl owns (it frames the message and manages the
+ * connection): Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
+ * Upgrade, TE. Over HTTP/2 curl drops them after they were signed. */
+int transport_owns_header(const char *name);
 
 /* Sockets opened for connections so far (keep-alive and HTTP/2 keep it low). */
 unsigned long transport_connections(const transport_t *t);
 
-/* Some conn with a transfer in flight, or NULL. */
-conn_t *transport_busy_conn(transport_t *t);
+/* 1 when a pooled transfer's buffers hold `text` anywhere (tests: secrets
+ * must not linger in them). */
+int transport_pool_holds(const transport_t *t, const char *text);
 
 /* Ends every transfer (no callbacks), closes connections and handles, then
- * calls `cb` from the loop and frees the transport. */
+ * calls `cb` (may be NULL) from the loop and frees the transport. */
 void transport_close(transport_t *t, void (*cb)(void *arg), void *arg);
+
+/* Frees a transport at once when it never started a transfer (no handle to
+ * close: creation that failed further on), else as transport_close. */
+void transport_free(transport_t *t);
 
 #endif

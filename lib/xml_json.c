@@ -41,7 +41,7 @@ static const char *text_of(const node *n) { return xml_text(n); }
 static node *child(const node *n, const char *name) { return xml_child(n, name); }
 
 static int all_named(const node *n, const char *name) {
-  for (node *c = n->first; c != NULL; c = c->next)
+  for (node *c = xml_first(n); c != NULL; c = xml_next(c))
     if (strcmp(c->name, name) != 0)
       return 0;
   return 1;
@@ -55,7 +55,7 @@ static const node *entry_key(const node *e) {
   const node *k = child(e, "key");
   if (k == NULL)
     k = child(e, "name");
-  if (k == NULL || k->first != NULL || child(e, "value") == NULL)
+  if (k == NULL || !list_empty(&k->children) || child(e, "value") == NULL)
     return NULL;
   return k;
 }
@@ -68,7 +68,7 @@ static slot *group(node *n, int by_entry_key) {
   if (v == NULL)
     return NULL;
   size_t i = 0;
-  for (node *c = n->first; c != NULL; c = c->next, i++) {
+  for (node *c = xml_first(n); c != NULL; c = xml_next(c), i++) {
     v[i].key = by_entry_key ? text_of(entry_key(c)) : c->name;
     v[i].pos = i;
     v[i].n = c;
@@ -98,12 +98,12 @@ static cJSON *fail(cJSON *j, slot *v) {
  * its elements, in document order, where the name first appeared. */
 static cJSON *object_of(node *n) {
   cJSON *o = cJSON_CreateObject();
-  if (o == NULL || n->first == NULL)
+  if (o == NULL || list_empty(&n->children))
     return o;
   slot *v = group(n, 0);
   if (v == NULL)
     return fail(o, NULL);
-  for (node *c = n->first; c != NULL; c = c->next) {
+  for (node *c = xml_first(n); c != NULL; c = xml_next(c)) {
     if (c->group_count == 0)
       continue;
     cJSON *item;
@@ -131,7 +131,7 @@ static cJSON *object_of(node *n) {
 
 static cJSON *list_of(node *n) {
   cJSON *a = cJSON_CreateArray();
-  for (node *c = n->first; a != NULL && c != NULL; c = c->next) {
+  for (node *c = xml_first(n); a != NULL && c != NULL; c = xml_next(c)) {
     cJSON *e = value_of(c);
     if (e == NULL || !cJSON_AddItemToArray(a, e)) {
       cJSON_Delete(e);
@@ -150,7 +150,7 @@ static cJSON *map_of(node *n) {
   slot *v = group(n, 1);
   if (v == NULL)
     return fail(o, NULL);
-  for (node *c = n->first; c != NULL; c = c->next) {
+  for (node *c = xml_first(n); c != NULL; c = xml_next(c)) {
     if (c->group_count == 0)
       continue;
     node *last = v[c->group_start + c->group_count - 1].n;
@@ -167,14 +167,14 @@ static cJSON *map_of(node *n) {
 static int is_map(const node *n) {
   if (!all_named(n, "entry"))
     return 0;
-  for (const node *c = n->first; c != NULL; c = c->next)
+  for (const node *c = xml_first(n); c != NULL; c = xml_next(c))
     if (entry_key(c) == NULL)
       return 0;
   return 1;
 }
 
 static cJSON *value_of(node *n) {
-  if (n->first == NULL)
+  if (list_empty(&n->children))
     return cJSON_CreateString(text_of(n));
   if (all_named(n, "member") || all_named(n, "item"))
     return list_of(n);
@@ -191,7 +191,7 @@ static cJSON *root_of(node *root) {
   size_t len = strlen(root->name), sl = sizeof suffix - 1;
   node *result = NULL;
   if (len > sl && strcmp(root->name + len - sl, suffix) == 0) {
-    for (node *c = root->first; c != NULL && result == NULL; c = c->next)
+    for (node *c = xml_first(root); c != NULL && result == NULL; c = xml_next(c))
       if (strncmp(c->name, root->name, len - sl) == 0 && strcmp(c->name + len - sl, "Result") == 0)
         result = c;
   }

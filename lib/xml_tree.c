@@ -16,17 +16,17 @@ typedef struct {
 } state;
 
 void xml_free(xml_node *n) {
-  while (n != NULL) {
-    xml_node *next = n->next;
-    xml_free(n->first); /* bounded by the depth cap */
-    for (char **a = n->attrs; a && *a; a++)
-      free(*a);
-    free(n->attrs);
-    free(n->name);
-    free(n->text);
-    free(n);
-    n = next;
-  }
+  if (n == NULL)
+    return;
+  list_t *c;
+  while ((c = list_pop_front(&n->children)) != NULL)
+    xml_free(list_entry(c, xml_node, sibling)); /* bounded by the depth cap */
+  for (char **a = n->attrs; a && *a; a++)
+    free(*a);
+  free(n->attrs);
+  free(n->name);
+  buf_free(&n->text);
+  free(n);
 }
 
 static void stop(state *s, const char *why) {
@@ -60,6 +60,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
   }
   const char *colon = strrchr(name, ':');
   xml_node *n = calloc(1, sizeof *n);
+  if (n != NULL)
+    list_init(&n->children);
   if (n == NULL || (n->name = strdup(colon ? colon + 1 : name)) == NULL || copy_attrs(n, atts)) {
     xml_free(n);
     stop(s, "out of memory");
@@ -70,16 +72,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     s->root = n;
   } else {
     xml_node *p = s->cur;
-    if (p->last != NULL)
-      p->last->next = n;
-    else
-      p->first = n;
-    p->last = n;
+    list_push_back(&p->children, &n->sibling);
     p->nchildren++;
     /* the parent is no leaf: its text so far was indentation */
-    free(p->text);
-    p->text = NULL;
-    p->text_len = p->text_cap = 0;
+    buf_free(&p->text);
   }
   s->cur = n;
   s->depth++;
@@ -99,28 +95,16 @@ static void XMLCALL on_end(void *ud, const XML_Char *name) {
 static void XMLCALL on_text(void *ud, const XML_Char *t, int len) {
   state *s = ud;
   xml_node *n = s->cur;
-  if (s->why != NULL || n == NULL || n->first != NULL || len <= 0)
+  if (s->why != NULL || n == NULL || !list_empty(&n->children) || len <= 0)
     return;
   size_t add = (size_t)len;
-  if (add > s->max_text - n->text_len) {
+  if (add > s->max_text - n->text.len) {
     stop(s, "text too long");
     return;
   }
-  if (n->text_cap - n->text_len <= add) {
-    size_t cap = n->text_cap ? n->text_cap : 32;
-    while (cap - n->text_len <= add)
-      cap *= 2;
-    char *p = realloc(n->text, cap);
-    if (p == NULL) {
-      stop(s, "out of memory");
-      return;
-    }
-    n->text = p;
-    n->text_cap = cap;
-  }
-  memcpy(n->text + n->text_len, t, add);
-  n->text_len += add;
-  n->text[n->text_len] = '\0';
+  buf_add(&n->text, t, add);
+  if (buf_str(&n->text) == NULL)
+    stop(s, "out of memory");
 }
 
 /* AWS answers never carry a DTD; refusing it before any declaration is read
@@ -182,7 +166,7 @@ xml_node *xml_parse(const char *xml, size_t len, size_t max_depth, size_t max_te
 }
 
 xml_node *xml_child(const xml_node *n, const char *name) {
-  for (xml_node *c = n ? n->first : NULL; c != NULL; c = c->next)
+  for (xml_node *c = n ? xml_first(n) : NULL; c != NULL; c = xml_next(c))
     if (strcmp(c->name, name) == 0)
       return c;
   return NULL;

@@ -12,12 +12,16 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+#include "list.h"
+
 typedef struct xml_node {
   char *name;
-  char *text; /* NULL when empty; never set once the element has children */
-  size_t text_len, text_cap;
+  buf_t text; /* empty once the element has children; cleansed when freed (STS answers) */
   char **attrs; /* name, value, ..., NULL; NULL when none */
-  struct xml_node *parent, *first, *last, *next;
+  struct xml_node *parent;
+  list_t children; /* of xml_node, through `sibling`, in document order */
+  list_t sibling;
   size_t nchildren;
   size_t mark, mark2; /* the reader's own, zero at first */
 } xml_node;
@@ -36,6 +40,21 @@ xml_node *xml_child(const xml_node *n, const char *name);
 /* An attribute's value, or NULL. */
 const char *xml_attr(const xml_node *n, const char *name);
 
-static inline const char *xml_text(const xml_node *n) { return n && n->text ? n->text : ""; }
+static inline const char *xml_text(const xml_node *n) {
+  return n && n->text.len ? n->text.data : "";
+}
+
+/* The first child, or NULL. */
+static inline xml_node *xml_first(const xml_node *n) {
+  list_t *f = list_first(&n->children);
+  return f ? list_entry(f, xml_node, sibling) : NULL;
+}
+
+/* The next sibling, or NULL. */
+static inline xml_node *xml_next(const xml_node *c) {
+  return c->parent == NULL || c->sibling.next == &c->parent->children
+             ? NULL
+             : list_entry(c->sibling.next, xml_node, sibling);
+}
 
 #endif

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_internal.h"
 #include "testutil.h"
 
 static char home[256];
@@ -941,6 +942,41 @@ static void test_null_args(void **state) {
   config_free(&c);
 }
 
+/* "~" is the user's home, as Python's expanduser: config is where HOME is read. */
+static void test_home_expansion(void **state) {
+  (void)state;
+  char *p = cfg_expand_home("~/.aws/config");
+  char want[512];
+  snprintf(want, sizeof want, "%s/.aws/config", home);
+  assert_string_equal(p, want);
+  free(p);
+  p = cfg_expand_home("~");
+  assert_string_equal(p, home);
+  free(p);
+  p = cfg_expand_home("~other/x"); /* only the current user's ~ */
+  assert_string_equal(p, "~other/x");
+  free(p);
+  p = cfg_expand_home("/abs/~/x");
+  assert_string_equal(p, "/abs/~/x");
+  free(p);
+  p = cfg_expand_home("rel");
+  assert_string_equal(p, "rel");
+  free(p);
+  assert_null(cfg_expand_home(NULL));
+  /* a HOME with a trailing slash does not double it */
+  snprintf(want, sizeof want, "%s/", home);
+  setenv("HOME", want, 1);
+  p = cfg_expand_home("~/f");
+  snprintf(want, sizeof want, "%s/f", home);
+  assert_string_equal(p, want);
+  free(p);
+  /* and the variables' paths are expanded with it */
+  p = cfg_expand_path("~/f");
+  assert_string_equal(p, want);
+  free(p);
+  setenv("HOME", home, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -952,6 +988,7 @@ int main(void) {
       T(test_profile_default_forms),
       T(test_profile_invalid_name),
       T(test_files_from_env),
+      T(test_home_expansion),
       T(test_files_named_but_missing),
       T(test_files_parse_error),
       T(test_region_precedence),

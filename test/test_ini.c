@@ -428,51 +428,6 @@ static void test_file_size_cap(void **state) {
   free(data);
 }
 
-static void test_home_expansion(void **state) {
-  (void)state;
-  char *old = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
-  setenv("HOME", tmpdir, 1);
-  char *p = ini_expand_home("~/.aws/config");
-  char want[512];
-  snprintf(want, sizeof want, "%s/.aws/config", tmpdir);
-  assert_string_equal(p, want);
-  free(p);
-  p = ini_expand_home("~");
-  assert_string_equal(p, tmpdir);
-  free(p);
-  p = ini_expand_home("~other/x"); /* only the current user's ~ */
-  assert_string_equal(p, "~other/x");
-  free(p);
-  p = ini_expand_home("/abs/~/x");
-  assert_string_equal(p, "/abs/~/x");
-  free(p);
-  p = ini_expand_home("rel");
-  assert_string_equal(p, "rel");
-  free(p);
-  assert_null(ini_expand_home(NULL));
-  /* a HOME with a trailing slash does not double it */
-  snprintf(want, sizeof want, "%s/", tmpdir);
-  setenv("HOME", want, 1);
-  p = ini_expand_home("~/f");
-  snprintf(want, sizeof want, "%s/f", tmpdir);
-  assert_string_equal(p, want);
-  free(p);
-
-  /* and ini_load_file expands it */
-  setenv("HOME", tmpdir, 1);
-  write_file(want, "[h]\nk = home\n", 13);
-  ini_t *ini = NULL;
-  assert_int_equal(ini_load_file("~/f", &ini, NULL), 0);
-  assert_string_equal(ini_get(ini, "h", "k"), "home");
-  ini_free(ini);
-  if (old != NULL) {
-    setenv("HOME", old, 1);
-    free(old);
-  } else {
-    unsetenv("HOME");
-  }
-}
-
 int main(void) {
   const struct CMUnitTest parse_tests[] = {
       cmocka_unit_test(test_basic),
@@ -497,7 +452,6 @@ int main(void) {
       cmocka_unit_test(test_file_missing),
       cmocka_unit_test(test_file_unreadable),
       cmocka_unit_test(test_file_size_cap),
-      cmocka_unit_test(test_home_expansion),
   };
   int failed = cmocka_run_group_tests_name("ini_parse", parse_tests, NULL, NULL);
   failed += cmocka_run_group_tests_name("ini_files", file_tests, setup_dir, teardown_dir);

@@ -536,6 +536,31 @@ class Examples(unittest.TestCase):
         self.assertTrue(out.startswith("https://s3.us-east-1.amazonaws.com/bucket/dir/file.txt?"))
         self.assertIn("X-Amz-Expires=120", out)
 
+    def test_creds_provider(self):
+        """A provider of one's own: credentials read from a file, never printed."""
+        path = os.path.join(BUILD, "creds-provider-test.json")
+        exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        with open(path, "w") as f:
+            json.dump({"AccessKeyId": "ASIAFILEPROVIDER", "SecretAccessKey": SECRET,
+                       "SessionToken": "file-provider-token", "Expiration": exp}, f)
+        try:
+            env = {k: v for k, v in ENV.items() if not k.startswith("AWS_ACCESS")}
+            env.pop("AWS_SECRET_ACCESS_KEY", None)
+            rc, out, err = run(os.path.join(EX, "creds_provider"), "--endpoint", DDB, "--file",
+                               path, "--requests", "5", env=env)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out.count("credentials ASIAFILEPROVIDER from"), 1, out)
+            self.assertIn("ListTables: 5 ok, 0 failed", out)
+            self.assertNotIn(SECRET, out + err)
+            os.unlink(path)  # gone: the request fails with the reason, nothing hangs
+            rc, out, err = run(os.path.join(EX, "creds_provider"), "--endpoint", DDB, "--file",
+                               path, env=env)
+            self.assertEqual(rc, 1)
+            self.assertIn("no such file", err)
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
     def test_ddb_server(self):
         put = {"TableName": "uvaws_demo", "Item": {"id": {"S": "srv-1"}, "v": {"S": "hello"}}}
         create_table("uvaws_demo")

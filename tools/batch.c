@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 
 #define CHUNK 65536
@@ -24,8 +25,8 @@ typedef struct {
   int own_fd;
   uv_fs_t req;
   char chunk[CHUNK];
-  char *pend; /* bytes read, not yet consumed as lines */
-  size_t pend_len, pend_off, pend_cap;
+  buf_t pend;      /* bytes read; those from pend_off on are not consumed as lines yet */
+  size_t pend_off;
   int reading, eof, read_error;
   unsigned long lineno, submitted, done, ok, failed, invalid;
   uint64_t total_bytes; /* a regular file's size: progress from the start; 0 on a pipe */
@@ -252,30 +253,22 @@ static void on_read(uv_fs_t *req) {
   } else if (n == 0) {
     b->eof = 1;
   } else {
-    if (b->pend_off > 0 && b->pend_off == b->pend_len)
-      b->pend_len = b->pend_off = 0;
-    if (b->pend_len + (size_t)n + 1 > b->pend_cap) {
-      if (b->pend_off > 0) { /* make room by dropping what was consumed */
-        memmove(b->pend, b->pend + b->pend_off, b->pend_len - b->pend_off);
-        b->pend_len -= b->pend_off;
-        b->pend_off = 0;
-      }
-      size_t cap = b->pend_cap ? b->pend_cap : CHUNK * 2;
-      while (cap < b->pend_len + (size_t)n + 1)
-        cap *= 2;
-      char *p = realloc(b->pend, cap);
-      if (p == NULL) {
-        fprintf(stderr, "uvaws: out of memory\n");
-        b->read_error = 1;
-        b->eof = 1;
-        pump(b);
-        return;
-      }
-      b->pend = p;
-      b->pend_cap = cap;
+    if (b->pend_off > 0 && b->pend_off == b->pend.len) {
+      buf_reset(&b->pend);
+      b->pend_off = 0;
     }
-    memcpy(b->pend + b->pend_len, b->chunk, (size_t)n);
-    b->pend_len += (size_t)n;
+    if (b->pend_off > 0 && b->pend.cap - b->pend.len <= (size_t)n) {
+      /* make room by dropping what was consumed */
+      memmove(b->pend.data, b->pend.data + b->pend_off, b->pend.len - b->pend_off);
+      b->pend.len -= b->pend_off;
+      b->pend_off = 0;
+    }
+    buf_add(&b->pend, b->chunk, (size_t)n);
+    if (b->pend.failed) {
+      fprintf(stderr, "uvaws: out of memory\n");
+      b->read_error = 1;
+      b->eof = 1;
+    }
   }
   pump(b);
 }
@@ -294,12 +287,12 @@ static void start_read(batch_t *b) {
 static void pump(batch_t *b) {
   unsigned limit = b->o->concurrency ? b->o->concurrency : 64;
   while (b->inflight < limit) {
-    char *start = b->pend ? b->pend + b->pend_off : NULL;
-    size_t avail = b->pend_len - b->pend_off;
+    char *start = b->pend.data ? b->pend.data + b->pend_off : NULL;
+    size_t avail = b->pend.len - b->pend_off;
     char *nl = avail ? memchr(start, '\n', avail) : NULL;
     if (nl == NULL && avail > MAX_LINE) {
-      b->done_bytes += b->pend_len - b->pend_off;
-      b->pend_off = b->pend_len; /* drop it: one bad line must not stop the rest */
+      b->done_bytes += b->pend.len - b->pend_off;
+      b->pend_off = b->pend.len; /* drop it: one bad line must not stop the rest */
       b->lineno++;
       emit_invalid(b, "line longer than 1 MiB");
       continue;
@@ -320,7 +313,7 @@ static void pump(batch_t *b) {
   }
   if (!b->eof && !b->reading && b->inflight < limit)
     start_read(b);
-  if (b->eof && b->inflight == 0 && b->pend_off >= b->pend_len)
+  if (b->eof && b->inflight == 0 && b->pend_off >= b->pend.len)
     finish(b);
 }
 
@@ -374,7 +367,7 @@ int cmd_batch(const char *service, const char *input, const cli_opts_t *o) {
   if (b->own_fd)
     close(b->fd);
   code = b->read_error ? EXIT_OTHER : b->failed ? EXIT_AWS : b->invalid ? EXIT_USAGE : EXIT_OK;
-  free(b->pend);
+  buf_free(&b->pend);
   free(b->lat);
   free(b);
   return code;

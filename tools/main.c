@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "buf.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -137,27 +138,18 @@ char *cli_text_arg(const char *arg) {
     fprintf(stderr, "uvaws: cannot read %s: %s\n", path, strerror(errno));
     return NULL;
   }
-  size_t cap = 4096, len = 0;
-  char *buf = malloc(cap);
+  buf_t b = {0};
+  char chunk[4096];
   size_t n;
-  while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (cap - len <= 1) {
-      char *more = realloc(buf, cap * 2);
-      if (more == NULL) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = more;
-      cap *= 2;
-    }
-  }
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    buf_add(&b, chunk, n);
   if (path)
     fclose(f);
-  if (buf)
-    buf[len] = '\0';
-  return buf;
+  if (buf_str(&b) == NULL) {
+    buf_free(&b);
+    return NULL;
+  }
+  return b.data; /* the caller frees it */
 }
 
 static void on_log(uvaws_log_level_t level, const char *message, void *arg) {

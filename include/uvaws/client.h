@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "common.h"
+#include "credentials.h"
 #include "error.h"
 
 #ifdef __cplusplus
@@ -41,9 +42,6 @@ typedef enum {
 /* Receives one log line (no trailing newline). Never receives a secret. */
 typedef void (*uvaws_log_cb)(uvaws_log_level_t level, const char *message, void *arg);
 
-/* Seconds since the Unix epoch; replaces the wall clock (tests, simulations). */
-typedef int64_t (*uvaws_clock_fn)(void *arg);
-
 /* Zero-initialize, then set what you need: 0 and NULL mean "the default". */
 typedef struct {
   const char *service;  /* signing name: "dynamodb", "sqs", "ses", "s3" (required) */
@@ -60,6 +58,10 @@ typedef struct {
   const char *access_key;
   const char *secret_key;
   const char *session_token;
+  /* Credentials from this provider instead (uvaws/credentials.h): one of
+   * yours, or a built-in one. Borrowed: free it after the close callback.
+   * Not with access_key. */
+  uvaws_creds_provider_t *credentials_provider;
   unsigned max_clients;       /* requests in flight at once; default 100 */
   size_t max_queue;           /* requests accepted and not on the wire (waiting for a
                                  slot, credentials, the region, the send rate or a

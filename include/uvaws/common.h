@@ -3,6 +3,7 @@
 #define UVAWS_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Marks the public API: the shared library exports these and nothing else. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -14,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Seconds since the Unix epoch; replaces the wall clock (tests, simulations). */
+typedef int64_t (*uvaws_clock_fn)(void *arg);
 
 /* A name and a value: a header, a query parameter. Both NUL-terminated. */
 typedef struct {

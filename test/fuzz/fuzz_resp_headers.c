@@ -1,6 +1,6 @@
 /* libFuzzer target for the response header handling: any bytes as the raw
- * header block the transport collects from curl (conn_t.resp_head), parsed
- * in place by conn_parse_headers(), then looked up as a response and handed
+ * header block the transport collects from curl (resp_head_t.raw), parsed
+ * in place by resp_head_parse(), then looked up as a response and handed
  * with the parsed headers to aws_error_from_response(), as the client does
  * for every answer that is not a 2xx. Whatever follows the first blank line
  * is the body. Must never crash, hang, leak, or hand out a header that is
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "aws_error.h"
-#include "transport.h"
+#include "resp_head.h"
 #include "uvaws/client.h"
 
 static void check(int ok, const char *what) {
@@ -22,8 +22,8 @@ static void check(int ok, const char *what) {
   }
 }
 
-static int inside(const conn_t *c, const char *p) {
-  return p >= c->resp_head.data && p <= c->resp_head.data + c->resp_head.len;
+static int inside(const resp_head_t *h, const char *p) {
+  return p >= h->raw.data && p <= h->raw.data + h->raw.len;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -39,29 +39,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
   }
-  conn_t conn;
-  memset(&conn, 0, sizeof conn);
-  buf_add(&conn.resp_head, data, head_len);
-  if (conn.resp_head.failed) {
-    buf_free(&conn.resp_head);
+  resp_head_t head;
+  memset(&head, 0, sizeof head);
+  buf_add(&head.raw, data, head_len);
+  if (head.raw.failed) {
+    resp_head_free(&head);
     return 0;
   }
-  /* twice: a reused conn parses a new block into the same arrays */
+  /* twice: a reused transfer parses a new block into the same arrays */
   for (int round = 0; round < 2; round++) {
     if (round == 1) {
-      buf_reset(&conn.resp_head);
-      buf_add(&conn.resp_head, data, head_len);
+      buf_reset(&head.raw);
+      buf_add(&head.raw, data, head_len);
     }
-    if (conn_parse_headers(&conn) != 0)
+    if (resp_head_parse(&head) != 0)
       break;
-    check(conn.resp_header_count <= conn.resp_headers_cap, "count beyond capacity");
-    for (size_t i = 0; i < conn.resp_header_count; i++) {
-      const uvaws_kv_t *h = &conn.resp_headers[i];
+    check(head.count <= head.cap, "count beyond capacity");
+    for (size_t i = 0; i < head.count; i++) {
+      const uvaws_kv_t *h = &head.headers[i];
       check(h->name != NULL && h->value != NULL, "NULL name or value");
-      check(inside(&conn, h->name) && inside(&conn, h->value), "header outside the buffer");
+      check(inside(&head, h->name) && inside(&head, h->value), "header outside the buffer");
       size_t nl = strlen(h->name), vl = strlen(h->value);
       check(nl > 0, "empty header name");
-      check(inside(&conn, h->name + nl) && inside(&conn, h->value + vl), "string runs past the buffer");
+      check(inside(&head, h->name + nl) && inside(&head, h->value + vl),
+            "string runs past the buffer");
       check(strchr(h->name, ':') == NULL, "colon in a header name");
       check(memchr(h->name, '\n', nl) == NULL && memchr(h->value, '\n', vl) == NULL,
             "line feed in a header");
@@ -70,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             "value not trimmed");
     }
     /* the status line is never a header */
-    if (head_len >= 5 && memcmp(data, "HTTP/", 5) == 0 && conn.resp_header_count > 0)
-      check(conn.resp_headers[0].name != conn.resp_head.data, "status line taken as a header");
+    if (head_len >= 5 && memcmp(data, "HTTP/", 5) == 0 && head.count > 0)
+      check(head.headers[0].name != head.raw.data, "status line taken as a header");
   }
 
   long status = 400;
@@ -89,14 +90,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uvaws_response_t res;
   memset(&res, 0, sizeof res);
   res.status = status;
-  res.headers = conn.resp_headers;
-  res.header_count = conn.resp_header_count;
+  res.headers = head.headers;
+  res.header_count = head.count;
   res.body = (const char *)data + body_off;
   res.body_len = size - body_off;
   (void)uvaws_response_header(&res, "x-amzn-RequestId");
   (void)uvaws_response_header(&res, "Date");
-  if (conn.resp_header_count > 0) {
-    const char *found = uvaws_response_header(&res, conn.resp_headers[0].name);
+  if (head.count > 0) {
+    const char *found = uvaws_response_header(&res, head.headers[0].name);
     check(found != NULL, "a parsed header is not found by its own name");
   }
 
@@ -111,7 +112,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           "aws_type not cleaned");
   uvaws_error_clear(&err);
 
-  buf_free(&conn.resp_head);
-  free(conn.resp_headers);
+  resp_head_free(&head);
   return 0;
 }

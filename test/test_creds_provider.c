@@ -1,0 +1,541 @@
+/* Credential providers of one's own (uvaws/credentials.h) behind a client,
+ * and the built-in ones used directly: a provider that answers later, fails,
+ * answers from inside its fetch, answers slowly and is cancelled by a close,
+ * never answers (the request's deadline bounds the wait), hands out
+ * credentials that expire (refreshed ahead, refetched once after an
+ * expired-token answer) or that cannot be used; the chain that sticks to
+ * the member that answered; the default chain with a transport of its own;
+ * one provider shared by two clients (one fetch serves both). */
+#include "creds_fixture.h"
+
+static int64_t clock_offset;
+
+static int64_t test_clock(void *arg) {
+  (void)arg;
+  return (int64_t)time(NULL) + clock_offset;
+}
+
+/* ---- a provider of the test's own ------------------------------------------ */
+
+typedef enum { LATER, AT_ONCE, NEVER } vault_mode_t;
+
+typedef struct {
+  uvaws_creds_provider_t p; /* what the client is given */
+  uv_timer_t timer;
+  vault_mode_t mode;
+  unsigned delay_ms;
+  int fail_code;          /* answer this error instead of credentials */
+  const char *fail_detail;
+  const char *bad_secret; /* answer credentials with this secret (hostile) */
+  int64_t lifetime_s;     /* 0: credentials that never expire */
+  int fetches, cancels, frees, answers, overlaps;
+  int pending;
+  uvaws_creds_cb cb;
+  void *arg;
+} vault_t;
+
+static void vault_answer(vault_t *v) {
+  v->pending = 0;
+  v->answers++;
+  if (v->fail_code != 0) {
+    uvaws_error_t e = {0};
+    uvaws_error_set(&e, v->fail_code, "%s", v->fail_detail);
+    v->cb(NULL, &e, v->arg);
+    uvaws_error_clear(&e);
+    return;
+  }
+  char key[32];
+  snprintf(key, sizeof key, "AKIDVAULT%d", v->fetches);
+  uvaws_credentials_t c = {key, v->bad_secret ? v->bad_secret : "s", NULL,
+                           v->lifetime_s ? test_clock(NULL) + v->lifetime_s : 0};
+  v->cb(&c, NULL, v->arg);
+}
+
+static void on_vault_timer(uv_timer_t *t) { vault_answer(t->data); }
+
+static int vault_fetch(uvaws_creds_provider_t *p, uvaws_creds_cb cb, void *arg, void **handle) {
+  vault_t *v = p->data;
+  v->fetches++;
+  v->overlaps += v->pending;
+  v->pending = 1;
+  v->cb = cb;
+  v->arg = arg;
+  *handle = v;
+  if (v->mode == AT_ONCE)
+    vault_answer(v);
+  else if (v->mode == LATER)
+    uv_timer_start(&v->timer, on_vault_timer, v->delay_ms, 0);
+  return 0;
+}
+
+static void vault_cancel(uvaws_creds_provider_t *p, void *handle) {
+  vault_t *v = p->data;
+  assert_ptr_equal(handle, v);
+  v->cancels++;
+  v->pending = 0;
+  uv_timer_stop(&v->timer);
+}
+
+static void vault_free(uvaws_creds_provider_t *p) {
+  vault_t *v = p->data;
+  v->frees++;
+  uv_close((uv_handle_t *)&v->timer, NULL);
+}
+
+static const uvaws_creds_provider_ops_t vault_ops = {vault_fetch, vault_cancel, vault_free};
+
+static void vault_init(vault_t *v, uv_loop_t *loop, vault_mode_t mode) {
+  memset(v, 0, sizeof *v);
+  v->p.ops = &vault_ops;
+  v->p.data = v;
+  v->p.name = "the test vault";
+  v->mode = mode;
+  v->delay_ms = 20;
+  uv_timer_init(loop, &v->timer);
+  v->timer.data = v;
+}
+
+/* A client on `f` whose credentials come from `v`. */
+static void open_with(fixture_t *f, vault_t *v, vault_mode_t mode, outcome_t *r) {
+  uvaws_client_options_t o = bare();
+  o.clock = test_clock;
+  memset(f, 0, sizeof *f);
+  uv_loop_init(&f->loop); /* the vault's timer lives on the client's loop */
+  vault_init(v, &f->loop, mode);
+  o.credentials_provider = &v->p;
+  uv_timer_init(&f->loop, &f->watchdog);
+  f->watchdog.data = f;
+  uv_unref((uv_handle_t *)&f->watchdog);
+  uvaws_error_t err;
+  memset(r, 0, sizeof *r);
+  r->new_rc = uvaws_client_new(&f->loop, &o, &f->client, &err);
+  uvaws_error_clear(&err);
+  assert_int_equal(r->new_rc, 0);
+}
+
+/* Closes the client, then frees the borrowed provider, as a user must. */
+static void close_with(fixture_t *f, vault_t *v) {
+  uvaws_client_close(f->client, on_closed, NULL);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  f->client = NULL;
+  uvaws_creds_provider_free(&v->p);
+  assert_int_equal(v->frees, 1);
+  fx_close(f);
+}
+
+/* ---- behind a client ---------------------------------------------------------- */
+
+static void test_user_provider_answers(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, LATER, &r);
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDVAULT1");
+  fx_request(&f, &r, NULL, 0); /* credentials that never expire: asked once */
+  assert_outcome(&r, 0);
+  assert_int_equal(v.fetches, 1);
+  assert_int_equal(v.overlaps, 0);
+  close_with(&f, &v);
+  assert_int_equal(v.cancels, 0);
+}
+
+static void test_user_provider_fails(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, LATER, &r);
+  v.fail_code = UVAWS_ECREDS;
+  v.fail_detail = "the vault is sealed";
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "the vault is sealed");
+  fx_request(&f, &r, NULL, 0); /* held off: fails at once, the vault not asked */
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "not fetched again");
+  assert_int_equal(v.fetches, 1);
+  assert_int_equal(stat_of("requests"), 0);
+  close_with(&f, &v);
+}
+
+/* Exactly once, and never from inside uvaws_fetch, even when the provider
+ * answers from inside its fetch: with credentials, and with an error. */
+typedef struct {
+  outcome_t out;
+  int submitting;
+  int inside;
+} watched_t;
+
+static void on_watched(const uvaws_response_t *res, void *arg) {
+  watched_t *w = arg;
+  w->inside += w->submitting;
+  on_done(res, &w->out);
+}
+
+static void submit_watched(fixture_t *f, watched_t *w) {
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  w->submitting = 1;
+  assert_int_equal(uvaws_fetch(f->client, &req, on_watched, w, NULL), 0);
+  w->submitting = 0;
+}
+
+static void test_user_provider_answers_inside_fetch(void **state) {
+  (void)state;
+  for (int failing = 0; failing <= 1; failing++) {
+    fixture_t f;
+    vault_t v;
+    outcome_t r;
+    open_with(&f, &v, AT_ONCE, &r);
+    v.fail_code = failing ? UVAWS_ECREDS : 0;
+    v.fail_detail = "no such secret";
+    watched_t a = {0}, b = {0};
+    submit_watched(&f, &a);
+    submit_watched(&f, &b);
+    fx_run(&f, &a.out);
+    assert_outcome(&a.out, failing ? UVAWS_ECREDS : 0);
+    assert_outcome(&b.out, failing ? UVAWS_ECREDS : 0);
+    assert_int_equal(a.inside + b.inside, 0);
+    assert_int_equal(v.fetches, 1);
+    if (!failing)
+      assert_signed_by("AKIDVAULT1");
+    close_with(&f, &v);
+  }
+}
+
+/* Several requests wait for one fetch; a slow one is cancelled by the
+ * close, and the provider is never called back into after that. */
+static void on_close_timer(uv_timer_t *t) {
+  fixture_t *f = t->data;
+  uvaws_client_close(f->client, on_closed, NULL);
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_slow_provider_cancelled_by_close(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, LATER, &r);
+  v.delay_ms = 60000;
+  outcome_t out[5] = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(uvaws_fetch(f.client, &req, on_done, &out[i], NULL), 0);
+  uv_timer_t closer;
+  uv_timer_init(&f.loop, &closer);
+  closer.data = &f;
+  uv_timer_start(&closer, on_close_timer, 50, 0);
+  fx_run(&f, &r);
+  assert_false(r.watchdog);
+  for (int i = 0; i < 5; i++)
+    assert_outcome(&out[i], UVAWS_ECANCELED);
+  assert_int_equal(v.fetches, 1);
+  assert_int_equal(v.cancels, 1);
+  assert_int_equal(v.answers, 0);
+  f.client = NULL;
+  uvaws_creds_provider_free(&v.p);
+  fx_close(&f);
+}
+
+static void test_provider_that_never_answers(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, NEVER, &r);
+  uvaws_request_t req = {.method = "GET", .path = "/", .deadline_ms = 200};
+  assert_int_equal(uvaws_fetch(f.client, &req, on_done, &r, NULL), 0);
+  while (!r.done && !f.fired) {
+    uv_timer_start(&f.watchdog, on_watchdog, WATCHDOG_MS, 0);
+    uv_run(&f.loop, UV_RUN_ONCE);
+  }
+  assert_outcome(&r, UVAWS_ETIMEDOUT);
+  assert_has(r.detail, "deadline");
+  assert_int_equal(r.attempts, 0);
+  close_with(&f, &v);
+  assert_int_equal(v.cancels, 1); /* the close stopped the fetch that never ended */
+}
+
+/* Hour-long credentials: refreshed in the background 200 s before expiry
+ * (the old ones still sign), waited for in the last minute. */
+static void test_expiry_and_refresh(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  clock_offset = 0;
+  open_with(&f, &v, LATER, &r);
+  v.lifetime_s = 3600;
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDVAULT1");
+  clock_offset = 3600 - 200;
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDVAULT1"); /* signed before the refresh came back */
+  fx_run(&f, &r);
+  assert_int_equal(v.fetches, 2);
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDVAULT2");
+  clock_offset = 2 * 3600 - 200 - 30; /* the second ones' last 30 s: requests wait */
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDVAULT3");
+  assert_int_equal(v.overlaps, 0);
+  close_with(&f, &v);
+  clock_offset = 0;
+}
+
+static void test_expired_token_refetches_once(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, LATER, &r);
+  uvaws_kv_t h[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "1"},
+                    {"x-test-id", "vault-expired"}};
+  fx_request(&f, &r, h, 3);
+  assert_outcome(&r, 0);
+  assert_int_equal(r.attempts, 2);
+  assert_int_equal(v.fetches, 2);
+  assert_signed_by("AKIDVAULT2");
+  close_with(&f, &v);
+}
+
+static void test_unusable_answers_refused(void **state) {
+  (void)state;
+  fixture_t f;
+  vault_t v;
+  outcome_t r;
+  open_with(&f, &v, LATER, &r);
+  v.bad_secret = "s\r\nX-Injected: 1";
+  fx_request(&f, &r, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "the test vault answered credentials that cannot be used");
+  assert_int_equal(stat_of("requests"), 0);
+  close_with(&f, &v);
+}
+
+static void never_answered(const uvaws_credentials_t *creds, const uvaws_error_t *err,
+                           void *arg) {
+  (void)creds;
+  (void)err;
+  (void)arg;
+  fail();
+}
+
+static void test_provider_checks(void **state) {
+  (void)state;
+  uvaws_client_options_t o = bare();
+  vault_t v;
+  vault_init(&v, uv_default_loop(), LATER);
+  o.credentials_provider = &v.p;
+  o.access_key = "AKIDX";
+  o.secret_key = "s";
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_EINVAL);
+  uvaws_creds_provider_t empty = {0};
+  o = bare();
+  o.credentials_provider = &empty;
+  r = run_one(&o, NULL, 0);
+  assert_int_equal(r.new_rc, UVAWS_EINVAL);
+  assert_int_equal(uvaws_creds_fetch(NULL, never_answered, NULL, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_creds_fetch(&v.p, NULL, NULL, NULL), UVAWS_EINVAL);
+  uvaws_creds_cancel(NULL, NULL);
+  uvaws_creds_provider_free(NULL);
+  uvaws_creds_provider_t *p = NULL;
+  uvaws_error_t err = {0};
+  uvaws_credentials_t bad = {"AKID WITH SPACES", "s", NULL, 0};
+  assert_int_equal(uvaws_creds_provider_static(&bad, &p, &err), UVAWS_EINVAL);
+  assert_null(p);
+  uvaws_error_clear(&err);
+  assert_int_equal(uvaws_creds_provider_static(NULL, &p, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_creds_provider_chain(NULL, 0, &p, NULL), UVAWS_EINVAL);
+  uvaws_creds_provider_t *none[] = {NULL};
+  assert_int_equal(uvaws_creds_provider_chain(none, 1, &p, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_creds_provider_process(uv_default_loop(), "'unclosed", &p, NULL),
+                   UVAWS_EINVAL);
+  assert_int_equal(uvaws_creds_provider_default_chain(NULL, NULL, &p, NULL), UVAWS_EINVAL);
+  uvaws_creds_provider_free(&v.p);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+}
+
+/* ---- the built-in providers, used directly --------------------------------- */
+
+typedef struct {
+  int answers;
+  int code;
+  char key[64];
+  char detail[1024];
+} answer_t;
+
+static void on_answer(const uvaws_credentials_t *creds, const uvaws_error_t *err, void *arg) {
+  answer_t *a = arg;
+  a->answers++;
+  a->code = err ? err->code : 0;
+  snprintf(a->key, sizeof a->key, "%s", creds ? creds->access_key : "");
+  snprintf(a->detail, sizeof a->detail, "%s", err && err->detail ? err->detail : "");
+}
+
+/* Asks `p` once and runs `loop` until it answered. */
+static answer_t ask(uv_loop_t *loop, uvaws_creds_provider_t *p) {
+  answer_t a = {0};
+  assert_int_equal(uvaws_creds_fetch(p, on_answer, &a, NULL), 0);
+  while (a.answers == 0 && uv_run(loop, UV_RUN_ONCE) != 0)
+    ;
+  assert_int_equal(a.answers, 1);
+  return a;
+}
+
+static void test_chain_sticks_to_the_one_that_answered(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  vault_t empty, vault;
+  vault_init(&empty, &loop, LATER);
+  empty.fail_code = UVAWS_ENOCREDS;
+  empty.fail_detail = "nothing here";
+  empty.p.name = "the empty vault";
+  vault_init(&vault, &loop, AT_ONCE);
+  uvaws_creds_provider_t *members[] = {&empty.p, &vault.p}, *chain = NULL;
+  assert_int_equal(uvaws_creds_provider_chain(members, 2, &chain, NULL), 0);
+  answer_t a = ask(&loop, chain);
+  assert_int_equal(a.code, 0);
+  assert_string_equal(a.key, "AKIDVAULT1");
+  assert_string_equal(chain->name, "the test vault");
+  a = ask(&loop, chain);
+  assert_string_equal(a.key, "AKIDVAULT2");
+  assert_int_equal(empty.fetches, 1); /* not asked again */
+  /* a failure that is not "nothing here" is the chain's answer */
+  vault.fail_code = UVAWS_ECREDS;
+  vault.fail_detail = "sealed";
+  a = ask(&loop, chain);
+  assert_int_equal(a.code, UVAWS_ECREDS);
+  assert_string_equal(a.detail, "sealed");
+  uvaws_creds_provider_free(chain); /* frees the members */
+  assert_int_equal(empty.frees + vault.frees, 2);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_static_and_environment(void **state) {
+  (void)state;
+  uvaws_credentials_t c = {"AKIDSTATIC", "s", NULL, 0};
+  uvaws_creds_provider_t *p = NULL;
+  assert_int_equal(uvaws_creds_provider_static(&c, &p, NULL), 0);
+  assert_true(p->flags & UVAWS_CREDS_FIXED);
+  uvaws_client_options_t o = bare();
+  o.credentials_provider = p;
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("AKIDSTATIC");
+  uvaws_creds_provider_free(p);
+
+  assert_int_equal(uvaws_creds_provider_environment(&p, NULL), 0);
+  answer_t a = ask(uv_default_loop(), p); /* no keys in the environment */
+  assert_int_equal(a.code, UVAWS_ENOCREDS);
+  assert_has(a.detail, "AWS_ACCESS_KEY_ID");
+  uvaws_creds_provider_free(p);
+  setenv("AWS_ACCESS_KEY_ID", "AKIDENVPROV", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+  assert_int_equal(uvaws_creds_provider_environment(&p, NULL), 0);
+  a = ask(uv_default_loop(), p);
+  assert_string_equal(a.key, "AKIDENVPROV");
+  uvaws_creds_provider_free(p);
+}
+
+static void test_process_provider(void **state) {
+  (void)state;
+  char script[512];
+  snprintf(script, sizeof script, "%s/proc.sh", home);
+  write_file(script, "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCPROV\", "
+                     "\"SecretAccessKey\": \"p\"}'\n", 0700);
+  uvaws_creds_provider_t *p = NULL;
+  assert_int_equal(uvaws_creds_provider_process(uv_default_loop(), script, &p, NULL), 0);
+  answer_t a = ask(uv_default_loop(), p);
+  assert_int_equal(a.code, 0);
+  assert_string_equal(a.key, "AKIDPROCPROV");
+  uvaws_creds_provider_free(p);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+}
+
+/* The default chain on a transport of its own: container credentials here;
+ * freed, it closes everything it opened (the loop closes). */
+static void test_default_chain_alone(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  use_container();
+  uvaws_creds_provider_t *p = NULL;
+  uvaws_error_t err = {0};
+  assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, &err), 0);
+  assert_string_equal(p->name, "container credentials");
+  answer_t a = ask(&loop, p);
+  assert_int_equal(a.code, 0);
+  assert_string_equal(a.key, "ASIACONT00000001");
+  uvaws_creds_provider_free(p);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  /* nothing configured (metadata is off in these tests) */
+  assert_int_equal(uvaws_creds_provider_default_chain(uv_default_loop(), NULL, &p, &err),
+                   UVAWS_ENOCREDS);
+  assert_has(err.detail, "no credentials: tried");
+  uvaws_error_clear(&err);
+}
+
+/* Two clients on one provider: one fetch (one container request) serves
+ * both, and each client's close cancels only its own wait. */
+static void test_one_provider_two_clients(void **state) {
+  (void)state;
+  uv_loop_t *loop = uv_default_loop();
+  use_container();
+  configure("{\"container_delay_ms\": 200}");
+  uvaws_creds_provider_t *p = NULL;
+  assert_int_equal(uvaws_creds_provider_default_chain(loop, NULL, &p, NULL), 0);
+  uvaws_client_options_t o = bare();
+  o.credentials_provider = p;
+  uvaws_client_t *a, *b;
+  assert_int_equal(uvaws_client_new(loop, &o, &a, NULL), 0);
+  assert_int_equal(uvaws_client_new(loop, &o, &b, NULL), 0);
+  outcome_t ra = {0}, rb = {0};
+  uvaws_request_t req = {.method = "GET", .path = "/"};
+  assert_int_equal(uvaws_fetch(a, &req, on_done, &ra, NULL), 0);
+  assert_int_equal(uvaws_fetch(b, &req, on_done, &rb, NULL), 0);
+  uv_run(loop, UV_RUN_DEFAULT);
+  assert_outcome(&ra, 0);
+  assert_outcome(&rb, 0);
+  assert_int_equal(stat_of("container_creds_fetches"), 1);
+  uvaws_client_close(a, on_closed, NULL);
+  uvaws_client_close(b, on_closed, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uvaws_creds_provider_free(p);
+  uv_run(loop, UV_RUN_DEFAULT);
+}
+
+int main(void) {
+  server = need_env("UVAWS_TEST_SERVER");
+#define T(name) cmocka_unit_test_setup_teardown(name, fresh, cleanup)
+  const struct CMUnitTest tests[] = {
+      T(test_user_provider_answers),
+      T(test_user_provider_fails),
+      T(test_user_provider_answers_inside_fetch),
+      T(test_slow_provider_cancelled_by_close),
+      T(test_provider_that_never_answers),
+      T(test_expiry_and_refresh),
+      T(test_expired_token_refetches_once),
+      T(test_unusable_answers_refused),
+      T(test_provider_checks),
+      T(test_chain_sticks_to_the_one_that_answered),
+      T(test_static_and_environment),
+      T(test_process_provider),
+      T(test_default_chain_alone),
+      T(test_one_provider_two_clients),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
