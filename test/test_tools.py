@@ -9,9 +9,11 @@ runs each example the way a user would.
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -126,6 +128,27 @@ def botocore_signature(rec, secret):
     signer = SigV4Auth(Credentials(scope[0], secret), scope[3], scope[2])
     canonical = signer.canonical_request(req)
     return signer.signature(signer.string_to_sign(req, canonical), req)
+
+
+class ModelsFound(unittest.TestCase):
+    """The tool in a build tree finds the models built beside it; with none
+    anywhere it says where it looked, not that the service is unknown."""
+
+    def test_build_tree_models_without_environment(self):
+        env = dict(ENV)
+        env.pop("UVAWS_MODEL_DIR", None)
+        rc, out, err = run(TOOL, "help", "dynamodb", env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("protocol json", out)
+        # a copy of the tool away from the build tree has no models next to it
+        with tempfile.TemporaryDirectory() as d:
+            lone = os.path.join(d, "uvaws")
+            shutil.copy(TOOL, lone)
+            env["UVAWS_MODEL_DIR"] = os.path.join(d, "nothing-here")
+            rc, _, err = run(lone, "call", "dynamodb", "ListTables", env=env)
+            self.assertEqual(rc, 2)
+            self.assertIn("no service models in %s" % env["UVAWS_MODEL_DIR"], err)
+            self.assertNotIn("unknown service", err)
 
 
 @unittest.skipUnless(DDB and SES, "needs the emulators (run under peers.py)")

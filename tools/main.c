@@ -239,11 +239,17 @@ static const char *json_kind(const cJSON *j) {
 }
 
 /* Operations are known for the services of the table; the others can still
- * be signed for (presign, sign) by their signing name. */
+ * be signed for (presign, sign) by their signing name. With no model file at
+ * all, that is what is said, with where it was looked for. */
 static int service_known(const char *service) {
   if (uvaws_service_find(service) != NULL)
     return 1;
-  fprintf(stderr, "uvaws: unknown service '%s': no operations are known for it\n", service);
+  if (uvaws_service_at(0) == NULL)
+    fprintf(stderr, "uvaws: no service models in %s (the file services.bin, built with the "
+                    "library and installed beside it); set UVAWS_MODEL_DIR to where it is\n",
+            uvaws_models_dir());
+  else
+    fprintf(stderr, "uvaws: unknown service '%s': no operations are known for it\n", service);
   return 0;
 }
 
@@ -447,12 +453,38 @@ static unsigned parse_uint(const char *opt, const char *s) {
   return (unsigned)v;
 }
 
+/* Run from a build tree (build/tools/uvaws), the tool uses the models built
+ * beside it (build/models) unless UVAWS_MODEL_DIR says otherwise or the
+ * installed ones are there: so the demo and a developer's first try work
+ * before anything is installed. */
+static void find_models(void) {
+  const char *env = getenv("UVAWS_MODEL_DIR");
+  char path[4096];
+  if (env != NULL && env[0] != '\0')
+    return;
+  snprintf(path, sizeof path, "%s/services.bin", uvaws_models_dir());
+  if (access(path, R_OK) == 0)
+    return;
+  size_t n = sizeof path - 32;
+  if (uv_exepath(path, &n) != 0)
+    return;
+  char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    return;
+  strcpy(slash, "/../models/services.bin");
+  if (access(path, R_OK) == 0) {
+    path[strlen(path) - strlen("/services.bin")] = '\0';
+    uvaws_models_set_dir(path);
+  }
+}
+
 int main(int argc, char **argv) {
   cli_opts_t o;
   memset(&o, 0, sizeof o);
   o.progress = -1;
   o.concurrency = 64;
   o.timeout_s = -1;
+  find_models();
   const char *pos[8];
   int npos = 0, help = 0;
   for (int i = 1; i < argc; i++) {
