@@ -14,12 +14,15 @@ with ninja, and tests run until one fails:
 
 Tests run in this order: the mutant's own `tests` line (the ones that should
 catch it, fastest first), then the rest of the file's tests from the list's
-map: a mutant is only called SURVIVED after all of them passed. Mutants marked
-`asan` run in an AddressSanitizer + UBSan build (leaks are failures there).
+map: a mutant is only called SURVIVED after all of them passed. Each test runs
+once unmutated before it judges its first mutant (the baseline: it must pass,
+and its time sets the timeout under mutation). Mutants marked `asan` run in an
+AddressSanitizer + UBSan build (leaks are failures there).
 
 Prints one line per mutant and ends with "mutation: K killed of N (P%)", where
 N counts every mutant tried (stale and invalid ones too: the list must be
-fixed). Exits 1 below the threshold, 2 on a usage error or a red baseline.
+fixed). Exits 1 below the threshold, 2 on a usage error, a scratch tree that
+cannot be set up or a red baseline.
 """
 import argparse
 import fnmatch
@@ -51,6 +54,7 @@ class Mutant:
         self.what = ""
         self.tests = []
         self.asan = False
+        self.smoke = False
         self.old = []
         self.new = None  # None: delete the snippet
 
@@ -113,6 +117,8 @@ def parse_list(path):
             cur.tests = rest.split()
         elif word == "asan" and not rest:
             cur.asan = True
+        elif word == "smoke" and not rest:
+            cur.smoke = True
         else:
             raise ListError(f"{where}: unknown line '{word}'")
     for m in mutants:
@@ -214,7 +220,7 @@ class Build:
                 args += ["-Db_sanitize=address,undefined", "-Db_lundef=false"]
             log = os.path.join(self.slot.dir, "setup.log")
             if run_quiet(args, log) != 0:
-                raise RuntimeError(f"meson setup {self.dir} failed:\n{tail(log)}")
+                raise Fatal(f"meson setup {self.dir} failed:\n{tail(log)}")
         self.introspect()
 
     def introspect(self):
@@ -304,13 +310,24 @@ class Slot:
 
 # ---- running ----------------------------------------------------------------
 
+class Fatal(Exception):
+    """The scratch tree cannot be set up, or a test fails without any mutant:
+    nothing the run would say about mutants counts."""
+
+
 class Run:
     def __init__(self, args, mutants, fmap):
         self.args, self.mutants, self.fmap = args, mutants, fmap
         self.lock = threading.Lock()
         self.results = {}  # id -> (verdict, detail)
-        self.baseline = {}  # (asan, test) -> seconds
+        self.baseline = {}  # (asan, test) -> seconds, once it passed unmutated
+        self.skipped = set()  # (asan, test) that exit 77 here (a peer missing)
+        self.pending = {}  # (asan, test) -> Event while some slot measures it
+        self.fatal = None
         self.done = 0
+
+    def asan_of(self, m):
+        return m.asan or self.args.asan
 
     def plan(self, m):
         """The tests for m in the order they run: its own first."""
@@ -319,7 +336,7 @@ class Run:
         if self.args.all_tests:
             everything = sorted({t for ts in self.fmap.values() for t in ts})
             rest += [t for t in everything if t not in first and t not in rest]
-        key = lambda t: self.baseline.get((m.asan or self.args.asan, t), 0)
+        key = lambda t: self.baseline.get((self.asan_of(m), t), 0)
         return sorted(first, key=key) + sorted(rest, key=key)
 
     def report(self, m, verdict, detail):
@@ -331,50 +348,68 @@ class Run:
                   flush=True)
 
     def timeout_for(self, asan, test):
-        base = self.baseline.get((asan, test))
-        return self.args.timeout if base is None else self.args.timeout_factor * base + 30
+        return self.args.timeout_factor * self.baseline[(asan, test)] + 30
 
-    def run_baseline(self, slot, asan, tests):
-        b = slot.get_build(asan)
-        missing = [t for t in tests if t not in b.tests]
-        if missing:
-            raise RuntimeError(f"the list names tests meson does not know: {' '.join(missing)}")
-        print(f"mutate: baseline ({'asan' if asan else 'plain'}): building, then running "
-              f"{len(tests)} tests unmutated", flush=True)
-        if b.build(tests) != 0:
-            raise RuntimeError(f"the unmutated tree does not build:\n{tail(slot.build_log)}")
-        for t in tests:
-            verdict, took = b.run_test(t, self.args.timeout)
-            if verdict == "fail" or verdict == "timeout":
-                log = os.path.join(slot.dir, f"test-{t}.log")
-                raise RuntimeError(f"test {t} fails without any mutant ({verdict}); "
-                                   f"fix the suite first:\n{tail(log)}")
-            if verdict == "skip":
-                print(f"mutate: test {t} is skipped here (a peer missing?): it judges nothing",
-                      flush=True)
-                continue
-            self.baseline[(asan, t)] = took
-            print(f"mutate:   {t}: {took:.1f} s", flush=True)
+    def ensure_baseline(self, slot, asan, test):
+        """Runs `test` once on the slot's unmutated tree, unless some slot did:
+        its time sets the timeout under mutation, and a test that fails
+        unmutated stops the run."""
+        key = (asan, test)
+        with self.lock:
+            if key in self.baseline or key in self.skipped:
+                return
+            event = self.pending.get(key)
+            mine = event is None
+            if mine:
+                event = self.pending[key] = threading.Event()
+        if not mine:
+            event.wait()
+            return
+        try:
+            b = slot.get_build(asan)
+            if test not in b.tests:
+                raise Fatal(f"the list names a test meson does not know: {test}")
+            if b.build([test]) != 0:
+                raise Fatal(f"the unmutated tree does not build:\n{tail(slot.build_log)}")
+            verdict, took = b.run_test(test, self.args.timeout)
+            variant = "asan" if asan else "plain"
+            if verdict in ("fail", "timeout"):
+                log = os.path.join(slot.dir, f"test-{test}.log")
+                raise Fatal(f"test {test} ({variant}) fails without any mutant "
+                                    f"({verdict}); fix the suite first:\n{tail(log)}")
+            with self.lock:
+                if verdict == "skip":
+                    self.skipped.add(key)
+                    print(f"mutate: test {test} ({variant}) is skipped here (a peer missing?): "
+                          "it judges nothing", flush=True)
+                else:
+                    self.baseline[key] = took
+                    print(f"mutate: baseline {test} ({variant}): {took:.1f} s", flush=True)
+        finally:
+            event.set()
 
     def mutate_one(self, slot, m):
         why = staleness(m, slot.src)
         if why:
             self.report(m, "STALE", f"{m.file}: {why} ({m.where})")
             return
-        asan = m.asan or self.args.asan
+        asan = self.asan_of(m)
         b = slot.get_build(asan)
-        tests = [t for t in self.plan(m) if (asan, t) in self.baseline]
-        if not tests:
-            self.report(m, "STALE", f"no test that runs here judges {m.file} ({m.where})")
-            return
         path = os.path.join(slot.src, m.file)
         original = open(path, encoding="utf-8").read()
+        mutated = original.replace(m.old_text, m.new_text, 1)
         start = time.monotonic()
+        ran = []
         try:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(original.replace(m.old_text, m.new_text, 1))
-            ran = []
-            for t in tests:
+            for t in self.plan(m):
+                if (asan, t) not in self.baseline and (asan, t) not in self.skipped:
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(original)
+                    self.ensure_baseline(slot, asan, t)
+                if (asan, t) in self.skipped:
+                    continue
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(mutated)
                 if b.build([t]) != 0:
                     self.report(m, "INVALID", f"does not compile ({m.where}):\n"
                                 + indent(tail(slot.build_log, 8)))
@@ -385,6 +420,9 @@ class Run:
                     how = "timed out" if verdict == "timeout" else "failed"
                     self.report(m, "KILLED", f"{t} {how} ({time.monotonic() - start:.0f} s)")
                     return
+            if not ran:
+                self.report(m, "STALE", f"no test that runs here judges {m.file} ({m.where})")
+                return
             self.report(m, "SURVIVED", f"{m.file}: {m.what} ({m.where}); passed: "
                         f"{' '.join(ran)} ({time.monotonic() - start:.0f} s)")
         finally:
@@ -392,14 +430,18 @@ class Run:
                 f.write(original)
 
     def worker(self, slot, work):
-        while True:
+        while self.fatal is None:
             try:
                 group = work.get_nowait()
             except queue.Empty:
                 return
             for m in group:
+                if self.fatal is not None:
+                    return
                 try:
                     self.mutate_one(slot, m)
+                except Fatal as e:
+                    self.fatal = str(e)
                 except Exception as e:  # a broken slot must not hang the others
                     self.report(m, "INVALID", f"mutate.py: {e}")
 
@@ -425,14 +467,18 @@ def main():
     ap.add_argument("--only", help="comma-separated ids, globs or files (lib/ini.c, sigv4-*)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="scratch trees working at once (each has its own build)")
-    ap.add_argument("--threshold", type=float, default=90.0,
-                    help="the kill rate in %% below which the run fails (default 90)")
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="the kill rate in %% below which the run fails (default 90, "
+                    "100 with --smoke)")
     ap.add_argument("--asan", action="store_true",
                     help="run every mutant in the AddressSanitizer build")
     ap.add_argument("--all-tests", action="store_true",
                     help="before calling a mutant SURVIVED, run every test of the map")
     ap.add_argument("--check", action="store_true",
                     help="only check the list: parse it, and find stale snippets")
+    ap.add_argument("--smoke", action="store_true",
+                    help="the mutants marked `smoke` only (threshold 100%%), and the whole "
+                    "list checked for stale snippets")
     ap.add_argument("--scratch", default=os.environ.get("UVAWS_MUTATE_DIR",
                                                         os.path.join(ROOT, "build-mutate")),
                     help="where the scratch trees live (default build-mutate)")
@@ -448,10 +494,19 @@ def main():
         print(f"mutate: {e}", file=sys.stderr)
         return 2
     chosen = select(mutants, args.only)
+    if args.smoke:
+        chosen = [m for m in chosen if m.smoke]
+    if args.threshold is None:
+        args.threshold = 100.0 if args.smoke else 90.0
     if not chosen:
         print(f"mutate: no mutant matches {args.only}", file=sys.stderr)
         return 2
 
+    stale_elsewhere = []
+    if args.smoke:  # the rest of the list is only checked, which costs nothing
+        stale_elsewhere = [m for m in mutants if m not in chosen and staleness(m, ROOT)]
+        for m in stale_elsewhere:
+            print(f"STALE    {m.id:<34} {m.file}: {staleness(m, ROOT)} ({m.where})")
     if args.check:
         bad = [(m, staleness(m, ROOT)) for m in chosen]
         bad = [(m, why) for m, why in bad if why]
@@ -471,16 +526,7 @@ def main():
     try:
         for s in slots:
             sync_tree(s.src)
-        variants = sorted({m.asan or args.asan for m in chosen})
-        for asan in variants:
-            tests = sorted({t for m in chosen if (m.asan or args.asan) == asan for t in run.plan(m)})
-            run.run_baseline(slots[0], asan, tests)
-        for s in slots[1:]:
-            for asan in variants:
-                print(f"mutate: building {s.dir}", flush=True)
-                b = s.get_build(asan)
-                b.build([t for (a, t) in run.baseline if a == asan])
-    except (RuntimeError, subprocess.CalledProcessError) as e:
+    except (OSError, subprocess.CalledProcessError) as e:
         print(f"mutate: {e}", file=sys.stderr)
         return 2
 
@@ -488,7 +534,7 @@ def main():
     # rebuild then recompiles that file alone.
     groups = {}
     for m in chosen:
-        groups.setdefault((m.asan or args.asan, m.file), []).append(m)
+        groups.setdefault((run.asan_of(m), m.file), []).append(m)
     work = queue.Queue()
     for g in sorted(groups.values(), key=len, reverse=True):
         work.put(g)
@@ -504,6 +550,9 @@ def main():
         print("mutate: interrupted (the scratch tree is restored at the next run)",
               file=sys.stderr)
         return 130
+    if run.fatal is not None:
+        print(f"mutate: {run.fatal}", file=sys.stderr)
+        return 2
 
     counts = {}
     for verdict, _ in run.results.values():
@@ -519,6 +568,9 @@ def main():
     pct = 100.0 * k / n
     mins, secs = divmod(int(time.monotonic() - started), 60)
     print(f"mutation: {k} killed of {n} ({pct:.1f}%) in {mins}m{secs:02d}s")
+    if stale_elsewhere:
+        print(f"mutate: {len(stale_elsewhere)} stale mutants in the rest of the list")
+        return 1
     return 0 if pct >= args.threshold else 1
 
 
