@@ -339,6 +339,18 @@ static void test_connect_timeout_reaches_curl(void **state) {
   assert_non_null(after);
   assert_true(atol(after + 6) < 10000); /* nor the default connect timeout, 10 s */
   close_client(&fx);
+  /* without the option, the documented default: 10 s, not less, not the
+   * request timeout */
+  o.connect_timeout_ms = 0;
+  o.request_timeout_ms = 25000;
+  open_client(&fx, &o);
+  s = send_headers(&fx, NULL, 0);
+  assert_int_equal(s.code, UVAWS_ETIMEDOUT);
+  after = strstr(s.detail, "after ");
+  assert_non_null(strstr(s.detail, "onnect"));
+  assert_non_null(after);
+  assert_true(atol(after + 6) >= 10000 && atol(after + 6) < 25000);
+  close_client(&fx);
   for (int i = 0; i < 4; i++)
     close(fill[i]);
   close(lfd);

@@ -376,6 +376,38 @@ static void test_imds_timeout(void **state) {
   assert_true((uv_hrtime() - t0) / 1000000 < 2000); /* short timeouts, not 3 s each */
 }
 
+/* The milliseconds in curl's "... timed out after N milliseconds". */
+static long timed_out_after(const char *detail) {
+  const char *after = strstr(detail, "after ");
+  if (after == NULL)
+    print_error("no \"after N\" in: %s\n", detail);
+  assert_non_null(after);
+  return atol(after + 6);
+}
+
+/* The documented default timeouts of the HTTP sources: instance metadata 1 s
+ * a request (AWS_METADATA_SERVICE_TIMEOUT's default), container credentials
+ * 2 s. Each answer comes later than that, and earlier than a larger default
+ * would allow; the timeout the failure names is the default, not less. */
+static void test_default_source_timeouts(void **state) {
+  (void)state;
+  use_metadata();
+  configure("{\"imds_delay_ms\": 2500}");
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  long ms = timed_out_after(r.detail);
+  assert_true(ms >= 1000 && ms < 2500);
+
+  fresh(NULL);
+  use_container();
+  configure("{\"container_delay_ms\": 3000}");
+  r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  ms = timed_out_after(r.detail);
+  assert_true(ms >= 2000 && ms < 3000);
+}
+
 static void test_region_from_metadata(void **state) {
   (void)state;
   use_metadata();
@@ -604,6 +636,7 @@ int main(void) {
       T(test_imds_v2),
       T(test_imds_v1_fallback_rules),
       T(test_imds_timeout),
+      T(test_default_source_timeouts),
       T(test_region_from_metadata),
       T(test_region_pending_metadata_refused),
       T(test_region_pending_slow_metadata),
