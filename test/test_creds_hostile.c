@@ -86,6 +86,25 @@ static void test_control_chars_from_process_and_sts(void **state) {
     assert_has(r.detail, "session token");
   }
   assert_int_equal(stat_of("requests"), 3); /* the AssumeRoles only */
+  /* an STS answer holds a session token and an Expiration, or none is taken */
+  const char *cut[] = {"<SessionToken>t</SessionToken>", "<Expiration>EXP</Expiration>"};
+  for (size_t i = 0; i < 2; i++) {
+    fresh(NULL);
+    char *xml = sts_xml("AssumeRole", "ASIAROLE", "s", "t", "EXP", "");
+    char *at = strstr(xml, cut[i]);
+    memmove(at, at + strlen(cut[i]), strlen(at + strlen(cut[i])) + 1);
+    char *e = strstr(xml, "EXP"); /* the Expiration that stayed */
+    if (e != NULL) {
+      memmove(e + strlen(exp), e + 3, strlen(e + 3) + 1);
+      memcpy(e, exp, strlen(exp));
+    }
+    canned_answer("AssumeRole", xml);
+    free(xml);
+    use_role();
+    r = run_one(&o, NULL, 0);
+    assert_outcome(&r, UVAWS_ECREDS);
+    assert_has(r.detail, "no usable credentials");
+  }
 }
 
 /* ---- container URLs ---------------------------------------------------------------- */
