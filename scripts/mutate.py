@@ -373,6 +373,11 @@ class Run:
                 raise Fatal(f"the unmutated tree does not build:\n{tail(slot.build_log)}")
             verdict, took = b.run_test(test, self.args.timeout)
             variant = "asan" if asan else "plain"
+            if verdict in ("fail", "timeout"):  # once more: a flaky test is not a red suite
+                print(f"mutate: test {test} ({variant}) failed unmutated ({verdict}); "
+                      "running it again", flush=True)
+                verdict, again = b.run_test(test, self.args.timeout)
+                took = max(took, again)
             if verdict in ("fail", "timeout"):
                 log = os.path.join(slot.dir, f"test-{test}.log")
                 raise Fatal(f"test {test} ({variant}) fails without any mutant "
@@ -399,7 +404,7 @@ class Run:
         original = open(path, encoding="utf-8").read()
         mutated = original.replace(m.old_text, m.new_text, 1)
         start = time.monotonic()
-        ran = []
+        ran, flaky = [], []
         try:
             for t in self.plan(m):
                 if (asan, t) not in self.baseline and (asan, t) not in self.skipped:
@@ -416,6 +421,16 @@ class Run:
                     return
                 verdict, took = b.run_test(t, self.timeout_for(asan, t))
                 ran.append(t)
+                if verdict == "fail" and not self.args.no_confirm:
+                    # A failure counts once it happens again: a test that
+                    # flakes on a loaded machine must not pass for a detection.
+                    again, _ = b.run_test(t, self.timeout_for(asan, t))
+                    if again == "pass":
+                        flaky.append(t)
+                        with self.lock:
+                            print(f"mutate: {t} failed once under {m.id}, then passed: "
+                                  "taken for a flake", flush=True)
+                        continue
                 if verdict in ("fail", "timeout"):
                     how = "timed out" if verdict == "timeout" else "failed"
                     self.report(m, "KILLED", f"{t} {how} ({time.monotonic() - start:.0f} s)")
@@ -423,8 +438,9 @@ class Run:
             if not ran:
                 self.report(m, "STALE", f"no test that runs here judges {m.file} ({m.where})")
                 return
+            flakes = f"; flaky: {' '.join(flaky)}" if flaky else ""
             self.report(m, "SURVIVED", f"{m.file}: {m.what} ({m.where}); passed: "
-                        f"{' '.join(ran)} ({time.monotonic() - start:.0f} s)")
+                        f"{' '.join(ran)}{flakes} ({time.monotonic() - start:.0f} s)")
         finally:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(original)
@@ -482,6 +498,9 @@ def main():
     ap.add_argument("--scratch", default=os.environ.get("UVAWS_MUTATE_DIR",
                                                         os.path.join(ROOT, "build-mutate")),
                     help="where the scratch trees live (default build-mutate)")
+    ap.add_argument("--no-confirm", action="store_true",
+                    help="take a test's first failure as the kill (faster; by default it "
+                    "must fail twice, so that a flaky test counts for nothing)")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds a test may take in the baseline (default 300)")
     ap.add_argument("--timeout-factor", type=float, default=3.0,
