@@ -4,7 +4,8 @@
 A cmocka executable counts its cases (from its "[  PASSED  ] N test(s)" and
 "[  FAILED  ] N test(s)" lines); any other meson test counts as one. Each
 --result-log file holds lines "KIND: NAME ok|FAILED|SKIPPED ..." (fuzz targets
-from scripts/fuzz.sh, the fresh-root checks of scripts/test.sh), one test each.
+from scripts/fuzz.sh, the fresh-root checks and the mutation runs of
+scripts/test.sh), one test each.
 Prints one line "N passed, N failed, N skipped" and exits 1 if anything failed.
 """
 import json
@@ -74,7 +75,7 @@ for path in args:
 
 for log in result_logs:
     for line in open(log, encoding="utf-8", errors="replace"):
-        m = re.match(r"^(fuzz|fresh|abi|tsan|build): (\S+) (ok|FAILED|SKIPPED)", line)
+        m = re.match(r"^(fuzz|fresh|mutate|abi|tsan|build): (\S+) (ok|FAILED|SKIPPED)", line)
         if m:
             if m.group(3) == "ok":
                 passed += 1

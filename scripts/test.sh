@@ -7,14 +7,20 @@
 # also runs the demo and the README's install steps in a pristine Debian 12
 # root (../shared/fresh-run.sh; a few minutes), as CI does.
 #
+# Mutation testing (scripts/mutate.sh): by default a smoke of the few mutants
+# marked `smoke` in test/mutants.txt, with the whole list checked for stale
+# snippets (about 20 s once build-mutate/ exists); --mutate runs every mutant
+# instead (about 25 minutes, 90% to pass); --no-mutate neither.
+#
 #   scripts/test.sh [--fresh] [--valgrind] [--no-asan] [--no-fuzz] [--fuzz-seconds N]
+#                   [--mutate | --no-mutate]
 #   environment: UVAWS_SOAK_SIZE (larger soak), UVAWS_SIGV4_SUITE (suite path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 . scripts/step.sh
 
-valgrind=0 asan=1 fuzz=1 fresh=0 fuzz_seconds=${UVAWS_FUZZ_SECONDS:-5}
+valgrind=0 asan=1 fuzz=1 fresh=0 mutate=smoke fuzz_seconds=${UVAWS_FUZZ_SECONDS:-5}
 while [ $# -gt 0 ]; do
   case "$1" in
     --valgrind) valgrind=1 ;;
@@ -22,7 +28,9 @@ while [ $# -gt 0 ]; do
     --no-asan) asan=0 ;;
     --no-fuzz) fuzz=0 ;;
     --fuzz-seconds) fuzz_seconds=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --mutate) mutate=full ;;
+    --no-mutate) mutate=none ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -85,6 +93,23 @@ if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
   fi
 fi
 
+mutate_log=
+if [ "$mutate" != none ]; then
+  echo "== mutate: $mutate"
+  mutate_log=$(mktemp)
+  mutate_rc=0
+  if [ "$mutate" = full ]; then
+    scripts/mutate.sh || mutate_rc=$?
+  else
+    scripts/mutate.sh --smoke || mutate_rc=$?
+  fi
+  if [ "$mutate_rc" = 0 ]; then
+    echo "mutate: $mutate ok" >"$mutate_log"
+  else
+    echo "mutate: $mutate FAILED (scripts/mutate.sh exit $mutate_rc)" | tee "$mutate_log"
+  fi
+fi
+
 fresh_log=
 if [ "$fresh" = 1 ]; then
   fresh_log=$(mktemp)
@@ -92,5 +117,5 @@ if [ "$fresh" = 1 ]; then
 fi
 
 /usr/bin/python3 scripts/count_tests.py "${results[@]}" --result-log "$steps_log" \
-  ${fuzz_log:+--result-log "$fuzz_log"} \
+  ${fuzz_log:+--result-log "$fuzz_log"} ${mutate_log:+--result-log "$mutate_log"} \
   ${fresh_log:+--result-log "$fresh_log"}

@@ -337,11 +337,84 @@ static void test_connect_timeout_reaches_curl(void **state) {
   const char *after = strstr(s.detail, "after ");
   assert_non_null(strstr(s.detail, "onnect"));
   assert_non_null(after);
-  assert_true(atol(after + 6) < 30000);
+  assert_true(atol(after + 6) < 10000); /* nor the default connect timeout, 10 s */
+  close_client(&fx);
+  /* without the option, the documented default: 10 s, not less, not the
+   * request timeout */
+  o.connect_timeout_ms = 0;
+  o.request_timeout_ms = 25000;
+  open_client(&fx, &o);
+  s = send_headers(&fx, NULL, 0);
+  assert_int_equal(s.code, UVAWS_ETIMEDOUT);
+  after = strstr(s.detail, "after ");
+  assert_non_null(strstr(s.detail, "onnect"));
+  assert_non_null(after);
+  assert_true(atol(after + 6) >= 10000 && atol(after + 6) < 25000);
   close_client(&fx);
   for (int i = 0; i < 4; i++)
     close(fill[i]);
   close(lfd);
+}
+
+/* An encoded path goes on the wire as given: a '?', '#' or blank in it would
+ * end it there (and the part after it, unsigned, would be the query), so it
+ * is refused before anything is signed or sent; "%3F" is the way to say it. */
+static void test_encoded_path_holds_no_query(void **state) {
+  (void)state;
+  uvaws_client_options_t o = options();
+  tu_fixture_t fx;
+  open_client(&fx, &o);
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  const char *bad[] = {"/a?b=c", "/a?", "/a#b", "/a b", "/a\tb"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    uvaws_request_t req = {.method = "GET", .path = bad[i], .path_encoded = 1};
+    assert_int_equal(uvaws_fetch(fx.client, &req, tu_never_called, NULL, NULL), UVAWS_EPATH);
+    assert_int_equal(uvaws_presign(fx.client, &req, 60, tu_never_called, NULL), UVAWS_EPATH);
+  }
+  assert_int_equal(control_number(server, "/_stats", "requests"), 0); /* nothing sent */
+  uvaws_request_t ok = {.method = "GET", .path = "/a%3Fb", .path_encoded = 1};
+  seen_t s = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &ok, record, &s, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(s.code, 0);
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  const cJSON *rec = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "target")), "/a%3Fb");
+  cJSON_Delete(log);
+  close_client(&fx);
+}
+
+/* retry_base_delay_ms and retry_max_delay_ms shape every backoff: attempt n
+ * waits at most min(base * 2^(n-1), max), as the client logs it. */
+static void test_retry_delays_follow_the_options(void **state) {
+  (void)state;
+  uvaws_client_options_t o = options();
+  o.retry_base_delay_ms = 8;
+  o.retry_max_delay_ms = 20;
+  o.max_attempts = 6;
+  tu_fixture_t fx;
+  open_client(&fx, &o);
+  uvaws_kv_t h[] = {{"x-test-fault", "status-503"}};
+  seen_t s = send_headers(&fx, h, 1);
+  assert_int_equal(s.code, UVAWS_EAWS);
+  assert_int_equal(s.attempts, 6);
+  int seen = 0;
+  for (const char *p = logged; (p = strstr(p, "failed (")) != NULL; p++) {
+    const char *attempt = p;
+    while (attempt > logged && strncmp(attempt, "attempt ", 8) != 0)
+      attempt--;
+    const char *in = strstr(p, "retrying in ");
+    assert_non_null(in);
+    long n = atol(attempt + 8), ms = atol(in + strlen("retrying in "));
+    long cap = 8L << (n - 1);
+    if (cap > 20)
+      cap = 20;
+    if (ms > cap)
+      fail_msg("attempt %ld waited %ld ms, more than %ld: %s", n, ms, cap, logged);
+    seen++;
+  }
+  assert_int_equal(seen, 5);
+  close_client(&fx);
 }
 
 int main(void) {
@@ -355,6 +428,8 @@ int main(void) {
       cmocka_unit_test(test_redirects_are_errors),
       cmocka_unit_test(test_response_header_blanks_trimmed),
       cmocka_unit_test(test_connect_timeout_reaches_curl),
+      cmocka_unit_test(test_encoded_path_holds_no_query),
+      cmocka_unit_test(test_retry_delays_follow_the_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -404,7 +404,8 @@ static void test_lambda_invoke(void **state) {
   (void)state;
   cJSON_Delete(control(server, "POST", "/_reset", NULL));
   canned("[{\"path\":\"/2015-03-31/functions/my%3Afn/invocations\",\"content_type\":"
-         "\"application/json\",\"body\":\"{\\\"result\\\":42}\"}]");
+         "\"application/json\",\"body\":\"{\\\"result\\\":42}\",\"headers\":"
+         "{\"X-Amz-Function-Error\":\"Unhandled\",\"X-Amz-Executed-Version\":\"7\"}}]");
   fx_t fx;
   fx_open(&fx, "lambda", server);
   /* the payload as bytes, not base64 in the parameters */
@@ -422,6 +423,10 @@ static void test_lambda_invoke(void **state) {
   assert_string_equal((const char *)g.payload, "{\"result\":42}");
   assert_null(cJSON_GetObjectItem(g.out, "Payload")); /* the bytes are the payload's */
   assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g.out, "StatusCode")), 200);
+  /* outputs that come as headers */
+  assert_string_equal(str_at(g.out, "FunctionError"), "Unhandled");
+  assert_string_equal(str_at(g.out, "ExecutedVersion"), "7");
+  assert_null(cJSON_GetObjectItem(g.out, "LogResult")); /* not in the answer */
   done(&g);
   cJSON *log = control(server, "GET", "/_log?last=1", NULL);
   assert_string_equal(str_at(log, "requests.0.target"),
@@ -508,6 +513,112 @@ static void test_bad_input(void **state) {
   assert_non_null(uvaws_service_find("DynamoDB"));
   assert_string_equal(uvaws_service_find("ses")->endpoint_prefix, "email");
   assert_null(uvaws_service_find(NULL));
+}
+
+/* ---- what the mutation run found untested ---------------------------------------- */
+
+/* uvaws_call_rest fills {Label} encoded whole and {Label+} (greedy, as S3's
+ * keys) with its slashes kept; what is left of a GET's members goes to the
+ * query string. */
+static void test_rest_labels(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  fx_t fx;
+  fx_open(&fx, "dynamodb", server);
+  got_t g = {0};
+  cJSON *params = cJSON_Parse("{\"Bucket\":\"b 1/x\",\"Key\":\"dir/sub dir/f~\",\"max\":5}");
+  assert_int_equal(uvaws_call_rest(fx.client, "GET", "/objects/{Bucket}/{Key+}", params,
+                                   on_result, &g), 0);
+  cJSON_Delete(params);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(g.calls, 1);
+  assert_int_equal(g.code, 0);
+  cJSON_Delete(g.out);
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  assert_string_equal(str_at(log, "requests.0.target"),
+                      "/objects/b%201%2Fx/dir/sub%20dir/f~?max=5");
+  cJSON_Delete(log);
+  fx_close(&fx);
+}
+
+/* The JSON protocols say which in the content type (1.0 DynamoDB, 1.1
+ * Kinesis and most others); an answer of nothing but blanks is {}. */
+static void test_json_protocol_wire(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"contains\":\"\\\"Blank\\\":1\",\"content_type\":\"application/x-amz-json-1.1\","
+         "\"body\":\" \\r\\n\\t \"}]");
+  fx_t fx;
+  fx_open(&fx, "kinesis", server);
+  got_t g = call(&fx, "ListStreams", "{\"Limit\":1}");
+  assert_int_equal(g.code, 0);
+  cJSON_Delete(g.out);
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  assert_string_equal(str_at(log, "requests.0.headers.content-type"), "application/x-amz-json-1.1");
+  assert_string_equal(str_at(log, "requests.0.headers.x-amz-target"), "Kinesis_20131202.ListStreams");
+  assert_string_equal(str_at(log, "requests.0.body"), "{\"Limit\":1}");
+  cJSON_Delete(log);
+  g = call(&fx, "ListStreams", "{\"Blank\":1}");
+  assert_int_equal(g.code, 0);
+  assert_true(cJSON_IsObject(g.out));
+  assert_null(g.out->child);
+  cJSON_Delete(g.out);
+  fx_close(&fx);
+}
+
+typedef struct {
+  int pages;
+  char tokens[256];
+} pages_t;
+
+static int on_page(uvaws_result_t *page, void *arg) {
+  pages_t *p = arg;
+  p->pages++;
+  const char *t = str_at(page->output, "NextToken");
+  size_t n = strlen(p->tokens);
+  snprintf(p->tokens + n, sizeof p->tokens - n, "[%s]", t ? t : "-");
+  return 0;
+}
+
+/* Pages end on an empty continuation token, as on none; an IsTruncated
+ * "true" (text, as query XML has it) with a Marker goes on. */
+static void test_pagination_ends(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"contains\":\"\\\"NextToken\\\":\\\"\\\"\",\"status\":400,"
+         "\"content_type\":\"application/x-amz-json-1.1\",\"body\":\"{\\\"__type\\\":"
+         "\\\"EmptyTokenSent\\\"}\"},"
+         "{\"contains\":\"\\\"NextToken\\\":\\\"t1\\\"\",\"content_type\":"
+         "\"application/x-amz-json-1.1\",\"body\":\"{\\\"NextToken\\\":\\\"\\\"}\"},"
+         "{\"contains\":\"\\\"Limit\\\":2\",\"content_type\":\"application/x-amz-json-1.1\","
+         "\"body\":\"{\\\"NextToken\\\":\\\"t1\\\"}\"},"
+         "{\"contains\":\"Marker=m1\",\"body\":\"<ListThingsResponse><ListThingsResult>"
+         "<IsTruncated>false</IsTruncated></ListThingsResult></ListThingsResponse>\"},"
+         "{\"contains\":\"Action=ListThings\",\"body\":\"<ListThingsResponse><ListThingsResult>"
+         "<IsTruncated>true</IsTruncated><Marker>m1</Marker></ListThingsResult>"
+         "</ListThingsResponse>\"}]");
+  fx_t fx;
+  fx_open(&fx, "kinesis", server);
+  pages_t pg = {0};
+  cJSON *p = cJSON_Parse("{\"Limit\":2}");
+  assert_int_equal(uvaws_paginate(fx.client, "ListStreams", p, on_page, on_pages_done, &pg), 0);
+  cJSON_Delete(p);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(pages_done_err, 0);
+  assert_int_equal(pg.pages, 2);
+  assert_string_equal(pg.tokens, "[t1][]");
+  assert_int_equal(pages_done_n, 2);
+  fx_close(&fx);
+
+  fx_open(&fx, "sns", server);
+  memset(&pg, 0, sizeof pg);
+  assert_int_equal(uvaws_paginate(fx.client, "ListThings", NULL, on_page, on_pages_done, &pg), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(pages_done_err, 0);
+  assert_int_equal(pg.pages, 2);
+  assert_non_null(strstr(last_body(), "Marker=m1"));
+  fx_close(&fx);
+  assert_int_equal((int)control_number(server, "/_stats", "requests"), 4);
 }
 
 /* ---- STS credential providers -------------------------------------------------- */
@@ -633,6 +744,64 @@ static void test_role_profile(void **state) {
   cJSON_Delete(log);
 }
 
+/* The canned AssumeRole answer (ASIAASSUMED, an hour ahead). */
+static void canned_assume_role(void) {
+  char exp[32], list[4096];
+  iso_in(3600, exp, sizeof exp);
+  snprintf(list, sizeof list, "[{\"contains\":\"Action=AssumeRole&\",\"body\":\"%s%s%s\"}]",
+           "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMED"
+           "</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
+           "<Expiration>", exp, "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>");
+  canned(list);
+}
+
+/* A role profile that also holds keys assumes the role (the keys are not
+ * the profile's credentials, as the AWS CLI chains them), for the
+ * duration_seconds it asks. */
+static void test_role_profile_with_keys(void **state) {
+  (void)state;
+  clean_env();
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned_assume_role();
+  write_file(".aws/config", "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                            "source_profile = base\nduration_seconds = 1800\n");
+  write_file(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\n"
+                                 "aws_secret_access_key = base-secret\n"
+                                 "[app]\naws_access_key_id = AKIDAPPKEYS\n"
+                                 "aws_secret_access_key = app-secret\n");
+  setenv("AWS_PROFILE", "app", 1);
+  run_requests(2);
+  assert_int_equal(signed_with("Credential=ASIAASSUMED/"), 2);
+  assert_int_equal(signed_with("Credential=AKIDAPPKEYS/"), 0);
+  cJSON *log = control(server, "GET", "/_log?last=3", NULL);
+  assert_non_null(strstr(str_at(log, "requests.0.body"), "&DurationSeconds=1800"));
+  cJSON_Delete(log);
+}
+
+/* credential_source = EcsContainer: the container's credentials sign the
+ * AssumeRole request, the role's sign the rest. */
+static void test_role_from_container(void **state) {
+  (void)state;
+  clean_env();
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned_assume_role();
+  write_file(".aws/config", "[profile ecs]\nrole_arn = arn:aws:iam::123456789012:role/ecs\n"
+                            "credential_source = EcsContainer\n");
+  char url[300];
+  snprintf(url, sizeof url, "%s/creds", server);
+  setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "uvaws-test-container-token", 1);
+  setenv("AWS_PROFILE", "ecs", 1);
+  run_requests(3);
+  assert_int_equal(signed_with("Credential=ASIAASSUMED/"), 3);
+  assert_int_equal((int)control_number(server, "/_stats", "container_creds_fetches"), 1);
+  cJSON *log = control(server, "GET", "/_log?last=4", NULL);
+  assert_non_null(strstr(str_at(log, "requests.0.body"), "Action=AssumeRole&"));
+  assert_non_null(strstr(str_at(log, "requests.0.authorization"), "Credential=ASIACONT00000001/"));
+  cJSON_Delete(log);
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+}
+
 static void test_web_identity_refresh(void **state) {
   (void)state;
   clean_env();
@@ -657,7 +826,10 @@ static void test_web_identity_refresh(void **state) {
   cJSON *log = control(server, "GET", "/_log?last=41", NULL);
   const char *body = str_at(log, "requests.0.body");
   assert_non_null(strstr(body, "Action=AssumeRoleWithWebIdentity"));
-  assert_non_null(strstr(body, "WebIdentityToken=eyJhbGciOi.web-identity-token"));
+  /* the token is the last parameter, its line end trimmed */
+  const char *tok = strstr(body, "WebIdentityToken=");
+  assert_non_null(tok);
+  assert_string_equal(tok, "WebIdentityToken=eyJhbGciOi.web-identity-token");
   assert_null(str_at(log, "requests.0.authorization")); /* unsigned */
   cJSON_Delete(log);
   unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
@@ -677,7 +849,12 @@ int main(void) {
       cmocka_unit_test(test_query_protocols),
       cmocka_unit_test(test_lambda_invoke),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_rest_labels),
+      cmocka_unit_test(test_json_protocol_wire),
+      cmocka_unit_test(test_pagination_ends),
       cmocka_unit_test(test_role_profile),
+      cmocka_unit_test(test_role_profile_with_keys),
+      cmocka_unit_test(test_role_from_container),
       cmocka_unit_test(test_web_identity_refresh),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

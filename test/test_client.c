@@ -606,7 +606,69 @@ static void test_response_limit(void **state) {
   assert_int_equal(out[1].code, 0);
   assert_int_equal(strlen(out[1].body), 1000);
   free_outcomes(out, 2);
+  memset(out, 0, sizeof out);
+
+  /* The limit is exact, and holds without a Content-Length too (a chunked
+   * answer announces nothing: only the client's own count can stop it). */
+  static const struct {
+    const char *size, *chunked;
+    int code;
+  } cases[] = {{"1000", "1", 0}, {"1001", "1", UVAWS_ETOOBIG}, {"1001", "0", UVAWS_ETOOBIG}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    outcome_t one = {0};
+    uvaws_kv_t h[] = {{"x-test-body-size", cases[i].size}, {"x-test-chunked", cases[i].chunked}};
+    uvaws_request_t r = {.method = "GET", .path = "/", .headers = h, .header_count = 2};
+    assert_int_equal(submit(fx.client, &r, &one, NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(one.calls, 1);
+    assert_int_equal(one.code, cases[i].code);
+    if (cases[i].code == 0)
+      assert_int_equal(strlen(one.body), 1000);
+    free_outcomes(&one, 1);
+  }
   fixture_close(&fx);
+
+  /* The default is 64 MiB: 2 MB pass, 64 MiB + 1 do not. */
+  o.max_response_bytes = 0;
+  fixture_open(&fx, &o);
+  uvaws_kv_t two_mb[] = {{"x-test-body-size", "2000000"}};
+  uvaws_kv_t past[] = {{"x-test-body-size", "67108865"}};
+  uvaws_request_t r3 = {.method = "GET", .path = "/", .headers = two_mb, .header_count = 1};
+  uvaws_request_t r4 = {.method = "GET", .path = "/", .headers = past, .header_count = 1};
+  assert_int_equal(submit(fx.client, &r3, &out[0], NULL), 0);
+  assert_int_equal(submit(fx.client, &r4, &out[1], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(out[0].code, 0);
+  assert_int_equal(strlen(out[0].body), 2000000);
+  assert_int_equal(out[1].code, UVAWS_ETOOBIG);
+  free_outcomes(out, 2);
+  fixture_close(&fx);
+}
+
+/* Without max_clients, 100 requests go out at once and the rest wait. */
+static void test_max_clients_default(void **state) {
+  (void)state;
+  reset_server();
+  uvaws_client_options_t o = test_options(server);
+  fixture_t fx;
+  fixture_open(&fx, &o);
+  enum { N = 150 };
+  static outcome_t out[N];
+  memset(out, 0, sizeof out);
+  uvaws_kv_t h[] = {{"x-test-stall", "1"}};
+  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.in_flight, 100);
+  assert_int_equal(st.queued, N - 100);
+  fixture_close(&fx); /* cancels them all */
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(out[i].calls, 1);
+    assert_int_equal(out[i].code, UVAWS_ECANCELED);
+  }
+  free_outcomes(out, N);
 }
 
 typedef struct {
@@ -924,6 +986,7 @@ int main(void) {
       cmocka_unit_test(test_url_per_request),
       cmocka_unit_test(test_path_and_query_encoding),
       cmocka_unit_test(test_max_clients_cap),
+      cmocka_unit_test(test_max_clients_default),
       cmocka_unit_test(test_fifo_dispatch),
       cmocka_unit_test(test_ten_thousand),
       cmocka_unit_test(test_cancel),

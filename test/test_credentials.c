@@ -376,6 +376,38 @@ static void test_imds_timeout(void **state) {
   assert_true((uv_hrtime() - t0) / 1000000 < 2000); /* short timeouts, not 3 s each */
 }
 
+/* The milliseconds in curl's "... timed out after N milliseconds". */
+static long timed_out_after(const char *detail) {
+  const char *after = strstr(detail, "after ");
+  if (after == NULL)
+    print_error("no \"after N\" in: %s\n", detail);
+  assert_non_null(after);
+  return atol(after + 6);
+}
+
+/* The documented default timeouts of the HTTP sources: instance metadata 1 s
+ * a request (AWS_METADATA_SERVICE_TIMEOUT's default), container credentials
+ * 2 s. Each answer comes later than that, and earlier than a larger default
+ * would allow; the timeout the failure names is the default, not less. */
+static void test_default_source_timeouts(void **state) {
+  (void)state;
+  use_metadata();
+  configure("{\"imds_delay_ms\": 2500}");
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  long ms = timed_out_after(r.detail);
+  assert_true(ms >= 1000 && ms < 2500);
+
+  fresh(NULL);
+  use_container();
+  configure("{\"container_delay_ms\": 3000}");
+  r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  ms = timed_out_after(r.detail);
+  assert_true(ms >= 2000 && ms < 3000);
+}
+
 static void test_region_from_metadata(void **state) {
   (void)state;
   use_metadata();
@@ -506,6 +538,41 @@ static void test_expired_token_retry(void **state) {
   assert_int_equal(r.attempts, 1);
 }
 
+/* An expired-token answer to a request signed with credentials that were
+ * replaced meanwhile does not throw away the new ones: a burst of such
+ * answers fetches once. Request B answers 1.5 s late; by then A's answer has
+ * refreshed the credentials, and B is retried with them. */
+static void test_expired_token_after_refresh(void **state) {
+  (void)state;
+  use_container();
+  uvaws_client_options_t o = bare();
+  fixture_t f;
+  outcome_t a, b;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  fx_open(&f, &o, &a);
+  assert_int_equal(a.new_rc, 0);
+  fx_request(&f, &a, NULL, 0); /* the first credentials */
+  assert_outcome(&a, 0);
+  uvaws_kv_t ha[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "1"},
+                     {"x-test-id", "burst-a"}};
+  uvaws_kv_t hb[] = {{"x-test-fault", "expired-token"}, {"x-test-fault-times", "1"},
+                     {"x-test-id", "burst-b"}, {"x-test-delay-ms", "1500"}};
+  uvaws_request_t ra = {.method = "GET", .path = "/", .headers = ha, .header_count = 3};
+  uvaws_request_t rb = {.method = "GET", .path = "/", .headers = hb, .header_count = 4};
+  memset(&a, 0, sizeof a);
+  assert_int_equal(uvaws_fetch(f.client, &rb, on_done, &b, NULL), 0);
+  assert_int_equal(uvaws_fetch(f.client, &ra, on_done, &a, NULL), 0);
+  fx_run(&f, &b);
+  assert_outcome(&a, 0);
+  assert_outcome(&b, 0);
+  assert_int_equal(a.attempts, 2);
+  assert_int_equal(b.attempts, 2);
+  assert_int_equal(stat_of("container_creds_fetches"), 2); /* the first, and one refresh */
+  assert_signed_by("ASIACONT00000002");
+  fx_close(&f);
+}
+
 typedef struct {
   uint64_t last_ns, max_gap_ns;
   int ticks;
@@ -569,12 +636,14 @@ int main(void) {
       T(test_imds_v2),
       T(test_imds_v1_fallback_rules),
       T(test_imds_timeout),
+      T(test_default_source_timeouts),
       T(test_region_from_metadata),
       T(test_region_pending_metadata_refused),
       T(test_region_pending_slow_metadata),
       T(test_region_pending_metadata_times_out),
       T(test_short_lived_credentials),
       T(test_expired_token_retry),
+      T(test_expired_token_after_refresh),
       T(test_loop_never_blocked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,18 @@ static void test_control_chars_refused_when_fetched(void **state) {
   }
 }
 
+/* A role whose AssumeRole is answered with `xml` (freed here) fails with
+ * UVAWS_ECREDS, saying `why`. */
+static void sts_answer_refused(char *xml, const char *why) {
+  canned_answer("AssumeRole", xml);
+  free(xml);
+  use_role();
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, why);
+}
+
 static void test_control_chars_from_process_and_sts(void **state) {
   (void)state;
   use_process("#!/bin/sh\nprintf '{\"Version\": 1, \"AccessKeyId\": \"AKID\\\\r\\\\nX\", "
@@ -76,16 +88,20 @@ static void test_control_chars_from_process_and_sts(void **state) {
   char exp[32];
   iso_in(3600, exp);
   const char *tokens[] = {"t&#13;&#10;X-Evil: 1", "t&#9;x", "t&#127;x"};
-  for (size_t i = 0; i < 3; i++) {
-    char *xml = sts_xml("AssumeRole", "ASIAROLE", "s", tokens[i], exp, "");
-    canned_answer("AssumeRole", xml);
-    free(xml);
-    use_role();
-    r = run_one(&o, NULL, 0);
-    assert_outcome(&r, UVAWS_ECREDS);
-    assert_has(r.detail, "session token");
-  }
+  for (size_t i = 0; i < 3; i++)
+    sts_answer_refused(sts_xml("AssumeRole", "ASIAROLE", "s", tokens[i], exp, ""),
+                       "session token");
   assert_int_equal(stat_of("requests"), 3); /* the AssumeRoles only */
+  /* an STS answer holds a session token and an Expiration, or none is taken */
+  const char *without[2][2] = {{"", exp}, {"t", ""}};
+  for (size_t i = 0; i < 2; i++) {
+    fresh(NULL);
+    char *xml = sts_xml("AssumeRole", "ASIAROLE", "s", without[i][0], without[i][1], "");
+    const char *gone = i == 0 ? "<SessionToken></SessionToken>" : "<Expiration></Expiration>";
+    char *at = strstr(xml, gone);
+    memmove(at, at + strlen(gone), strlen(at + strlen(gone)) + 1);
+    sts_answer_refused(xml, "no usable credentials");
+  }
 }
 
 /* ---- container URLs ---------------------------------------------------------------- */
@@ -217,6 +233,45 @@ static void test_imds_names_checked(void **state) {
   r = run_one(&o, NULL, 0);
   assert_outcome(&r, UVAWS_ENOREGION);
   assert_has(r.detail, "region");
+  /* several roles, one a line: the first is the instance's */
+  setenv("AWS_REGION", "us-east-1", 1);
+  configure("{\"imds_region\": \"us-east-1\", "
+            "\"imds_role_list\": \"uvaws-test-role\\nsecond-role\\n\"}");
+  o = bare();
+  r = run_one(&o, NULL, 0);
+  assert_outcome(&r, 0);
+  assert_signed_by("ASIAIMDS00000001");
+}
+
+/* A container authorization token file is read up to 16 KiB: one byte more
+ * is refused without asking the endpoint (a token that long is no token). */
+static void test_container_token_file_capped(void **state) {
+  (void)state;
+  use_container();
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  char path[512];
+  snprintf(path, sizeof path, "%s/token", home);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
+  for (int over = 0; over <= 1; over++) {
+    size_t n = 16384 + (size_t)over;
+    char *token = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+      token[i] = (char)('a' + i % 26);
+    token[n] = '\0';
+    write_file(path, token, 0600);
+    char *cfg = malloc(n + 64);
+    snprintf(cfg, n + 64, "{\"container_token\": \"%s\"}", token); /* the endpoint wants it */
+    configure(cfg);
+    free(cfg);
+    free(token);
+    uvaws_client_options_t o = bare();
+    outcome_t r = run_one(&o, NULL, 0);
+    assert_outcome(&r, over ? UVAWS_ECREDS : 0);
+    if (over) {
+      assert_has(r.detail, "token file");
+      assert_int_equal(stat_of("container_creds_fetches"), 1); /* only the first run's */
+    }
+  }
 }
 
 /* ---- numeric settings ---------------------------------------------------------------------- */
@@ -234,7 +289,8 @@ static void test_numeric_settings(void **state) {
       {NULL, "duration_seconds", "3600", "899"},
   };
   const char *bad[] = {"inf", "nan", "1e300", "-1", "0", "99999999999999999999", "1e3", "0x10",
-                       " 1", "1 ", "+1", "", "abc", "1.0001", "-inf", "NaN", "1,5"};
+                       " 1", "1 ", "+1", "", "abc", "1.0001", "-inf", "NaN", "1,5", "1.",
+                       ".5", "."};
   uvaws_client_options_t o = bare();
   o.access_key = "AKIDSTATIC";
   o.secret_key = "s";
@@ -422,6 +478,7 @@ int main(void) {
       T(test_container_urls),
       T(test_answers_capped),
       T(test_imds_names_checked),
+      T(test_container_token_file_capped),
       T(test_numeric_settings),
       T(test_metadata_attempts),
       T(test_imds_token_reused),

@@ -207,6 +207,19 @@ static void test_creds_json_fields(void **state) {
     assert_int_equal(from_json(j, strlen(j), 1, &c, &why), -1);
     free(j);
   }
+  /* at most 128 characters (IAM's limit) */
+  for (int len = 127; len <= 130; len++) {
+    char id[140];
+    snprintf(id, sizeof id, "\"%.*s\"", len,
+             "ASIA0000000000000000000000000000000000000000000000000000000000000000000000000000"
+             "000000000000000000000000000000000000000000000000000000000000000000000000000000");
+    char *k = answer_with("AccessKeyId", id);
+    int rc = from_json(k, strlen(k), 1, &c, &why);
+    if (rc != (len <= 128 ? 0 : -1))
+      fail_msg("a key id of %d characters: %s", len, rc == 0 ? "taken" : "refused");
+    creds_clear(&c);
+    free(k);
+  }
   /* Expiration: a string in RFC 3339 or nothing */
   const char *bad_exp[] = {"\"2099-01-01T00:00:00+1:2\"", "\"tomorrow\"", "4070908800", "null",
                            "\"\"", "\"2099-01-01\""};

@@ -189,6 +189,9 @@ static void test_all_reports_first_failure(void **state) {
   assert_non_null(r->error);
   assert_int_equal(r->error->code, UVAWS_EAWS);
   assert_int_equal(r->error->http_status, 503);
+  /* the copy keeps every field of the member's error, the request id too */
+  assert_non_null(r->error->request_id);
+  assert_int_equal(strlen(r->error->request_id), 36); /* the server's UUID */
   uvaws_future_release(all);
   uvaws_future_release(fs[0]);
   uvaws_future_release(fs[2]);
@@ -237,6 +240,9 @@ static void test_cancel_and_release_pending(void **state) {
   assert_int_equal(uvaws_future_cancel(a), 0);
   assert_int_equal(uvaws_future_cancel(b), 0);
   uvaws_future_release(c); /* pending: cancelled, its then still comes once */
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.in_flight + st.queued, 0); /* nobody wants c's answer: not sent */
   const uvaws_response_t *r;
   assert_int_equal(uvaws_future_wait(a, &r), 0);
   assert_int_equal(r->error->code, UVAWS_ECANCELED);
@@ -244,6 +250,7 @@ static void test_cancel_and_release_pending(void **state) {
   assert_int_equal(r->error->code, UVAWS_ECANCELED);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(tc.calls, 1);
+  assert_int_equal(tc.status, 0); /* cancelled, no answer */
   uvaws_future_release(a);
   uvaws_future_release(b);
   /* a future that cannot be made */

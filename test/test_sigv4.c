@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "uvaws.h"
 
@@ -501,6 +503,47 @@ static void test_key_cache(void **state) {
   assert_string_not_equal(out.signature, expected[0]);
 }
 
+/* kSigning from OpenSSL's one-shot HMAC, step by step as the specification
+ * writes it, and the signature of `sts` with it, in hex. */
+static void reference_signature(const char *secret, const char *date, const char *region,
+                                const char *service, const char *sts, char hex[65]) {
+  unsigned char k[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  char first[300];
+  snprintf(first, sizeof first, "AWS4%s", secret);
+  const char *steps[] = {date, region, service, "aws4_request", sts};
+  const unsigned char *key = (const unsigned char *)first;
+  int key_len = (int)strlen(first);
+  for (int i = 0; i < 5; i++) {
+    assert_non_null(HMAC(EVP_sha256(), key, key_len, (const unsigned char *)steps[i],
+                         strlen(steps[i]), k, &n));
+    key = k;
+    key_len = (int)n;
+  }
+  for (unsigned i = 0; i < n; i++)
+    snprintf(hex + 2 * i, 3, "%02x", k[i]);
+}
+
+/* HMAC keys longer than SHA-256's 64-byte block are hashed first: "AWS4"
+ * plus a secret of 60 characters is exactly a block, 61 one byte past it. */
+static void test_secret_lengths(void **state) {
+  fixture_t *f = *state;
+  const size_t lens[] = {1, 40, 59, 60, 61, 64, 65, 128, 200};
+  for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+    char secret[256];
+    for (size_t j = 0; j < lens[i]; j++)
+      secret[j] = (char)('a' + (j * 7 + lens[i]) % 26);
+    secret[lens[i]] = '\0';
+    f->in.secret_key = secret;
+    uvaws_sigv4_output_t out;
+    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+    char want[65];
+    reference_signature(secret, "20150830", "us-east-1", "service", out.string_to_sign, want);
+    if (strcmp(out.signature, want) != 0)
+      fail_msg("a secret of %zu characters: signature %s, want %s", lens[i], out.signature, want);
+  }
+}
+
 static void test_content_sha256(void **state) {
   fixture_t *f = *state;
   uvaws_sigv4_output_t out;
@@ -775,6 +818,7 @@ int main(void) {
       T(test_s3_get_object),
       T(test_s3_presigned_url),
       T(test_key_cache),
+      T(test_secret_lengths),
       T(test_content_sha256),
       T(test_caller_content_sha256),
       T(test_session_token),

@@ -396,6 +396,83 @@ static void test_head_has_no_body(void **state) {
   close_client(&fx);
 }
 
+/* ---- nothing unsigned beside the signed headers ---------------------------------- */
+
+/* Every header that arrives was signed, but the three that cannot be: the
+ * signature itself, the length curl frames the body with, and User-Agent
+ * (which proxies rewrite). curl's own defaults (Accept, "Expect:
+ * 100-continue" above 1 MiB, a form Content-Type for a POST) must not go out
+ * unsigned, and names that only begin like a reserved one ("Auth", "Hos",
+ * "Con", "T") are the caller's, sent and signed as given. */
+static void test_only_signed_headers_arrive(void **state) {
+  (void)state;
+  fixture_t fx;
+  open_client(&fx, "dynamodb");
+  size_t big_len = (size_t)2 << 20;
+  char *big = malloc(big_len);
+  assert_non_null(big);
+  memset(big, 'b', big_len);
+  uvaws_kv_t ctype[] = {{"Content-Type", "application/x-amz-json-1.0"}};
+  uvaws_kv_t prefixes[] = {{"Auth", "a-value"}, {"Hos", "h-value"}, {"Con", "c-value"},
+                           {"T", "t-value"}};
+  static const struct {
+    const char *method, *id;
+    int body; /* 0 none, 1 small, 2 two MiB */
+    int headers; /* 0 none, 1 a content type, 2 the prefixes */
+  } cases[] = {{"GET", "only-get", 0, 0},      {"POST", "only-post", 1, 0},
+               {"POST", "only-post-ct", 1, 1}, {"PUT", "only-put-big", 2, 0},
+               {"DELETE", "only-delete", 0, 0}, {"HEAD", "only-head", 0, 0},
+               {"POST", "only-prefixes", 1, 2}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    uvaws_request_t req = {.method = cases[i].method, .path = "/only"};
+    if (cases[i].body == 1) {
+      req.body = "{}";
+      req.body_len = 2;
+    } else if (cases[i].body == 2) {
+      req.body = big;
+      req.body_len = big_len;
+    }
+    if (cases[i].headers == 1) {
+      req.headers = ctype;
+      req.header_count = 1;
+    } else if (cases[i].headers == 2) {
+      req.headers = prefixes;
+      req.header_count = sizeof prefixes / sizeof *prefixes;
+    }
+    seen_t s = send_one(&fx, &req, cases[i].id);
+    assert_int_equal(s.code, 0);
+    cJSON *rec, *log = server_record(cases[i].id, &rec);
+    const char *auth = rec_str(rec, "authorization");
+    assert_non_null(auth);
+    const char *sh = strstr(auth, "SignedHeaders=");
+    assert_non_null(sh);
+    sh += strlen("SignedHeaders=");
+    char hay[1024];
+    snprintf(hay, sizeof hay, ";%.*s;", (int)strcspn(sh, ","), sh);
+    cJSON *hd;
+    cJSON_ArrayForEach(hd, cJSON_GetObjectItem(rec, "headers")) {
+      const char *name = hd->string;
+      if (strcmp(name, "authorization") == 0 || strcmp(name, "content-length") == 0 ||
+          strcmp(name, "user-agent") == 0)
+        continue;
+      char needle[128];
+      snprintf(needle, sizeof needle, ";%s;", name);
+      if (strstr(hay, needle) == NULL)
+        fail_msg("%s %s: \"%s: %s\" arrived unsigned (signed: %s)", cases[i].method,
+                 cases[i].id, name, cJSON_GetStringValue(hd), hay);
+    }
+    if (cases[i].headers == 2) {
+      assert_string_equal(rec_header(rec, "auth"), "a-value");
+      assert_string_equal(rec_header(rec, "hos"), "h-value");
+      assert_string_equal(rec_header(rec, "con"), "c-value");
+      assert_string_equal(rec_header(rec, "t"), "t-value");
+    }
+    cJSON_Delete(log);
+  }
+  free(big);
+  close_client(&fx);
+}
+
 /* ---- connections -------------------------------------------------------------- */
 
 typedef struct {
@@ -438,6 +515,7 @@ int main(void) {
       cmocka_unit_test(test_presign_payload_line),
       cmocka_unit_test(test_caller_content_sha256),
       cmocka_unit_test(test_head_has_no_body),
+      cmocka_unit_test(test_only_signed_headers_arrive),
       cmocka_unit_test(test_slow_answer_does_not_stall_others),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -263,6 +263,9 @@ static void maps(void **state) {
   json_is("<R><A><entry><key>a</key></entry></A></R>", "{\"A\": {\"entry\": {\"key\": \"a\"}}}");
   json_is("<R><A><entry><key><b>1</b></key><value>2</value></entry></A></R>",
           "{\"A\": {\"entry\": {\"key\": {\"b\": \"1\"}, \"value\": \"2\"}}}");
+  /* an entry holds a key and a value and nothing else */
+  json_is("<R><A><entry><key>a</key><value>1</value><note>x</note></entry></A></R>",
+          "{\"A\": {\"entry\": {\"key\": \"a\", \"value\": \"1\", \"note\": \"x\"}}}");
 }
 
 /* ---- SQS (query protocol) ---- */

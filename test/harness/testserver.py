@@ -56,6 +56,7 @@ DEFAULT_CONFIG = {
     "imds_expiry_s": 3600,       # Expiration of IMDS credentials, seconds from now
     "imds_delay_ms": 0,          # delay every IMDS answer
     "imds_role": "uvaws-test-role",
+    "imds_role_list": None,      # the role list's text, if not just imds_role
     "imds_region": "us-east-1",
     "imds_creds_status": 200,    # status for GET .../security-credentials/ROLE
     "container_token": "uvaws-test-container-token",  # null: no Authorization check
@@ -70,7 +71,7 @@ DEFAULT_CONFIG = {
     "imds_fail_times": 0,        # the first N IMDS credential GETs answer 500
     "imds_token_epoch": 1,       # raising it revokes every IMDS token issued before
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
-    # "content_type": T, "body": TEXT}; the first whose `contains` is in the
+    # "content_type": T, "body": TEXT, "headers": {NAME: VALUE}}; the first whose `contains` is in the
     # request body (or query) and whose `path` prefixes the path answers it.
     "canned": [],
 }
@@ -473,7 +474,8 @@ async def imds(c, r, base):
         return await send(c, 401, "", text, base, r.keep_alive)
     prefix = "/latest/meta-data/iam/security-credentials/"
     if r.path == prefix:
-        return await send(c, 200, cfg["imds_role"], text, base, r.keep_alive)
+        roles = cfg["imds_role_list"] if cfg["imds_role_list"] is not None else cfg["imds_role"]
+        return await send(c, 200, roles, text, base, r.keep_alive)
     if r.path.startswith(prefix):
         if r.path[len(prefix):] != cfg["imds_role"]:
             return await send(c, 404, "", text, base, r.keep_alive)
@@ -664,23 +666,32 @@ async def handle(c, r):
             return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
         canned = find_canned(r)
         if canned is not None:
+            extra = [(str(k), str(v)) for k, v in (canned.get("headers") or {}).items()]
             return await send(c, int(canned.get("status", 200)), canned.get("body", ""),
-                              canned.get("content_type", "text/xml"), base, r.keep_alive)
+                              canned.get("content_type", "text/xml"), base + extra, r.keep_alive)
         status = r.int_header("x-test-status", 200)
         if not 100 <= status <= 999:
             raise BadRequest(400, "x-test-status out of range")
         body = body_for(r)
         ctype = r.header("x-test-content-type", "application/json")
         off = ST.config["date_offset_s"]
+        # x-test-chunked: 1 sends the body chunked, with no length announced
+        # up front (so that only the client's own count can cap it)
+        chunked = r.header("x-test-chunked", "0") not in ("", "0")
+        length = ("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(len(body)))
         h = ([("Date", http_date(off))] if not has_date(base) else []) + \
-            [("Content-Type", ctype), ("Content-Length", str(len(body)))] + base
+            [("Content-Type", ctype), length] + base
         w = c.writer
         w.write(head_bytes(status, h, r.keep_alive))
         if r.method == "HEAD" or status in (204, 304) or status < 200:
             body = b""  # these answers end at their head whatever they announce
+            chunked = False
         for i in range(0, len(body), 1 << 16):
-            w.write(body[i:i + (1 << 16)])
+            piece = body[i:i + (1 << 16)]
+            w.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
             await w.drain()
+        if chunked:
+            w.write(b"0\r\n\r\n")
         await w.drain()
         return r.keep_alive
     finally:
