@@ -376,13 +376,13 @@ static void test_imds_timeout(void **state) {
   assert_true((uv_hrtime() - t0) / 1000000 < 2000); /* short timeouts, not 3 s each */
 }
 
-/* The milliseconds in curl's "... timed out after N milliseconds". */
+/* The milliseconds in the transport's "no answer within N ms". */
 static long timed_out_after(const char *detail) {
-  const char *after = strstr(detail, "after ");
-  if (after == NULL)
-    print_error("no \"after N\" in: %s\n", detail);
-  assert_non_null(after);
-  return atol(after + 6);
+  const char *within = strstr(detail, "within ");
+  if (within == NULL)
+    print_error("no \"within N\" in: %s\n", detail);
+  assert_non_null(within);
+  return atol(within + 7);
 }
 
 /* The documented default timeouts of the HTTP sources: instance metadata 1 s
