@@ -149,9 +149,31 @@ def staleness(m, root):
 # ---- the scratch tree ---------------------------------------------------------
 
 def tracked_files():
-    out = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "-co", "--exclude-standard"],
-                         check=True, capture_output=True).stdout
+    """The project's files: git's list in a git checkout with git installed,
+    else a walk that skips what .gitignore names (a fresh machine or an
+    exported tree may have neither git nor .git)."""
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "-co", "--exclude-standard"],
+                             check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return walked_files()
     return [p for p in out.decode().split("\0") if p and os.path.lexists(os.path.join(ROOT, p))]
+
+
+def walked_files():
+    """Every file under ROOT but build trees, node_modules, caches and bench
+    results: the .gitignore patterns, kept in step with it by hand."""
+    files = []
+    for top, dirs, names in os.walk(ROOT):
+        rel_top = os.path.relpath(top, ROOT)
+        dirs[:] = sorted(d for d in dirs if not (
+            d in (".git", "node_modules", "__pycache__")
+            or (rel_top == "." and d.startswith("build"))
+            or (rel_top == "bench" and d == "results")))
+        for n in sorted(names):
+            if not n.endswith(".pyc"):
+                files.append(os.path.normpath(os.path.join(rel_top, n)))
+    return files
 
 
 def sync_tree(dst):
