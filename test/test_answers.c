@@ -369,7 +369,7 @@ static void test_encoded_path_holds_no_query(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     uvaws_request_t req = {.method = "GET", .path = bad[i], .path_encoded = 1};
     assert_int_equal(uvaws_fetch(fx.client, &req, tu_never_called, NULL, NULL), UVAWS_EPATH);
-    assert_int_equal(uvaws_presign(fx.client, &req, 60, tu_never_called, NULL), UVAWS_EPATH);
+    assert_int_equal(uvaws_presign(fx.client, &req, 60, tu_never_called, NULL, NULL), UVAWS_EPATH);
   }
   assert_int_equal(control_number(server, "/_stats", "requests"), 0); /* nothing sent */
   uvaws_request_t ok = {.method = "GET", .path = "/a%3Fb", .path_encoded = 1};
