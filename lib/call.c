@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "future_internal.h"
+#include "sized.h"
 #include "uvaws/sigv4.h"
 
 /* ---- results ---------------------------------------------------------------- */
@@ -181,15 +182,21 @@ static const char *unsupported(const model_t *m, const mop_t *op) {
 
 /* ---- calls ------------------------------------------------------------------- */
 
+int uvaws_call_options_init(uvaws_call_options_t *o) {
+  if (o == NULL)
+    return UVAWS_EINVAL;
+  uvaws_call_options_t deflt = UVAWS_CALL_OPTIONS_INIT;
+  *o = deflt;
+  return 0;
+}
+
 static int options_ok(const uvaws_call_options_t *o, uvaws_call_options_t *copy) {
   uvaws_call_options_t deflt = UVAWS_CALL_OPTIONS_INIT;
   *copy = deflt;
   if (o == NULL)
     return 1;
-  if (o->size == 0)
+  if (sized_read(copy, sizeof *copy, o, NULL) != 0)
     return 0;
-  memcpy(copy, o, o->size < sizeof *copy ? o->size : sizeof *copy);
-  copy->size = sizeof *copy;
   if (copy->payload_len && copy->payload == NULL)
     return 0;
   if (copy->payload != NULL && copy->upload_fd >= 0)
@@ -296,7 +303,7 @@ static int submit(call_t *cl) {
     r->body.len = r->body.cap = 0;
     body_free = free_body;
   }
-  uvaws_request_t req = {
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t),
       .method = r->method,
       .path = op_req_path(r),
       .path_encoded = 1,

@@ -14,6 +14,7 @@
 #include "kv.h"
 #include "safe_text.h"
 #include "sigv4_canon.h"
+#include "sized.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -503,9 +504,17 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   return j;
 }
 
-uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
-                             uvaws_response_cb cb, void *arg, int unbound, int *rc) {
-  *rc = validate_request(req);
+int uvaws_request_init(uvaws_request_t *r) {
+  return sized_init(r, sizeof *r);
+}
+
+uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *caller_req,
+                             const fetch_ext_t *x, uvaws_response_cb cb, void *arg, int unbound,
+                             int *rc) {
+  uvaws_request_t copy = UVAWS_REQUEST_INIT, *req = &copy;
+  *rc = sized_read(&copy, sizeof copy, caller_req, NULL);
+  if (*rc == 0)
+    *rc = validate_request(req);
   if (*rc != 0)
     return NULL;
   uvaws_job_t *j = job_new(c, req, x, unbound);

@@ -645,7 +645,7 @@ static void drive_next(drive_t *d) {
   if (d->remaining-- <= 0)
     return;
   uvaws_kv_t h[] = {{"x-test-delay-ms", "20"}};
-  uvaws_request_t req = {.method = "GET", .path = "/work", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/work", .headers = h, .header_count = 1};
   assert_int_equal(uvaws_fetch(d->client, &req, drive_done, d, NULL), 0);
 }
 
@@ -668,7 +668,7 @@ static void run_requests(int n) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   uvaws_client_options_t o;
-  memset(&o, 0, sizeof o);
+  uvaws_client_options_init(&o);
   o.service = "dynamodb";
   o.endpoint = server;
   uvaws_client_t *c;

@@ -42,8 +42,12 @@ typedef enum {
 /* Receives one log line (no trailing newline). Never receives a secret. */
 typedef void (*uvaws_log_cb)(uvaws_log_level_t level, const char *message, void *arg);
 
-/* Zero-initialize, then set what you need: 0 and NULL mean "the default". */
+/* Start from UVAWS_CLIENT_OPTIONS_INIT or uvaws_client_options_init(), then
+ * set what you need: 0 and NULL mean "the default". `size` tells the library
+ * which fields your build has, so that new fields (always added at the end)
+ * break no program built before them; see docs/abi.md. */
 typedef struct {
+  size_t size;          /* sizeof(uvaws_client_options_t), set by the initializers */
   const char *service;  /* signing name: "dynamodb", "sqs", "ses", "s3" (required) */
   const char *profile;  /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, else "default" */
   const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
@@ -96,9 +100,17 @@ typedef struct {
   void *clock_arg;
 } uvaws_client_options_t;
 
+#define UVAWS_CLIENT_OPTIONS_INIT {.size = sizeof(uvaws_client_options_t)}
+
+/* Zeroes `o` and sets its size: UVAWS_CLIENT_OPTIONS_INIT for callers that
+ * cannot use a C macro (bindings). 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_client_options_init(uvaws_client_options_t *o);
+
 /* One HTTP request. Copied by uvaws_fetch: nothing needs to outlive the call,
- * except `body` when `body_free` is set (then uvaws owns it: no copy). */
+ * except `body` when `body_free` is set (then uvaws owns it: no copy). Start
+ * from UVAWS_REQUEST_INIT or uvaws_request_init(), as the options. */
 typedef struct {
+  size_t size;            /* sizeof(uvaws_request_t), set by the initializers */
   const char *method;     /* "GET", "POST" ... */
   const char *path;       /* plain, not encoded: "/my table/item 1"; must start with '/' */
   int path_encoded;       /* 1: `path` is already percent-encoded as it goes on the wire
@@ -113,6 +125,11 @@ typedef struct {
   long timeout_ms;               /* one attempt; 0: the client's request_timeout_ms; -1: none */
   long deadline_ms;              /* the whole request; 0: the client's deadline_ms; -1: none */
 } uvaws_request_t;
+
+#define UVAWS_REQUEST_INIT {.size = sizeof(uvaws_request_t)}
+
+/* Zeroes `r` and sets its size. 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_request_init(uvaws_request_t *r);
 
 /* The outcome of a request, valid during the callback only (a future keeps
  * its copy until released). `body` is NUL-terminated for convenience. */
@@ -131,7 +148,9 @@ typedef void (*uvaws_response_cb)(const uvaws_response_t *res, void *arg);
 typedef void (*uvaws_close_cb)(uvaws_client_t *client, void *arg);
 
 /* Creates a client on `loop` (never owned). On failure returns a UVAWS_E*
- * code and, when `err` is not NULL, fills it (free with uvaws_error_clear). */
+ * code and, when `err` is not NULL, fills it (free with uvaws_error_clear).
+ * Options whose size is 0 (zeroed, not initialized), or larger than this
+ * library's with any of the extra fields set, are UVAWS_EINVAL. */
 UVAWS_EXTERN int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
                      uvaws_error_t *err);
 
@@ -145,7 +164,7 @@ UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, 
 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
  * error with no callback: UVAWS_EINVAL (NULL client, request or callback; NULL or
- * empty method), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
+ * empty method; a request size refused as uvaws_client_new refuses options'), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
  * UVAWS_EHEADERNAME (not a token, or a header curl owns: Connection,
  * Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, TE),
  * UVAWS_EHEADERVALUE (CR, LF, NUL; an x-amz-content-sha256 that is no payload
