@@ -240,7 +240,7 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   j->creds_gen = c->creds_gen;
-  rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
+  rc = uvaws_signer_sign_headers(c->signer, &in, &out);
   if (rc != 0)
     return rc;
   transfer_t *x = transport_get(c->transport);
@@ -462,7 +462,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     memcpy(path + base_len, r->path, path_len + 1);
     plen += path_len;
   } else {
-    plen += uvaws_uri_encode(r->path, path_len, 1, path + base_len);
+    plen += canon_uri_encode(r->path, path_len, 1, path + base_len);
   }
   j->path = path;
   a.p += plen + 1;
