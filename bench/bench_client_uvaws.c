@@ -96,7 +96,8 @@ static const uvaws_kv_t headers[] = {
     {"X-Amz-Target", GETITEM_TARGET},
 };
 static const char body[] = GETITEM_BODY;
-static const uvaws_request_t request = {.size = sizeof(uvaws_request_t),
+static const uvaws_request_t request = {
+    .size = sizeof(uvaws_request_t),
     .method = "POST",
     .path = "/",
     .headers = headers,
@@ -224,7 +225,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   uv_loop_t *loop = uv_default_loop();
-  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t),
+  uvaws_client_options_t o = {
+      .size = sizeof(uvaws_client_options_t),
       .service = "dynamodb",
       .region = "us-east-1",
       .endpoint = a.url,

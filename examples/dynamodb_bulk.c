@@ -136,7 +136,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *region = getenv("AWS_REGION");
-  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t),
+  uvaws_client_options_t o = {
+      .size = sizeof(uvaws_client_options_t),
       .service = "dynamodb",
       .region = region ? region : "us-east-1",
       .endpoint = endpoint,

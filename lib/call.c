@@ -303,7 +303,8 @@ static int submit(call_t *cl) {
     r->body.len = r->body.cap = 0;
     body_free = free_body;
   }
-  uvaws_request_t req = {.size = sizeof(uvaws_request_t),
+  uvaws_request_t req = {
+      .size = sizeof(uvaws_request_t),
       .method = r->method,
       .path = op_req_path(r),
       .path_encoded = 1,
@@ -372,6 +373,7 @@ int call_send(call_t *cl) {
   fetch_ext_t *x = &cl->x;
   if (r->host_prefix[0] && !client_endpoint_is_custom(cl->client))
     x->host_prefix = r->host_prefix;
+  x->operation = model_str(cl->m, cl->mop->name);
   if (cl->payload != NULL && (r->payload == NULL || r->payload_given))
     return uvaws_error_set(&cl->err, UVAWS_EPARAM, "%s: %s", model_str(cl->m, cl->mop->name),
                            r->payload ? "the payload is given twice (options and parameters)"

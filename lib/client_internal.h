@@ -60,6 +60,8 @@ typedef struct {
    * where a 2xx answer's body goes; both the caller's until the callback. */
   const body_source_t *source;
   const body_sink_t *sink;
+  /* The operation's name ("PutItem") for the observation hook; NULL for none. */
+  const char *operation;
 } fetch_ext_t;
 
 /* uvaws_fetch with the extras above (`x` may be NULL). */

@@ -272,6 +272,8 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_
   c->log_level = o->log_level ? o->log_level : UVAWS_LOG_WARN;
   c->clock = o->clock;
   c->clock_arg = o->clock_arg;
+  c->observe = o->observe;
+  c->observe_arg = o->observe_arg;
   /* A service of the table brings its signing name and host prefix (SES signs
    * as "ses" at email.REGION); any other name is both. */
   c->svc = uvaws_service_find(o->service);

@@ -42,6 +42,51 @@ typedef enum {
 /* Receives one log line (no trailing newline). Never receives a secret. */
 typedef void (*uvaws_log_cb)(uvaws_log_level_t level, const char *message, void *arg);
 
+/* What one request cost, given to the observation hook when it completes.
+ * Valid during the hook only. Times are microseconds; the parts of a request
+ * that happened more than once (attempts, their waits) are summed over them,
+ * so that queued + credentials + signing + transfer <= total, and per
+ * attempt connect <= first_byte <= transfer. A part that did not happen (no
+ * attempt reached the wire; a reused connection) reads 0. docs/architecture.md
+ * shows where on the request path each is taken. */
+typedef struct {
+  size_t size;           /* sizeof(uvaws_observation_t): fields are added at the end */
+  const char *service;   /* the client's signing name: "dynamodb" */
+  const char *operation; /* "PutItem" for operation calls (uvaws_call and the calls
+                            of paginators and waiters); NULL for uvaws_fetch */
+  const char *method;    /* "POST" */
+  long status;           /* the final HTTP status; 0 when no answer arrived */
+  int error;             /* the request's UVAWS_E* code as its callback sees it
+                            (UVAWS_EAWS, UVAWS_ECANCELED ...); 0 on success */
+  unsigned attempts;     /* times it went on the wire */
+  uint64_t request_body_bytes;  /* the body, once */
+  uint64_t response_body_bytes; /* the final answer's body held in memory */
+  uint64_t request_wire_bytes;  /* every attempt's request line, headers and body as
+                                   libcurl counts them; 0 when it could not say */
+  uint64_t response_wire_bytes; /* every answer's head and body, likewise */
+  uint64_t queued_us;      /* waiting in the queue for a slot (max_clients), the send
+                              rate (adaptive retries), after a retry's backoff */
+  uint64_t credentials_us; /* waiting in the queue for credentials or the region */
+  uint64_t signing_us;     /* computing signatures */
+  uint64_t connect_us;     /* DNS, TCP and TLS (libcurl's CURLINFO_APPCONNECT_TIME_T,
+                              or CURLINFO_CONNECT_TIME_T over plain http) */
+  uint64_t first_byte_us;  /* from handing the attempt to libcurl to the first byte of
+                              the answer (CURLINFO_STARTTRANSFER_TIME_T) */
+  uint64_t transfer_us;    /* the whole attempt in libcurl (CURLINFO_TOTAL_TIME_T) */
+  uint64_t total_us;       /* from submission to completion: everything above, the
+                              backoff between attempts, the hand-over from another
+                              thread (uvaws_fetch_threadsafe) */
+} uvaws_observation_t;
+
+/* The observation hook: called on the loop's thread once for every request
+ * the client accepted (uvaws_fetch and its thread-safe and future forms,
+ * operation calls, presign and sign_explain, which send nothing), whether it
+ * succeeded, failed or was cancelled, just before the request's own
+ * callback. It may do what a response callback may: submit, cancel other
+ * requests, close the client. Requests refused with an error when submitted
+ * were never accepted: no observation. */
+typedef void (*uvaws_observe_cb)(const uvaws_observation_t *obs, void *arg);
+
 /* Start from UVAWS_CLIENT_OPTIONS_INIT or uvaws_client_options_init(), then
  * set what you need: 0 and NULL mean "the default". `size` tells the library
  * which fields your build has, so that new fields (always added at the end)
@@ -98,6 +143,10 @@ typedef struct {
                                  threads; the client then holds its loop alive until it
                                  is closed (a uv_async_t takes the requests) */
   void *clock_arg;
+  /* Observation (per-request timings and sizes), or NULL: nothing is
+   * measured then, at no cost. */
+  uvaws_observe_cb observe;
+  void *observe_arg;
 } uvaws_client_options_t;
 
 #define UVAWS_CLIENT_OPTIONS_INIT {.size = sizeof(uvaws_client_options_t)}
