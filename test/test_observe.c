@@ -95,6 +95,21 @@ static void open_observed(tu_fixture_t *fx, recorder_t *rec, const uvaws_client_
   rec->client = fx->client;
 }
 
+/* A fresh server log and an observed client (max_clients 0: the default). */
+static void begin(tu_fixture_t *fx, recorder_t *rec, unsigned max_clients) {
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  uvaws_client_options_t o = observed(rec);
+  o.max_clients = max_clients;
+  open_observed(fx, rec, &o);
+}
+
+static uvaws_request_t request(const char *method, const char *path) {
+  uvaws_request_t q = UVAWS_REQUEST_INIT;
+  q.method = method;
+  q.path = path;
+  return q;
+}
+
 static void close_fx(tu_fixture_t *fx) {
   if (fx->client)
     uvaws_client_close(fx->client, NULL, NULL);
@@ -137,15 +152,11 @@ static uint64_t logged_request_bytes(cJSON *rec) {
 
 static void test_fetch_fields(void **state) {
   (void)state;
-  cJSON_Delete(control(server, "POST", "/_reset", NULL));
   recorder_t rec;
   tu_fixture_t fx;
-  uvaws_client_options_t o = observed(&rec);
-  open_observed(&fx, &rec, &o);
+  begin(&fx, &rec, 0);
   uvaws_kv_t h[] = {{"x-test-body-size", "100"}};
-  uvaws_request_t q1 = UVAWS_REQUEST_INIT;
-  q1.method = "POST";
-  q1.path = "/first";
+  uvaws_request_t q1 = request("POST", "/first");
   q1.headers = h;
   q1.header_count = N(h);
   q1.body = "hello";
@@ -192,19 +203,15 @@ static void test_fetch_fields(void **state) {
  * once all the same, and a streamed-in answer body counted as it came. */
 static void test_large_body_bytes(void **state) {
   (void)state;
-  cJSON_Delete(control(server, "POST", "/_reset", NULL));
   recorder_t rec;
   tu_fixture_t fx;
-  uvaws_client_options_t o = observed(&rec);
-  open_observed(&fx, &rec, &o);
+  begin(&fx, &rec, 0);
   size_t n = 100000;
   char *body = malloc(n);
   assert_non_null(body);
   memset(body, 'b', n);
   uvaws_kv_t h[] = {{"x-test-body-size", "70000"}, {"x-test-chunked", "1"}};
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "PUT";
-  q.path = "/big";
+  uvaws_request_t q = request("PUT", "/big");
   q.headers = h;
   q.header_count = N(h);
   q.body = body;
@@ -242,11 +249,9 @@ static void on_result(uvaws_result_t *r, void *arg) {
 
 static void test_operation_named(void **state) {
   (void)state;
-  cJSON_Delete(control(server, "POST", "/_reset", NULL));
   recorder_t rec;
   tu_fixture_t fx;
-  uvaws_client_options_t o = observed(&rec);
-  open_observed(&fx, &rec, &o);
+  begin(&fx, &rec, 0);
   call_seen_t c = {0};
   cJSON *p = cJSON_Parse("{\"Limit\":3}");
   assert_int_equal(uvaws_call(fx.client, "ListTables", p, on_result, &c, NULL), 0);
@@ -287,9 +292,7 @@ static void test_retries_counted(void **state) {
   uvaws_kv_t twice[] = {{"x-test-id", "obs-twice"}, {"x-test-fault", "status-503"},
                         {"x-test-fault-times", "2"}};
   uvaws_kv_t always[] = {{"x-test-id", "obs-always"}, {"x-test-fault", "status-500"}};
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "POST";
-  q.path = "/";
+  uvaws_request_t q = request("POST", "/");
   q.body = "{}";
   q.body_len = 2;
   req_t a = {.rec = &rec}, b = {.rec = &rec};
@@ -337,9 +340,7 @@ static void test_network_failure(void **state) {
   o.endpoint = "http://127.0.0.1:1"; /* refused */
   o.max_attempts = 1;
   open_observed(&fx, &rec, &o);
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/";
+  uvaws_request_t q = request("GET", "/");
   req_t a = {.rec = &rec};
   assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &a, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -357,16 +358,11 @@ static void test_network_failure(void **state) {
 
 static void test_queued_behind_slot(void **state) {
   (void)state;
-  cJSON_Delete(control(server, "POST", "/_reset", NULL));
   recorder_t rec;
   tu_fixture_t fx;
-  uvaws_client_options_t o = observed(&rec);
-  o.max_clients = 1;
-  open_observed(&fx, &rec, &o);
+  begin(&fx, &rec, 1);
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "100"}};
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/";
+  uvaws_request_t q = request("GET", "/");
   q.headers = slow;
   q.header_count = N(slow);
   req_t a = {.rec = &rec}, b = {.rec = &rec};
@@ -433,9 +429,7 @@ static void test_credentials_wait(void **state) {
   open_observed(&fx, &rec, &o);
   uv_timer_init(&fx.loop, &sp.timer);
   sp.timer.data = &sp;
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/";
+  uvaws_request_t q = request("GET", "/");
   req_t a = {.rec = &rec}, b = {.rec = &rec}, c = {.rec = &rec};
   assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &a, NULL), 0);
   assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &b, NULL), 0);
@@ -470,16 +464,11 @@ static void cancel_later(uv_timer_t *t) { uvaws_cancel(t->data); }
 
 static void test_cancel_reported_once(void **state) {
   (void)state;
-  cJSON_Delete(control(server, "POST", "/_reset", NULL));
   recorder_t rec;
   tu_fixture_t fx;
-  uvaws_client_options_t o = observed(&rec);
-  o.max_clients = 1;
-  open_observed(&fx, &rec, &o);
+  begin(&fx, &rec, 1);
   uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/";
+  uvaws_request_t q = request("GET", "/");
   q.headers = stall;
   q.header_count = N(stall);
   req_t a = {.rec = &rec}, b = {.rec = &rec};
@@ -552,9 +541,7 @@ static void test_hook_reenters(void **state) {
   o.max_clients = 1;
   open_observed(&fx, &rec, &o);
   rec.reenter = reenter;
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/";
+  uvaws_request_t q = request("GET", "/");
   req_t r[4];
   for (size_t i = 0; i < N(r); i++)
     r[i] = (req_t){.rec = &rec};
@@ -588,9 +575,7 @@ typedef struct {
 
 static void post_one(void *arg) {
   poster_t *p = arg;
-  uvaws_request_t q = UVAWS_REQUEST_INIT;
-  q.method = "GET";
-  q.path = "/threaded";
+  uvaws_request_t q = request("GET", "/threaded");
   p->rc = uvaws_fetch_threadsafe(p->client, &q, on_done, p->q);
 }
 
