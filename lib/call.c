@@ -39,6 +39,7 @@ static void call_free(call_t *cl) {
   op_req_free(&cl->req);
   uvaws_error_clear(&cl->err);
   free(cl->request_id);
+  free(cl->unsent_op);
   free(cl);
 }
 
@@ -57,14 +58,19 @@ static void finish(call_t *cl, uvaws_result_t *res) {
   call_free(cl);
 }
 
-/* An error found before anything was sent, delivered from the loop. */
+/* An error found before anything was sent, delivered from the loop (and
+ * told to the observation hook first: a call that sent nothing is one too). */
 static void on_early_error(defer_t *d) {
   call_t *cl = (call_t *)((char *)d - offsetof(call_t, defer));
+  if (cl->started_ns)
+    client_observe_unsent(cl->client, cl->unsent_op, cl->err.code, cl->started_ns);
   uvaws_result_t res = {.error = &cl->err};
   finish(cl, &res);
 }
 
-static int fail_early(call_t *cl) {
+static int fail_early(call_t *cl, const char *operation) {
+  if (cl->started_ns)
+    cl->unsent_op = strdup(operation); /* NULL when out of memory: then told as none */
   cl->state = CALL_EARLY;
   client_defer(cl->client, &cl->defer, on_early_error);
   return 0;
@@ -220,6 +226,8 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
     return UVAWS_ENOMEM;
   cl->op.cancel = call_cancel;
   cl->client = c;
+  if (client_observing(c))
+    cl->started_ns = uv_hrtime();
   cl->cb = cb;
   cl->arg = arg;
   cl->opts = o;
@@ -230,17 +238,17 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
   char why[512];
   if ((cl->m = call_model(c, why, sizeof why)) == NULL) {
     uvaws_error_set(&cl->err, UVAWS_ESERVICE, "%s", why);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   const model_t *m = cl->m;
   if ((cl->mop = model_op(m, operation)) == NULL) {
     call_unknown(&cl->err, m, "operation", operation, op_name_at, m->h->op_count);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   const char *no = unsupported(m, cl->mop);
   if (no != NULL) {
     uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s %s %s", m->svc->name, operation, no);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   cJSON *owned = NULL;
   const cJSON *p = params;
@@ -258,7 +266,7 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
   if (rc == 0)
     return 0;
   if (cl->err.code != 0) /* a problem of the parameters or the payload */
-    return fail_early(cl);
+    return fail_early(cl, operation);
   if (op_out)
     *op_out = NULL;
   cl->payload_free = NULL; /* a call that failed takes nothing */

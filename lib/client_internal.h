@@ -76,6 +76,15 @@ int client_endpoint_is_custom(const uvaws_client_t *c);
  * known: the endpoints built from a region are). */
 int client_is_https(const uvaws_client_t *c);
 
+/* 1 when the client has an observation hook. */
+int client_observing(const uvaws_client_t *c);
+
+/* Tells the hook of an operation call that ended before it became a request
+ * (its parameters refused, an unknown operation): `operation` as the caller
+ * named it, `code` its error, `since_ns` the uv_hrtime() it began. */
+void client_observe_unsent(uvaws_client_t *c, const char *operation, int code,
+                           uint64_t since_ns);
+
 /* 1 once uvaws_client_close was called. */
 int client_is_closing(const uvaws_client_t *c);
 

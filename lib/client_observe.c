@@ -44,13 +44,35 @@ void client_observe_transfer(uvaws_job_t *j, const transport_timings_t *t) {
   o->wire_down += t->bytes_down;
 }
 
+int client_observing(const uvaws_client_t *c) { return c->observe != NULL; }
+
+/* Calls the hook inside the callback guard, as a response callback is. */
+static void tell(uvaws_client_t *c, uvaws_observation_t *obs) {
+  client_enter_callback(c);
+  c->observe(obs, c->observe_arg);
+  client_leave_callback(c);
+}
+
+static void begin(const uvaws_client_t *c, uvaws_observation_t *obs, const char *operation) {
+  memset(obs, 0, sizeof *obs);
+  obs->size = sizeof *obs;
+  obs->service = c->service;
+  obs->operation = operation;
+}
+
+void client_observe_unsent(uvaws_client_t *c, const char *operation, int code,
+                           uint64_t since_ns) {
+  uvaws_observation_t obs;
+  begin(c, &obs, operation);
+  obs.error = code;
+  obs.total_us = (uv_hrtime() - since_ns) / 1000;
+  tell(c, &obs);
+}
+
 void client_observe_deliver(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_response_t *res) {
   const job_obs_t *o = j->obs;
   uvaws_observation_t obs;
-  memset(&obs, 0, sizeof obs);
-  obs.size = sizeof obs;
-  obs.service = c->service;
-  obs.operation = j->operation;
+  begin(c, &obs, j->operation);
   obs.method = j->method;
   obs.status = res->status;
   obs.error = res->error ? res->error->code : 0;
@@ -61,10 +83,10 @@ void client_observe_deliver(uvaws_client_t *c, const uvaws_job_t *j, const uvaws
   obs.response_wire_bytes = o->wire_down;
   obs.queued_us = o->queued_ns / 1000;
   obs.credentials_us = o->creds_ns / 1000;
-  obs.signing_us = o->sign_ns / 1000;
+  obs.signing_us = (o->sign_ns + 999) / 1000; /* a signature made reads at least 1 */
   obs.connect_us = o->connect_us;
   obs.first_byte_us = o->first_byte_us;
   obs.transfer_us = o->transfer_us;
   obs.total_us = (uint64_t)(res->elapsed_ms * 1000.0);
-  c->observe(&obs, c->observe_arg);
+  tell(c, &obs);
 }

@@ -275,6 +275,28 @@ static void test_operation_named(void **state) {
     assert_int_equal(rec.obs[i].o.request_wire_bytes, logged_request_bytes(r));
   }
   cJSON_Delete(log);
+  /* calls that never became a request are observed too, before their callback */
+  call_seen_t bad = {0}, unknown = {0};
+  p = cJSON_Parse("{\"Limit\":\"three\"}");
+  assert_int_equal(uvaws_call(fx.client, "ListTables", p, on_result, &bad, NULL), 0);
+  cJSON_Delete(p);
+  assert_int_equal(uvaws_call(fx.client, "ListTablez", NULL, on_result, &unknown, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(bad.code, UVAWS_EPARAM);
+  assert_int_equal(unknown.code, UVAWS_EOPERATION);
+  assert_int_equal(rec.n_obs, 4);
+  const char *ops[] = {"ListTables", "ListTablez"};
+  const int codes[] = {UVAWS_EPARAM, UVAWS_EOPERATION};
+  for (int i = 0; i < 2; i++) {
+    const uvaws_observation_t *ob = &rec.obs[2 + i].o;
+    check_consistent(ob);
+    assert_string_equal(rec.obs[2 + i].operation, ops[i]);
+    assert_string_equal(rec.obs[2 + i].method, "(null)");
+    assert_int_equal(ob->error, codes[i]);
+    assert_int_equal(ob->attempts, 0);
+    assert_int_equal(ob->signing_us, 0);
+  }
+  assert_int_equal(control_number(server, "/_stats", "requests"), 2); /* nothing sent */
   close_fx(&fx);
 }
 

@@ -54,7 +54,8 @@ typedef struct {
   const char *service;   /* the client's signing name: "dynamodb" */
   const char *operation; /* "PutItem" for operation calls (uvaws_call and the calls
                             of paginators and waiters); NULL for uvaws_fetch */
-  const char *method;    /* "POST" */
+  const char *method;    /* "POST"; NULL for an operation call refused before it made
+                            a request (UVAWS_EPARAM, UVAWS_EOPERATION ...) */
   long status;           /* the final HTTP status; 0 when no answer arrived */
   int error;             /* the request's UVAWS_E* code as its callback sees it
                             (UVAWS_EAWS, UVAWS_ECANCELED ...); 0 on success */
@@ -82,7 +83,8 @@ typedef struct {
  * the client accepted (uvaws_fetch and its thread-safe and future forms,
  * operation calls, presign and sign_explain, which send nothing), whether it
  * succeeded, failed or was cancelled, just before the request's own
- * callback. It may do what a response callback may: submit, cancel other
+ * callback; an operation call whose parameters were refused is told too
+ * (attempts 0, its error). It may do what a response callback may: submit, cancel other
  * requests, close the client. Requests refused with an error when submitted
  * were never accepted: no observation. */
 typedef void (*uvaws_observe_cb)(const uvaws_observation_t *obs, void *arg);
