@@ -97,6 +97,7 @@ static const uvaws_kv_t headers[] = {
 };
 static const char body[] = GETITEM_BODY;
 static const uvaws_request_t request = {
+    .size = sizeof(uvaws_request_t),
     .method = "POST",
     .path = "/",
     .headers = headers,
@@ -225,6 +226,7 @@ int main(int argc, char **argv) {
   }
   uv_loop_t *loop = uv_default_loop();
   uvaws_client_options_t o = {
+      .size = sizeof(uvaws_client_options_t),
       .service = "dynamodb",
       .region = "us-east-1",
       .endpoint = a.url,

@@ -75,7 +75,7 @@ static int64_t now_ns(void) {
 
 static int op_cached(ctx_t *c) {
   uvaws_sigv4_output_t out;
-  int rc = uvaws_sigv4_sign_headers(c->signer, &c->in, &out);
+  int rc = uvaws_signer_sign_headers(c->signer, &c->in, &out);
   sink = (unsigned char)out.signature[0];
   return rc;
 }
@@ -90,7 +90,7 @@ static int op_cold(ctx_t *c) {
 
 static int op_presign(ctx_t *c) {
   uvaws_sigv4_output_t out;
-  int rc = uvaws_sigv4_presign(c->signer, &c->in, BENCH_EXPIRES, &out);
+  int rc = uvaws_signer_presign(c->signer, &c->in, BENCH_EXPIRES, &out);
   sink = (unsigned char)out.url[0];
   return rc;
 }
@@ -220,7 +220,7 @@ static void set_presign(ctx_t *c) {
 static int setup_floor(ctx_t *c) {
   uvaws_sigv4_output_t out;
   set_getitem(c);
-  if (uvaws_sigv4_sign_headers(c->signer, &c->in, &out) != 0)
+  if (uvaws_signer_sign_headers(c->signer, &c->in, &out) != 0)
     return -1;
   c->canon = strdup(out.canonical_request);
   c->sts = strdup(out.string_to_sign);
@@ -259,12 +259,12 @@ static int setup_floor(ctx_t *c) {
 static int check(ctx_t *c) {
   uvaws_sigv4_output_t out;
   set_getitem(c);
-  if (uvaws_sigv4_sign_headers(c->signer, &c->in, &out) != 0)
+  if (uvaws_signer_sign_headers(c->signer, &c->in, &out) != 0)
     return 1;
   printf("getitem_signature %s\n", out.signature);
   printf("getitem_authorization %s\n", out.headers[out.header_count - 1].value);
   set_presign(c);
-  if (uvaws_sigv4_presign(c->signer, &c->in, BENCH_EXPIRES, &out) != 0)
+  if (uvaws_signer_presign(c->signer, &c->in, BENCH_EXPIRES, &out) != 0)
     return 1;
   printf("presign_signature %s\n", out.signature);
   printf("presign_url %s\n", out.url);

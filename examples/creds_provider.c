@@ -192,7 +192,7 @@ int main(int argc, char **argv) {
   }
   uv_loop_t *loop = uv_default_loop();
   uvaws_creds_provider_t *provider = file_provider_new(loop, file);
-  uvaws_client_options_t o = {.service = "dynamodb", .endpoint = endpoint,
+  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t), .service = "dynamodb", .endpoint = endpoint,
                               .credentials_provider = provider};
   uvaws_client_t *c;
   uvaws_error_t err;

@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
       port = atoi(argv[i + 1]);
   }
   uv_loop_t *loop = uv_default_loop();
-  uvaws_client_options_t o = {.service = "dynamodb", .endpoint = endpoint, .max_clients = 64};
+  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t), .service = "dynamodb", .endpoint = endpoint, .max_clients = 64};
   uvaws_error_t err;
   if (uvaws_client_new(loop, &o, &ddb, &err) != 0) {
     fprintf(stderr, "client: %s\n", err.detail);

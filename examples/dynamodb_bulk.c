@@ -54,7 +54,7 @@ static void submit_next(run_t *run) {
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", run->phase ? "DynamoDB_20120810.GetItem"
                                                 : "DynamoDB_20120810.PutItem"}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   int rc = uvaws_fetch(run->client, &req, on_item, run, NULL);
   if (rc != 0) {
@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
   }
   const char *region = getenv("AWS_REGION");
   uvaws_client_options_t o = {
+      .size = sizeof(uvaws_client_options_t),
       .service = "dynamodb",
       .region = region ? region : "us-east-1",
       .endpoint = endpoint,
@@ -166,7 +167,7 @@ int main(int argc, char **argv) {
            table);
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.CreateTable"}};
-  uvaws_request_t create = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t create = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                             .body = body, .body_len = strlen(body)};
   uvaws_future_t *f = uvaws_fetch_future(client, &create, &rc);
   const uvaws_response_t *r;

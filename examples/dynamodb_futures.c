@@ -15,7 +15,7 @@ static uvaws_future_t *put_item(uvaws_client_t *c, const char *table, int i) {
            "\"n\":{\"N\":\"%d\"}}}", table, i, i);
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.PutItem"}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   return uvaws_fetch_future(c, &req, NULL);
 }
@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
       table = argv[i + 1];
   }
   uv_loop_t *loop = uv_default_loop();
-  uvaws_client_options_t o = {.service = "dynamodb", .endpoint = endpoint, .max_clients = 64};
+  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t), .service = "dynamodb", .endpoint = endpoint, .max_clients = 64};
   uvaws_client_t *c;
   uvaws_error_t err;
   if (items <= 0 || uvaws_client_new(loop, &o, &c, &err) != 0) {
@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
   cJSON_Delete(params);
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.CreateTable"}};
-  uvaws_request_t create = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t create = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                             .body = body, .body_len = strlen(body)};
   uvaws_future_t *f = uvaws_fetch_future(c, &create, NULL);
   const uvaws_response_t *r;

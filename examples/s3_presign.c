@@ -31,14 +31,14 @@ int main(int argc, char **argv) {
   char path[2048];
   snprintf(path, sizeof path, "/%s/%s", argv[1], argv[2]); /* path-style */
   uv_loop_t *loop = uv_default_loop();
-  uvaws_client_options_t o = {.service = "s3"}; /* S3's signing rules come with it */
+  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t), .service = "s3"}; /* S3's signing rules come with it */
   uvaws_client_t *c;
   uvaws_error_t err;
   if (uvaws_client_new(loop, &o, &c, &err) != 0) {
     fprintf(stderr, "client: %s\n", err.detail);
     return 1;
   }
-  uvaws_request_t req = {.method = "GET", .path = path};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = path};
   int rc = uvaws_presign(c, &req, expires, on_url, NULL, NULL);
   if (rc != 0)
     fprintf(stderr, "presign: %s\n", uvaws_strerror(rc));

@@ -25,7 +25,7 @@ static void on_sent(uvaws_result_t *res, void *arg) {
 }
 
 static uvaws_client_t *client(uv_loop_t *loop, const char *service, const char *endpoint) {
-  uvaws_client_options_t o = {.service = service, .endpoint = endpoint};
+  uvaws_client_options_t o = {.size = sizeof(uvaws_client_options_t), .service = service, .endpoint = endpoint};
   uvaws_client_t *c = NULL;
   uvaws_error_t err;
   if (uvaws_client_new(loop, &o, &c, &err) != 0) {

@@ -32,7 +32,7 @@ int main(void) {
   uvaws_sigv4_output_t out;
   int rc = uvaws_signer_new(&signer);
   if (rc == 0)
-    rc = uvaws_sigv4_sign_headers(signer, &in, &out);
+    rc = uvaws_signer_sign_headers(signer, &in, &out);
   if (rc != 0) {
     fprintf(stderr, "signing failed: %s (%s)\n", uvaws_strerror(rc), uvaws_err_name(rc));
     return 1;
@@ -53,7 +53,7 @@ int main(void) {
       .headers = s3_headers, .header_count = 1,
       .payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD, .flags = UVAWS_SIGV4_S3,
   };
-  rc = uvaws_sigv4_presign(signer, &s3, 3600, &out);
+  rc = uvaws_signer_presign(signer, &s3, 3600, &out);
   if (rc != 0) {
     fprintf(stderr, "presign failed: %s\n", uvaws_strerror(rc));
     uvaws_signer_free(signer);

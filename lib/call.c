@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "future_internal.h"
+#include "sized.h"
 #include "uvaws/sigv4.h"
 
 /* ---- results ---------------------------------------------------------------- */
@@ -38,6 +39,7 @@ static void call_free(call_t *cl) {
   op_req_free(&cl->req);
   uvaws_error_clear(&cl->err);
   free(cl->request_id);
+  free(cl->unsent_op);
   free(cl);
 }
 
@@ -56,14 +58,19 @@ static void finish(call_t *cl, uvaws_result_t *res) {
   call_free(cl);
 }
 
-/* An error found before anything was sent, delivered from the loop. */
+/* An error found before anything was sent, delivered from the loop (and
+ * told to the observation hook first: a call that sent nothing is one too). */
 static void on_early_error(defer_t *d) {
   call_t *cl = (call_t *)((char *)d - offsetof(call_t, defer));
+  if (cl->started_ns)
+    client_observe_unsent(cl->client, cl->unsent_op, cl->err.code, cl->started_ns);
   uvaws_result_t res = {.error = &cl->err};
   finish(cl, &res);
 }
 
-static int fail_early(call_t *cl) {
+static int fail_early(call_t *cl, const char *operation) {
+  if (cl->started_ns)
+    cl->unsent_op = strdup(operation); /* NULL when out of memory: then told as none */
   cl->state = CALL_EARLY;
   client_defer(cl->client, &cl->defer, on_early_error);
   return 0;
@@ -181,15 +188,21 @@ static const char *unsupported(const model_t *m, const mop_t *op) {
 
 /* ---- calls ------------------------------------------------------------------- */
 
+int uvaws_call_options_init(uvaws_call_options_t *o) {
+  if (o == NULL)
+    return UVAWS_EINVAL;
+  uvaws_call_options_t deflt = UVAWS_CALL_OPTIONS_INIT;
+  *o = deflt;
+  return 0;
+}
+
 static int options_ok(const uvaws_call_options_t *o, uvaws_call_options_t *copy) {
   uvaws_call_options_t deflt = UVAWS_CALL_OPTIONS_INIT;
   *copy = deflt;
   if (o == NULL)
     return 1;
-  if (o->size == 0)
+  if (sized_read(copy, sizeof *copy, o, NULL) != 0)
     return 0;
-  memcpy(copy, o, o->size < sizeof *copy ? o->size : sizeof *copy);
-  copy->size = sizeof *copy;
   if (copy->payload_len && copy->payload == NULL)
     return 0;
   if (copy->payload != NULL && copy->upload_fd >= 0)
@@ -213,6 +226,8 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
     return UVAWS_ENOMEM;
   cl->op.cancel = call_cancel;
   cl->client = c;
+  if (client_observing(c))
+    cl->started_ns = uv_hrtime();
   cl->cb = cb;
   cl->arg = arg;
   cl->opts = o;
@@ -223,17 +238,17 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
   char why[512];
   if ((cl->m = call_model(c, why, sizeof why)) == NULL) {
     uvaws_error_set(&cl->err, UVAWS_ESERVICE, "%s", why);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   const model_t *m = cl->m;
   if ((cl->mop = model_op(m, operation)) == NULL) {
     call_unknown(&cl->err, m, "operation", operation, op_name_at, m->h->op_count);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   const char *no = unsupported(m, cl->mop);
   if (no != NULL) {
     uvaws_error_set(&cl->err, UVAWS_EOPERATION, "%s %s %s", m->svc->name, operation, no);
-    return fail_early(cl);
+    return fail_early(cl, operation);
   }
   cJSON *owned = NULL;
   const cJSON *p = params;
@@ -251,7 +266,7 @@ int uvaws_call_ex(uvaws_client_t *c, const char *operation, const cJSON *params,
   if (rc == 0)
     return 0;
   if (cl->err.code != 0) /* a problem of the parameters or the payload */
-    return fail_early(cl);
+    return fail_early(cl, operation);
   if (op_out)
     *op_out = NULL;
   cl->payload_free = NULL; /* a call that failed takes nothing */
@@ -297,6 +312,7 @@ static int submit(call_t *cl) {
     body_free = free_body;
   }
   uvaws_request_t req = {
+      .size = sizeof(uvaws_request_t),
       .method = r->method,
       .path = op_req_path(r),
       .path_encoded = 1,
@@ -365,6 +381,7 @@ int call_send(call_t *cl) {
   fetch_ext_t *x = &cl->x;
   if (r->host_prefix[0] && !client_endpoint_is_custom(cl->client))
     x->host_prefix = r->host_prefix;
+  x->operation = model_str(cl->m, cl->mop->name);
   if (cl->payload != NULL && (r->payload == NULL || r->payload_given))
     return uvaws_error_set(&cl->err, UVAWS_EPARAM, "%s: %s", model_str(cl->m, cl->mop->name),
                            r->payload ? "the payload is given twice (options and parameters)"

@@ -61,6 +61,10 @@ typedef struct {
   fetch_ext_t x;
   call_stream_t *stream; /* upload_fd or download_fd given: from stream_setup */
   uvaws_error_t err;
+  /* observed clients only (client_observing): when the call began, and the
+   * operation named by the caller, for a call refused before it sent anything */
+  uint64_t started_ns;
+  char *unsent_op;
   char *request_id;  /* from the body (query protocols) */
 } call_t;
 

@@ -14,6 +14,7 @@
 #include "kv.h"
 #include "safe_text.h"
 #include "sigv4_canon.h"
+#include "sized.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -91,11 +92,15 @@ void client_run_deferred(uv_timer_t *h) {
 static void queue_push(uvaws_client_t *c, uvaws_job_t *j) {
   list_push_back(&c->queue, &j->link);
   c->queued++;
+  if (j->obs)
+    client_observe_enqueue(c, j);
 }
 
 static void queue_unlink(uvaws_client_t *c, uvaws_job_t *j) {
   list_remove(&j->link);
   c->queued--;
+  if (j->obs)
+    client_observe_dequeue(c, j);
 }
 
 static uvaws_job_t *queue_first(const uvaws_client_t *c) {
@@ -120,6 +125,8 @@ static void deliver(uvaws_client_t *c, uvaws_job_t *j, const uvaws_response_t *r
   job_set_state(j, JOB_DONE);
   c->stats.completed++;
   client_enter_callback(c);
+  if (j->obs)
+    client_observe_deliver(c, j, res);
   j->cb(res, j->arg);
   client_leave_callback(c);
   job_free(j);
@@ -177,6 +184,7 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, transfer_t *x,
   transport_request_t r = {.method = j->method, .body = j->body, .body_len = j->body_len,
                            .timeout_ms = timeout < 0 ? 0 : timeout,
                            .max_body = c->max_response_bytes,
+                           .measure = j->obs != NULL,
                            .source = j->source, .sink = j->sink};
   int rc = transport_start(x, &r, on_transfer_done, j);
   if (rc == UVAWS_EHEADTOOBIG || rc == UVAWS_EIO)
@@ -239,7 +247,10 @@ static int send_job(uvaws_client_t *c, uvaws_job_t *j) {
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   j->creds_gen = c->creds_gen;
-  rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
+  uint64_t t0 = j->obs ? uv_hrtime() : 0;
+  rc = uvaws_signer_sign_headers(c->signer, &in, &out);
+  if (j->obs)
+    j->obs->sign_ns += uv_hrtime() - t0;
   if (rc != 0)
     return rc;
   transfer_t *x = transport_get(c->transport);
@@ -252,7 +263,8 @@ static int job_bind_endpoint(uvaws_client_t *c, uvaws_job_t *j);
 
 void client_dispatch_more(uvaws_client_t *c) {
   uvaws_job_t *j;
-  while (!c->closing && (j = queue_first(c)) != NULL && client_ready(c)) {
+  int ready = 1;
+  while (!c->closing && (j = queue_first(c)) != NULL && (ready = client_ready(c))) {
     /* Signing without sending takes no slot and no share of the send rate. */
     if (!j->sign_only && (c->in_flight >= c->max_clients || !client_rate_gate(c)))
       break;
@@ -266,6 +278,8 @@ void client_dispatch_more(uvaws_client_t *c) {
       complete_later(c, j, rc, "the request could not be sent");
     }
   }
+  if (c->observe) /* the head waits for credentials or the region, or no longer */
+    client_observe_gate(c, !ready && queue_first(c) != NULL);
   client_update_alive(c);
 }
 
@@ -277,6 +291,8 @@ static void on_transfer_done(transfer_t *x, const transport_result_t *tr, void *
   list_remove(&j->link);
   c->in_flight--;
   j->transfer = NULL;
+  if (j->obs)
+    client_observe_transfer(j, &tr->timings);
   uvaws_response_t res = {0};
   res.attempts = j->attempts;
   res.status = tr->status;
@@ -316,6 +332,8 @@ void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j) {
   job_set_state(j, JOB_QUEUED);
   list_push_front(&c->queue, &j->link);
   c->queued++;
+  if (j->obs)
+    client_observe_enqueue(c, j);
 }
 
 void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err) {
@@ -444,13 +462,17 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     strings += strlen(x->host_prefix) + 1;
   if (x && x->payload_hash)
     strings += strlen(x->payload_hash) + 1;
+  if (x && x->operation && c->observe)
+    strings += strlen(x->operation) + 1;
   size_t body_copy = r->body_free ? 0 : r->body_len;
-  size_t size = sizeof(uvaws_job_t) + (nq + nh) * sizeof(uvaws_kv_t) + strings + body_copy;
+  size_t obs = c->observe ? sizeof(job_obs_t) : 0;
+  size_t size = sizeof(uvaws_job_t) + obs + (nq + nh) * sizeof(uvaws_kv_t) + strings + body_copy;
   uvaws_job_t *j = calloc(1, size);
   if (j == NULL)
     return NULL;
   j->client = c;
-  j->query = (uvaws_kv_t *)(j + 1);
+  j->obs = obs ? (job_obs_t *)(j + 1) : NULL;
+  j->query = (uvaws_kv_t *)((char *)(j + 1) + obs);
   j->headers = j->query + nq;
   arena_t a = {(char *)(j->headers + nh)};
   j->method = arena_str(&a, r->method);
@@ -461,7 +483,7 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     memcpy(path + base_len, r->path, path_len + 1);
     plen += path_len;
   } else {
-    plen += uvaws_uri_encode(r->path, path_len, 1, path + base_len);
+    plen += canon_uri_encode(r->path, path_len, 1, path + base_len);
   }
   j->path = path;
   a.p += plen + 1;
@@ -495,6 +517,8 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
     j->host_prefix = arena_str(&a, x->host_prefix);
   if (x && x->payload_hash)
     j->payload_hash = arena_str(&a, x->payload_hash);
+  if (x && x->operation && c->observe)
+    j->operation = arena_str(&a, x->operation);
   if (x) {
     j->source = x->source;
     j->sink = x->sink;
@@ -503,9 +527,17 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   return j;
 }
 
-uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *req, const fetch_ext_t *x,
-                             uvaws_response_cb cb, void *arg, int unbound, int *rc) {
-  *rc = validate_request(req);
+int uvaws_request_init(uvaws_request_t *r) {
+  return sized_init(r, sizeof *r);
+}
+
+uvaws_job_t *client_job_make(uvaws_client_t *c, const uvaws_request_t *caller_req,
+                             const fetch_ext_t *x, uvaws_response_cb cb, void *arg, int unbound,
+                             int *rc) {
+  uvaws_request_t copy = UVAWS_REQUEST_INIT, *req = &copy;
+  *rc = sized_read(&copy, sizeof copy, caller_req, NULL);
+  if (*rc == 0)
+    *rc = validate_request(req);
   if (*rc != 0)
     return NULL;
   uvaws_job_t *j = job_new(c, req, x, unbound);

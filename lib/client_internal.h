@@ -60,6 +60,8 @@ typedef struct {
    * where a 2xx answer's body goes; both the caller's until the callback. */
   const body_source_t *source;
   const body_sink_t *sink;
+  /* The operation's name ("PutItem") for the observation hook; NULL for none. */
+  const char *operation;
 } fetch_ext_t;
 
 /* uvaws_fetch with the extras above (`x` may be NULL). */
@@ -73,6 +75,15 @@ int client_endpoint_is_custom(const uvaws_client_t *c);
 /* 1 when requests go out over https (also while the endpoint is not yet
  * known: the endpoints built from a region are). */
 int client_is_https(const uvaws_client_t *c);
+
+/* 1 when the client has an observation hook. */
+int client_observing(const uvaws_client_t *c);
+
+/* Tells the hook of an operation call that ended before it became a request
+ * (its parameters refused, an unknown operation): `operation` as the caller
+ * named it, `code` its error, `since_ns` the uv_hrtime() it began. */
+void client_observe_unsent(uvaws_client_t *c, const char *operation, int code,
+                           uint64_t since_ns);
 
 /* 1 once uvaws_client_close was called. */
 int client_is_closing(const uvaws_client_t *c);

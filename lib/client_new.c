@@ -11,6 +11,7 @@
 #include "kv.h"
 #include "secret.h"
 #include "sigv4_canon.h"
+#include "sized.h"
 #include "url.h"
 #include "uvaws/version.h"
 
@@ -229,14 +230,23 @@ static int resolve(uvaws_client_t *c, const uvaws_client_options_t *o, uvaws_err
   return rc;
 }
 
-int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_client_t **out,
+int uvaws_client_options_init(uvaws_client_options_t *o) {
+  return sized_init(o, sizeof *o);
+}
+
+int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
                      uvaws_error_t *err) {
   if (err)
     memset(err, 0, sizeof *err);
   if (out)
     *out = NULL;
-  if (loop == NULL || o == NULL || out == NULL)
+  if (loop == NULL || opts == NULL || out == NULL)
     return uvaws_error_set(err, UVAWS_EINVAL, "loop, options and out are required");
+  uvaws_client_options_t copy = UVAWS_CLIENT_OPTIONS_INIT;
+  const char *why;
+  if (sized_read(&copy, sizeof copy, opts, &why) != 0)
+    return uvaws_error_set(err, UVAWS_EINVAL, "uvaws_client_options_t: %s", why);
+  const uvaws_client_options_t *o = &copy;
   int rc = check_options(o, err);
   if (rc != 0)
     return rc;
@@ -262,6 +272,8 @@ int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *o, uvaws_cli
   c->log_level = o->log_level ? o->log_level : UVAWS_LOG_WARN;
   c->clock = o->clock;
   c->clock_arg = o->clock_arg;
+  c->observe = o->observe;
+  c->observe_arg = o->observe_arg;
   /* A service of the table brings its signing name and host prefix (SES signs
    * as "ses" at email.REGION); any other name is both. */
   c->svc = uvaws_service_find(o->service);

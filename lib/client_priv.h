@@ -28,6 +28,16 @@ typedef enum { JOB_NEW, JOB_QUEUED, JOB_IN_FLIGHT, JOB_BACKOFF, JOB_DEFERRED, JO
 typedef struct backoff_s backoff_t;
 typedef struct deadline_s deadline_t;
 
+/* What the observation hook will be told of a job (client_observe.c); in
+ * the job's allocation, only when the client has a hook. */
+typedef struct {
+  uint64_t queue_mark_ns; /* uv_hrtime() when it last entered the queue */
+  uint64_t gate_mark_ns;  /* the client's gate_wait then (see client_observe_gate) */
+  uint64_t queued_ns, creds_ns, sign_ns;
+  uint64_t connect_us, first_byte_us, transfer_us;
+  uint64_t wire_up, wire_down;
+} job_obs_t;
+
 struct uvaws_job_s {
   defer_t defer; /* first: a deferred completion is a defer_t */
   /* in the client's queue, flying or backoff list, as its state says; in
@@ -72,6 +82,8 @@ struct uvaws_job_s {
   long deadline_ms;     /* as the request asked: 0 the client's, -1 none */
   uint64_t deadline_ns; /* uv_hrtime() when it passes; 0: none */
   uint64_t submitted_ns;
+  job_obs_t *obs;        /* when the client observes: what the hook will be told */
+  const char *operation; /* fetch_ext_t.operation (arena), or NULL */
   uvaws_error_t error;
 };
 
@@ -126,6 +138,12 @@ struct uvaws_client_s {
   uvaws_log_level_t log_level;
   uvaws_clock_fn clock;
   void *clock_arg;
+  /* observation: requests' costs, told to the hook (client_observe.c) */
+  uvaws_observe_cb observe;
+  void *observe_arg;
+  uint64_t gate_closed_ns; /* uv_hrtime() since which requests wait for credentials or
+                              the region; 0 while they need not */
+  uint64_t gate_wait_ns;   /* time they waited so, all closings before that one */
   /* retries */
   retry_policy_t retry;
   uint64_t rng;             /* xorshift state for jitter */
@@ -191,6 +209,17 @@ void client_fail_queued(uvaws_client_t *c, const uvaws_error_t *err);
 void client_requeue_front(uvaws_client_t *c, uvaws_job_t *j);
 /* Builds base_url/host/base_path from an endpoint URL; 0 or UVAWS_E*. */
 int client_set_endpoint(uvaws_client_t *c, const char *endpoint, uvaws_error_t *err);
+
+/* client_observe.c: the observation hook's accounting, called only for jobs
+ * with `obs` (a client with a hook). Queue time is split between waiting
+ * for a slot and waiting for credentials or the region by the client's gate:
+ * the time the queue's head could not go for want of either. */
+void client_observe_gate(uvaws_client_t *c, int closed);
+void client_observe_enqueue(uvaws_client_t *c, uvaws_job_t *j);
+void client_observe_dequeue(uvaws_client_t *c, uvaws_job_t *j);
+void client_observe_transfer(uvaws_job_t *j, const transport_timings_t *t);
+/* Tells the hook about a job that completes with `res`. */
+void client_observe_deliver(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_response_t *res);
 
 /* What signing a job needs: credentials, scope, time, the request. */
 void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv4_input_t *in);

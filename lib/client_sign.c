@@ -76,6 +76,7 @@ int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
   client_sign_input(c, j, &in);
   uvaws_sigv4_output_t out;
   int rc;
+  uint64_t t0 = j->obs ? uv_hrtime() : 0;
   if (j->expires_s > 0) {
     /* As the SDKs presign: S3 URLs leave the payload unsigned (whoever uses
      * the URL sends a body nobody knows yet); every other service signs the
@@ -87,14 +88,16 @@ int client_sign_only(uvaws_client_t *c, uvaws_job_t *j) {
     in.scheme = scheme;
     if ((c->sign_flags & UVAWS_SIGV4_CONTENT_SHA256) && kv_get(j->headers, j->header_count, "x-amz-content-sha256") == NULL)
       in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
-    rc = uvaws_sigv4_presign(c->signer, &in, j->expires_s, &out);
+    rc = uvaws_signer_presign(c->signer, &in, j->expires_s, &out);
     if (rc == 0 && (j->result = strdup(out.url)) == NULL)
       rc = UVAWS_ENOMEM;
   } else {
-    rc = uvaws_sigv4_sign_headers(c->signer, &in, &out);
+    rc = uvaws_signer_sign_headers(c->signer, &in, &out);
     if (rc == 0 && (j->result = explain(c, j, &in, &out)) == NULL)
       rc = UVAWS_ENOMEM;
   }
+  if (j->obs)
+    j->obs->sign_ns += uv_hrtime() - t0;
   if (rc != 0)
     return rc;
   j->attempts = 1;

@@ -149,7 +149,7 @@ sts_op_t *sts_assume_role(const creds_io_t *io, uvaws_signer_t *signer, const st
       .body = body.data, .body_len = body.len,
   };
   uvaws_sigv4_output_t out;
-  if (uvaws_sigv4_sign_headers(signer, &in, &out) != 0)
+  if (uvaws_signer_sign_headers(signer, &in, &out) != 0)
     goto out;
   uvaws_kv_t h[6];
   size_t nh = 0;

@@ -660,7 +660,7 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
       return UVAWS_ENOMEM;
   }
 
-  if (same_shape) { /* s->out: uvaws_sigv4_sign_headers resets it or keeps its prefix */
+  if (same_shape) { /* s->out: uvaws_signer_sign_headers resets it or keeps its prefix */
     s->canon.len = s->memo.prefix_len;
     memcpy(s->canon.data + s->memo.date_off, s->amz_date, 16);
   } else {
@@ -717,7 +717,7 @@ static int sign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, int query_mode
   return 0;
 }
 
-int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+int uvaws_signer_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
                              uvaws_sigv4_output_t *out) {
   if (s == NULL || in == NULL || out == NULL)
     return UVAWS_EINVAL;
@@ -761,7 +761,7 @@ static void add_param(buf_t *b, const char *name, const char *value) {
     canon_encode(b, value, strlen(value), 0);
 }
 
-int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsigned expires_s,
+int uvaws_signer_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in, unsigned expires_s,
                         uvaws_sigv4_output_t *out) {
   if (s == NULL || in == NULL || out == NULL)
     return UVAWS_EINVAL;
@@ -810,6 +810,6 @@ char *uvaws_uri_encode_path(const char *path) {
   size_t n = strlen(path);
   char *dst = malloc(3 * n + 1);
   if (dst != NULL)
-    uvaws_uri_encode(path, n, 1, dst);
+    canon_uri_encode(path, n, 1, dst);
   return dst;
 }

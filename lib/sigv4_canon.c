@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "uvaws/error.h"
 #include "uvaws/sigv4.h"
 
 /* The encoding of every byte as 4 bytes: the 1 or 3 characters it becomes,
@@ -34,27 +35,44 @@ typedef struct {
 static const enc_t enc_plain[256] = {E256(0)};
 static const enc_t enc_path[256] = {E256(1)};
 
-size_t uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst) {
+size_t canon_uri_encode(const char *src, size_t len, int keep_slash, char *dst) {
   size_t o = 0;
-  if (src == NULL || dst == NULL) {
-    if (dst != NULL)
-      dst[0] = '\0';
-    return 0;
-  }
   const enc_t *tab = keep_slash ? enc_path : enc_plain;
   for (size_t i = 0; i < len; i++) {
     const enc_t *e = &tab[(unsigned char)src[i]];
-    memcpy(dst + o, e->b, 4);
+    memcpy(dst + o, e->b, 4); /* one store; dst has room for 3 bytes a byte */
     o += (size_t)e->b[3];
   }
   dst[o] = '\0';
   return o;
 }
 
+int uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst, size_t *size) {
+  if (size == NULL || (src == NULL && len > 0) || (dst == NULL && *size > 0))
+    return UVAWS_EINVAL;
+  const enc_t *tab = keep_slash ? enc_path : enc_plain;
+  size_t need = 0;
+  for (size_t i = 0; i < len; i++)
+    need += (size_t)tab[(unsigned char)src[i]].b[3];
+  if (*size <= need) {
+    *size = need + 1;
+    return UVAWS_ENOBUFS;
+  }
+  size_t o = 0; /* exact copies: the caller's buffer may end at the NUL */
+  for (size_t i = 0; i < len; i++) {
+    const enc_t *e = &tab[(unsigned char)src[i]];
+    memcpy(dst + o, e->b, (size_t)e->b[3]);
+    o += (size_t)e->b[3];
+  }
+  dst[o] = '\0';
+  *size = o;
+  return 0;
+}
+
 void canon_encode(buf_t *b, const char *s, size_t n, int keep_slash) {
   if (b->cap - b->len <= 3 * n && buf_grow(b, 3 * n) != 0)
     return;
-  b->len += uvaws_uri_encode(s, n, keep_slash, b->data + b->len);
+  b->len += canon_uri_encode(s, n, keep_slash, b->data + b->len);
 }
 
 void canon_normalize_path(buf_t *b, const char *path) {

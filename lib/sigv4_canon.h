@@ -9,6 +9,10 @@
 
 #include "buf.h"
 
+/* uvaws_uri_encode for the library's own buffers: `dst` has room for 3 *
+ * `len` + 1 bytes (it is written four bytes at a time); returns the length. */
+size_t canon_uri_encode(const char *src, size_t len, int keep_slash, char *dst);
+
 /* Appends the percent-encoding of `n` bytes of `s` (see uvaws_uri_encode). */
 void canon_encode(buf_t *b, const char *s, size_t n, int keep_slash);
 

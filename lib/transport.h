@@ -115,9 +115,13 @@ void transfer_set_url(transfer_t *x, const char *base, const char *path, const u
  * Accept, no default Content-Type, no Expect. */
 void transfer_add_header(transfer_t *x, const char *name, const char *value);
 
+/* A body libcurl sends in the same buffer as the request head (under 64
+ * KiB, given whole). */
+#define TRANSPORT_SMALL_BODY ((size_t)64u << 10)
+
 /* The longest request line and headers libcurl sends: its request buffer is
- * 1 MiB, and a small body (under 64 KiB) goes into the same buffer. */
-#define TRANSPORT_MAX_REQUEST_HEAD ((size_t)(1u << 20) - (64u << 10) - 1024u)
+ * 1 MiB, and a small body goes into the same buffer. */
+#define TRANSPORT_MAX_REQUEST_HEAD ((size_t)(1u << 20) - TRANSPORT_SMALL_BODY - 1024u)
 
 /* Hands the transfer to curl; `cb` follows from the loop. A User-Agent
  * header is added with the transport's own unless the caller gave one. 0,

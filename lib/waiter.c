@@ -12,6 +12,7 @@
 
 #include "call_internal.h"
 #include "jmespath.h"
+#include "sized.h"
 
 #define MAX_ACCEPTORS 32
 
@@ -295,17 +296,22 @@ static int setup(waiter_t *w, const uvaws_wait_options_t *o) {
   return 0;
 }
 
+int uvaws_wait_options_init(uvaws_wait_options_t *o) {
+  if (o == NULL)
+    return UVAWS_EINVAL;
+  uvaws_wait_options_t deflt = UVAWS_WAIT_OPTIONS_INIT;
+  *o = deflt;
+  return 0;
+}
+
 int uvaws_wait_for(uvaws_client_t *c, const char *waiter, const cJSON *params,
                    const uvaws_wait_options_t *options, uvaws_wait_cb done_cb, void *arg,
                    uvaws_op_t **op_out) {
   if (op_out)
     *op_out = NULL;
   uvaws_wait_options_t o = UVAWS_WAIT_OPTIONS_INIT;
-  if (options != NULL) {
-    if (options->size == 0)
-      return UVAWS_EINVAL;
-    memcpy(&o, options, options->size < sizeof o ? options->size : sizeof o);
-  }
+  if (options != NULL && sized_read(&o, sizeof o, options, NULL) != 0)
+    return UVAWS_EINVAL;
   if (c == NULL || waiter == NULL || waiter[0] == '\0' || done_cb == NULL ||
       (params && !cJSON_IsObject(params)))
     return UVAWS_EINVAL;

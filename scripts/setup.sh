@@ -9,7 +9,8 @@
 #          tool, the examples and the service models (python3-botocore's data);
 #          tests and benchmarks are skipped without their own packages
 #   demo   build + Node.js and npm for the emulators the demo starts
-#   test   demo + cmocka, botocore (the oracle), clang (fuzzing), nghttpd, valgrind
+#   test   demo + cmocka, botocore (the oracle), clang (fuzzing), nghttpd, valgrind,
+#          abigail-tools (abidw, abidiff: scripts/abi-check.sh)
 #   bench  build + nginx, wrk, gnuplot, Node.js (the JS SDK)
 set -euo pipefail
 . "$(dirname "$0")/step.sh"
@@ -24,7 +25,7 @@ for set in "${@:-build}"; do
     demo) node=1 ;;
     test) node=1
           want+=(libcmocka-dev python3-botocore clang libclang-rt-14-dev nghttp2-server
-                 valgrind) ;;
+                 valgrind abigail-tools) ;;
     bench) node=1
            want+=(python3-botocore nginx-light openssl wrk gnuplot-nox strace time valgrind) ;;
     *) echo "setup.sh: unknown set '$set' (build, demo, test, bench)" >&2; exit 2 ;;

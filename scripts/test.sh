@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every uvaws test: installs what is missing, then builds and runs the
 # suite twice (plain, and under AddressSanitizer + UndefinedBehaviorSanitizer),
-# the multi-threaded test a third time under ThreadSanitizer,
+# the multi-threaded test a third time under ThreadSanitizer, checks the
+# exported ABI against abi/libuvaws.abi (scripts/abi-check.sh, docs/abi.md),
 # runs each fuzz target briefly on its seed corpus, and ends with one line
 # "N passed, N failed, N skipped" counting every test case. With --fresh it
 # also runs the demo and the README's install steps in a pristine Debian 12
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --fuzz-seconds) fuzz_seconds=$2; shift ;;
     --mutate) mutate=full ;;
     --no-mutate) mutate=none ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -79,6 +80,13 @@ if [ "$valgrind" = 1 ]; then
   extra_test_args=()
 fi
 
+# The exported ABI against the committed baseline (docs/abi.md): a break
+# that the SONAME does not announce fails, as in CI.
+abi_log=$(mktemp)
+echo "== abi: scripts/abi-check.sh build"
+scripts/abi-check.sh build | tail -n 20 | tee "$abi_log" || true
+grep -q '^abi: ' "$abi_log" || echo "abi: libuvaws FAILED (no verdict from scripts/abi-check.sh)" >>"$abi_log"
+
 fuzz_log=
 if [ "$fuzz" = 1 ] && [ -x scripts/fuzz.sh ]; then
   echo "== fuzz: ${fuzz_seconds}s per target"
@@ -117,5 +125,5 @@ if [ "$fresh" = 1 ]; then
 fi
 
 /usr/bin/python3 scripts/count_tests.py "${results[@]}" --result-log "$steps_log" \
-  ${fuzz_log:+--result-log "$fuzz_log"} ${mutate_log:+--result-log "$mutate_log"} \
+  --result-log "$abi_log" ${fuzz_log:+--result-log "$fuzz_log"} ${mutate_log:+--result-log "$mutate_log"} \
   ${fresh_log:+--result-log "$fresh_log"}

@@ -114,7 +114,7 @@ static inline void on_closed(uvaws_client_t *c, void *arg) {
 /* Options with no credentials and no region: everything from the environment. */
 static inline uvaws_client_options_t bare(void) {
   uvaws_client_options_t o;
-  memset(&o, 0, sizeof o);
+  uvaws_client_options_init(&o);
   o.service = "dynamodb";
   o.endpoint = server;
   return o;
@@ -159,7 +159,7 @@ static inline void fx_run(fixture_t *f, outcome_t *o) {
 
 /* One GET / with headers h; the outcome. */
 static inline void fx_request(fixture_t *f, outcome_t *o, const uvaws_kv_t *h, size_t nh) {
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = nh};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = nh};
   o->done = 0;
   o->code = 0;
   assert_int_equal(uvaws_fetch(f->client, &req, on_done, o, NULL), 0);

@@ -157,10 +157,10 @@ static cJSON *sign_line(uvaws_signer_t *signer, const cJSON *req) {
   int rc;
   if (strcmp(mode, "query") == 0) {
     double expires = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(req, "expires"));
-    rc = uvaws_sigv4_presign(signer, &in, expires >= 0 && expires < 4e9 ? (unsigned)expires : 0,
+    rc = uvaws_signer_presign(signer, &in, expires >= 0 && expires < 4e9 ? (unsigned)expires : 0,
                              &out);
   } else {
-    rc = uvaws_sigv4_sign_headers(signer, &in, &out);
+    rc = uvaws_signer_sign_headers(signer, &in, &out);
   }
   if (rc != 0) {
     res = error_line(rc, uvaws_err_name(rc));

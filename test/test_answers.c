@@ -74,7 +74,7 @@ static void close_client(tu_fixture_t *fx) {
 }
 
 static seen_t send_headers(tu_fixture_t *fx, const uvaws_kv_t *h, size_t n) {
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = n};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = n};
   seen_t s = {0};
   assert_int_equal(uvaws_fetch(fx->client, &req, record, &s, NULL), 0);
   uv_run(&fx->loop, UV_RUN_DEFAULT);
@@ -244,7 +244,7 @@ static void test_head_size_limits(void **state) {
     path[0] = '/';
     memset(path + 1, 'p', sizes[i]);
     path[sizes[i] + 1] = '\0';
-    uvaws_request_t req = {.method = "GET", .path = path, .path_encoded = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = path, .path_encoded = 1};
     seen_t s = {0};
     assert_int_equal(uvaws_fetch(fx.client, &req, record, &s, NULL), 0);
     uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -367,12 +367,12 @@ static void test_encoded_path_holds_no_query(void **state) {
   cJSON_Delete(control(server, "POST", "/_reset", NULL));
   const char *bad[] = {"/a?b=c", "/a?", "/a#b", "/a b", "/a\tb"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    uvaws_request_t req = {.method = "GET", .path = bad[i], .path_encoded = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = bad[i], .path_encoded = 1};
     assert_int_equal(uvaws_fetch(fx.client, &req, tu_never_called, NULL, NULL), UVAWS_EPATH);
     assert_int_equal(uvaws_presign(fx.client, &req, 60, tu_never_called, NULL, NULL), UVAWS_EPATH);
   }
   assert_int_equal(control_number(server, "/_stats", "requests"), 0); /* nothing sent */
-  uvaws_request_t ok = {.method = "GET", .path = "/a%3Fb", .path_encoded = 1};
+  uvaws_request_t ok = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/a%3Fb", .path_encoded = 1};
   seen_t s = {0};
   assert_int_equal(uvaws_fetch(fx.client, &ok, record, &s, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);

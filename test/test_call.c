@@ -522,7 +522,7 @@ static void test_bad_input(void **state) {
 static void test_json_protocol_wire(void **state) {
   (void)state;
   cJSON_Delete(control(server, "POST", "/_reset", NULL));
-  canned("[{\"contains\":\"\\\"Limit\\\":2\",\"content_type\":\"application/x-amz-json-1.1\","
+  canned("[{\"contains\":\"\\\"ExclusiveStartStreamName\\\":\\\"blank\\\"\",\"content_type\":\"application/x-amz-json-1.1\","
          "\"body\":\" \\r\\n\\t \"}]");
   fx_t fx;
   fx_open(&fx, "kinesis", server);
@@ -534,12 +534,67 @@ static void test_json_protocol_wire(void **state) {
   assert_string_equal(str_at(log, "requests.0.headers.x-amz-target"), "Kinesis_20131202.ListStreams");
   assert_string_equal(str_at(log, "requests.0.body"), "{\"Limit\":1}");
   cJSON_Delete(log);
-  g = call(&fx, "ListStreams", "{\"Limit\":2}");
+  g = call(&fx, "ListStreams", "{\"ExclusiveStartStreamName\":\"blank\"}");
   assert_int_equal(g.code, 0);
   assert_true(cJSON_IsObject(g.out));
   assert_null(g.out->child);
   cJSON_Delete(g.out);
   fx_close(&fx);
+}
+
+typedef struct {
+  int pages;
+  char tokens[256];
+} pages_t;
+
+static int on_page(uvaws_result_t *page, void *arg) {
+  pages_t *p = arg;
+  p->pages++;
+  const char *t = str_at(page->output, "NextToken");
+  size_t n = strlen(p->tokens);
+  snprintf(p->tokens + n, sizeof p->tokens - n, "[%s]", t ? t : "-");
+  return 0;
+}
+
+/* Pages end on an empty continuation token, as on none; an IsTruncated
+ * "true" (text, as query XML has it) with a Marker goes on. */
+static void test_pagination_ends(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"contains\":\"\\\"NextToken\\\":\\\"\\\"\",\"status\":400,"
+         "\"content_type\":\"application/x-amz-json-1.1\",\"body\":\"{\\\"__type\\\":"
+         "\\\"EmptyTokenSent\\\"}\"},"
+         "{\"contains\":\"\\\"NextToken\\\":\\\"t1\\\"\",\"content_type\":"
+         "\"application/x-amz-json-1.1\",\"body\":\"{\\\"NextToken\\\":\\\"\\\"}\"},"
+         "{\"contains\":\"\\\"MaxResults\\\":2\",\"content_type\":\"application/x-amz-json-1.1\","
+         "\"body\":\"{\\\"NextToken\\\":\\\"t1\\\"}\"},"
+         "{\"contains\":\"Marker=m1\",\"body\":\"<ListUsersResponse><ListUsersResult>"
+         "<IsTruncated>false</IsTruncated></ListUsersResult></ListUsersResponse>\"},"
+         "{\"contains\":\"Action=ListUsers\",\"body\":\"<ListUsersResponse><ListUsersResult>"
+         "<IsTruncated>true</IsTruncated><Marker>m1</Marker></ListUsersResult>"
+         "</ListUsersResponse>\"}]");
+  fx_t fx;
+  fx_open(&fx, "kinesis", server);
+  pages_t pg = {0};
+  cJSON *p = cJSON_Parse("{\"MaxResults\":2}");
+  assert_int_equal(uvaws_paginate(fx.client, "ListShards", p, on_page, on_pages_done, &pg, NULL), 0);
+  cJSON_Delete(p);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(pages_done_err, 0);
+  assert_int_equal(pg.pages, 2);
+  assert_string_equal(pg.tokens, "[t1][]");
+  assert_int_equal(pages_done_n, 2);
+  fx_close(&fx);
+
+  fx_open(&fx, "iam", server);
+  memset(&pg, 0, sizeof pg);
+  assert_int_equal(uvaws_paginate(fx.client, "ListUsers", NULL, on_page, on_pages_done, &pg, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(pages_done_err, 0);
+  assert_int_equal(pg.pages, 2);
+  assert_non_null(strstr(last_body(), "Marker=m1"));
+  fx_close(&fx);
+  assert_int_equal((int)control_number(server, "/_stats", "requests"), 4);
 }
 
 /* ---- STS credential providers -------------------------------------------------- */
@@ -590,7 +645,7 @@ static void drive_next(drive_t *d) {
   if (d->remaining-- <= 0)
     return;
   uvaws_kv_t h[] = {{"x-test-delay-ms", "20"}};
-  uvaws_request_t req = {.method = "GET", .path = "/work", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/work", .headers = h, .header_count = 1};
   assert_int_equal(uvaws_fetch(d->client, &req, drive_done, d, NULL), 0);
 }
 
@@ -613,7 +668,7 @@ static void run_requests(int n) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   uvaws_client_options_t o;
-  memset(&o, 0, sizeof o);
+  uvaws_client_options_init(&o);
   o.service = "dynamodb";
   o.endpoint = server;
   uvaws_client_t *c;
@@ -771,6 +826,7 @@ int main(void) {
       cmocka_unit_test(test_lambda_invoke),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_json_protocol_wire),
+      cmocka_unit_test(test_pagination_ends),
       cmocka_unit_test(test_role_profile),
       cmocka_unit_test(test_role_profile_with_keys),
       cmocka_unit_test(test_role_from_container),

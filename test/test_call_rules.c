@@ -329,7 +329,7 @@ static void expect_endpoint(const char *service, const char *url, const char *sc
   uv_loop_t loop;
   uv_loop_init(&loop);
   uvaws_client_options_t o;
-  memset(&o, 0, sizeof o);
+  uvaws_client_options_init(&o);
   o.service = service;
   o.region = "eu-west-1";
   o.access_key = "AKIDEXAMPLE";
@@ -338,7 +338,7 @@ static void expect_endpoint(const char *service, const char *url, const char *sc
   uvaws_error_t err;
   assert_int_equal(uvaws_client_new(&loop, &o, &c, &err), 0);
   explained_t e = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_sign_explain(c, &req, on_explained, &e, NULL), 0); /* nothing is sent */
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(e.calls, 1);

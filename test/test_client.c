@@ -79,7 +79,7 @@ static void test_roundtrip(void **state) {
   const char *body = "{\"TableName\":\"users\"}";
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.DescribeTable"}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   outcome_t out = {0};
   assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
@@ -120,7 +120,7 @@ static void test_user_agent(void **state) {
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     reset_server();
     uvaws_kv_t h[] = {{names[i] ? names[i] : "X-Other", "mine/1.0"}};
-    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
     outcome_t out = {0};
     assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
     uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -165,7 +165,7 @@ static void test_url_per_request(void **state) {
   uvaws_kv_t q[N];
   for (size_t i = 0; i < N; i++) {
     q[i] = (uvaws_kv_t){"q", steps[i].query};
-    uvaws_request_t req = {.method = "GET", .path = steps[i].path, .query = &q[i],
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = steps[i].path, .query = &q[i],
                            .query_count = steps[i].query ? 1 : 0};
     assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
   }
@@ -198,7 +198,7 @@ static void test_path_and_query_encoding(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   uvaws_kv_t q[] = {{"name", "a b&c=d/é"}, {"empty", ""}};
-  uvaws_request_t req = {.method = "GET", .path = "/my table/ключ", .query = q, .query_count = 2};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/my table/ключ", .query = q, .query_count = 2};
   outcome_t out = {0};
   assert_int_equal(submit(fx.client, &req, &out, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -224,7 +224,7 @@ static void test_max_clients_cap(void **state) {
   static outcome_t out[N];
   memset(out, 0, sizeof out);
   uvaws_kv_t h[] = {{"x-test-delay-ms", "20"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
   for (int i = 0; i < N; i++)
     assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
   uvaws_client_stats_t st;
@@ -256,7 +256,7 @@ static void test_fifo_dispatch(void **state) {
   for (int i = 0; i < N; i++) {
     snprintf(ids[i], sizeof ids[i], "fifo-%d", i);
     uvaws_kv_t h[] = {{"x-test-id", ids[i]}};
-    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
     assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
   }
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -292,7 +292,7 @@ static void test_ten_thousand(void **state) {
   const char *body = "{\"TableName\":\"users\",\"Key\":{\"id\":{\"S\":\"user-000042\"}}}";
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.GetItem"}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   for (int i = 0; i < N; i++)
     assert_int_equal(uvaws_fetch(fx.client, &req, count_once, calls[i], NULL), 0);
@@ -324,7 +324,7 @@ static void test_cancel(void **state) {
   outcome_t out[N] = {0};
   uvaws_job_t *jobs[N];
   uvaws_kv_t h[] = {{"x-test-delay-ms", "200"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
   for (int i = 0; i < N; i++)
     assert_int_equal(submit(fx.client, &req, &out[i], &jobs[i]), 0);
   /* jobs[0] is in flight, jobs[5] queued */
@@ -358,7 +358,7 @@ static void test_close_with_pending(void **state) {
   enum { N = 20 };
   outcome_t out[N] = {0};
   uvaws_kv_t h[] = {{"x-test-delay-ms", "2000"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
   for (int i = 0; i < N; i++)
     assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
   uv_timer_t t;
@@ -390,7 +390,7 @@ static void close_from_callback(const uvaws_response_t *r, void *arg) {
   s->calls++;
   uvaws_client_close(s->fx->client, on_closed, s->fx);
   uvaws_client_close(s->fx->client, on_closed, s->fx); /* a second call does nothing */
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   s->fetch_after_close = uvaws_fetch(s->fx->client, &req, close_from_callback, s, NULL);
 }
 
@@ -402,7 +402,7 @@ static void test_close_inside_callback(void **state) {
   fixture_open(&fx, &o);
   close_in_cb_t s = {&fx, 0, 0};
   outcome_t later[3] = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(fx.client, &req, close_from_callback, &s, NULL), 0);
   for (int i = 0; i < 3; i++)
     assert_int_equal(submit(fx.client, &req, &later[i], NULL), 0);
@@ -429,9 +429,9 @@ static void test_timeouts(void **state) {
   outcome_t out[3] = {0};
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "3000"}};
   uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
-  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
-  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
-  uvaws_request_t r3 = {.method = "GET", .path = "/", .headers = slow, .header_count = 1,
+  uvaws_request_t r1 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  uvaws_request_t r2 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  uvaws_request_t r3 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1,
                         .timeout_ms = 50}; /* per-request timeout wins */
   assert_int_equal(submit(fx.client, &r1, &out[0], NULL), 0);
   assert_int_equal(submit(fx.client, &r2, &out[1], NULL), 0);
@@ -462,9 +462,9 @@ static void test_timeout_default_and_lifted(void **state) {
   fixture_open(&fx, &o);
   outcome_t out[2] = {0};
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "600"}};
-  uvaws_request_t lifted = {.method = "GET", .path = "/", .headers = slow, .header_count = 1,
+  uvaws_request_t lifted = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1,
                             .timeout_ms = -1};
-  uvaws_request_t limited = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  uvaws_request_t limited = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1};
   assert_int_equal(submit(fx.client, &lifted, &out[0], NULL), 0);
   assert_int_equal(submit(fx.client, &limited, &out[1], NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -508,9 +508,9 @@ static void test_deadline(void **state) {
   fixture_open(&fx, &o);
   outcome_t out[3] = {0};
   uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
-  uvaws_request_t stalled = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
-  uvaws_request_t quick = {.method = "GET", .path = "/", .deadline_ms = 100};
-  uvaws_request_t unbounded = {.method = "GET", .path = "/", .deadline_ms = -1};
+  uvaws_request_t stalled = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  uvaws_request_t quick = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .deadline_ms = 100};
+  uvaws_request_t unbounded = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .deadline_ms = -1};
   uint64_t t0 = uv_hrtime();
   assert_int_equal(submit(fx.client, &stalled, &out[0], NULL), 0);
   assert_int_equal(submit(fx.client, &quick, &out[1], NULL), 0);     /* queued behind it */
@@ -536,7 +536,7 @@ static void test_deadline(void **state) {
   o.deadline_ms = 300;
   fixture_open(&fx, &o);
   uvaws_kv_t busy[] = {{"x-test-status", "503"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = busy, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = busy, .header_count = 1};
   int tries = 0;
   do { /* full jitter may draw a delay short enough to fit: then it retried */
     memset(out, 0, sizeof out);
@@ -571,7 +571,7 @@ static void test_deadline_and_cancel(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   uvaws_kv_t stall[] = {{"x-test-stall", "1"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = stall, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = stall, .header_count = 1};
   outcome_t out = {0};
   uvaws_job_t *job;
   assert_int_equal(submit(fx.client, &req, &out, &job), 0);
@@ -597,8 +597,8 @@ static void test_response_limit(void **state) {
   outcome_t out[2] = {0};
   uvaws_kv_t big[] = {{"x-test-body-size", "50000"}};
   uvaws_kv_t fits[] = {{"x-test-body-size", "1000"}};
-  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = big, .header_count = 1};
-  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = fits, .header_count = 1};
+  uvaws_request_t r1 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = big, .header_count = 1};
+  uvaws_request_t r2 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = fits, .header_count = 1};
   assert_int_equal(submit(fx.client, &r1, &out[0], NULL), 0);
   assert_int_equal(submit(fx.client, &r2, &out[1], NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -617,7 +617,7 @@ static void test_response_limit(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     outcome_t one = {0};
     uvaws_kv_t h[] = {{"x-test-body-size", cases[i].size}, {"x-test-chunked", cases[i].chunked}};
-    uvaws_request_t r = {.method = "GET", .path = "/", .headers = h, .header_count = 2};
+    uvaws_request_t r = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 2};
     assert_int_equal(submit(fx.client, &r, &one, NULL), 0);
     uv_run(&fx.loop, UV_RUN_DEFAULT);
     assert_int_equal(one.calls, 1);
@@ -633,8 +633,8 @@ static void test_response_limit(void **state) {
   fixture_open(&fx, &o);
   uvaws_kv_t two_mb[] = {{"x-test-body-size", "2000000"}};
   uvaws_kv_t past[] = {{"x-test-body-size", "67108865"}};
-  uvaws_request_t r3 = {.method = "GET", .path = "/", .headers = two_mb, .header_count = 1};
-  uvaws_request_t r4 = {.method = "GET", .path = "/", .headers = past, .header_count = 1};
+  uvaws_request_t r3 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = two_mb, .header_count = 1};
+  uvaws_request_t r4 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = past, .header_count = 1};
   assert_int_equal(submit(fx.client, &r3, &out[0], NULL), 0);
   assert_int_equal(submit(fx.client, &r4, &out[1], NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -656,7 +656,7 @@ static void test_max_clients_default(void **state) {
   static outcome_t out[N];
   memset(out, 0, sizeof out);
   uvaws_kv_t h[] = {{"x-test-stall", "1"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
   for (int i = 0; i < N; i++)
     assert_int_equal(submit(fx.client, &req, &out[i], NULL), 0);
   uvaws_client_stats_t st;
@@ -700,7 +700,7 @@ static void test_aws_error_parsed(void **state) {
       {"x-test-content-type", "application/x-amz-json-1.0"},
       {"x-test-body", "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","
                       "\"message\":\"Requested resource not found\"}"}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 3};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 3};
   error_seen_t seen = {0};
   assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
@@ -735,7 +735,7 @@ static void test_network_error(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   error_seen_t seen = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(seen.calls, 1);
@@ -754,7 +754,7 @@ static void test_tls(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   error_seen_t seen = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(fx.client, &req, copy_error, &seen, NULL), 0);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(seen.code, 0);
@@ -795,8 +795,8 @@ static void test_signed_at_dispatch(void **state) {
   fixture_open(&fx, &o);
   uvaws_kv_t h1[] = {{"x-test-id", "first"}};
   uvaws_kv_t h2[] = {{"x-test-id", "second"}};
-  uvaws_request_t r1 = {.method = "GET", .path = "/", .headers = h1, .header_count = 1};
-  uvaws_request_t r2 = {.method = "GET", .path = "/", .headers = h2, .header_count = 1};
+  uvaws_request_t r1 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h1, .header_count = 1};
+  uvaws_request_t r2 = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h2, .header_count = 1};
   outcome_t out = {0};
   assert_int_equal(uvaws_fetch(fx.client, &r1, step_clock, NULL, NULL), 0);
   assert_int_equal(submit(fx.client, &r2, &out, NULL), 0); /* queued behind the first */
@@ -820,7 +820,7 @@ static void test_bad_input(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   uvaws_client_t *c = fx.client;
-  uvaws_request_t ok = {.method = "GET", .path = "/"};
+  uvaws_request_t ok = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(NULL, &ok, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch(c, NULL, tu_never_called, NULL, NULL), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch(c, &ok, NULL, NULL, NULL), UVAWS_EINVAL);
@@ -893,7 +893,7 @@ static void test_presign_and_explain(void **state) {
   fixture_t fx;
   fixture_open(&fx, &o);
   uvaws_kv_t q[] = {{"list-type", "2"}};
-  uvaws_request_t req = {.method = "GET", .path = "/bucket/my key.txt", .query = q, .query_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/bucket/my key.txt", .query = q, .query_count = 1};
   body_t url = {0}, ex = {0};
   assert_int_equal(uvaws_presign(fx.client, &req, 0, copy_body, &url, NULL), UVAWS_EEXPIRES);
   assert_int_equal(uvaws_presign(fx.client, &req, 700000, copy_body, &url, NULL), UVAWS_EEXPIRES);

@@ -452,7 +452,7 @@ static void test_pooled_buffers_cleansed(void **state) {
     fx_open(&f, &o, &r);
     /* a presign fetches credentials and sends nothing else: the pooled
      * transfers then hold only what the credential exchanges left */
-    uvaws_request_t req = {.method = "GET", .path = "/"};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
     assert_int_equal(uvaws_presign(f.client, &req, 60, on_presigned, &r, NULL), 0);
     fx_run(&f, &r);
     assert_outcome(&r, 0);

@@ -176,7 +176,7 @@ static void on_watched(const uvaws_response_t *res, void *arg) {
 }
 
 static void submit_watched(fixture_t *f, watched_t *w) {
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   w->submitting = 1;
   assert_int_equal(uvaws_fetch(f->client, &req, on_watched, w, NULL), 0);
   w->submitting = 0;
@@ -221,7 +221,7 @@ static void test_slow_provider_cancelled_by_close(void **state) {
   open_with(&f, &v, LATER, &r);
   v.delay_ms = 60000;
   outcome_t out[5] = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   for (int i = 0; i < 5; i++)
     assert_int_equal(uvaws_fetch(f.client, &req, on_done, &out[i], NULL), 0);
   uv_timer_t closer;
@@ -246,7 +246,7 @@ static void test_provider_that_never_answers(void **state) {
   vault_t v;
   outcome_t r;
   open_with(&f, &v, NEVER, &r);
-  uvaws_request_t req = {.method = "GET", .path = "/", .deadline_ms = 200};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .deadline_ms = 200};
   assert_int_equal(uvaws_fetch(f.client, &req, on_done, &r, NULL), 0);
   while (!r.done && !f.fired) {
     uv_timer_start(&f.watchdog, on_watchdog, WATCHDOG_MS, 0);
@@ -504,7 +504,7 @@ static void test_one_provider_two_clients(void **state) {
   assert_int_equal(uvaws_client_new(loop, &o, &a, NULL), 0);
   assert_int_equal(uvaws_client_new(loop, &o, &b, NULL), 0);
   outcome_t ra = {0}, rb = {0};
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(a, &req, on_done, &ra, NULL), 0);
   assert_int_equal(uvaws_fetch(b, &req, on_done, &rb, NULL), 0);
   uv_run(loop, UV_RUN_DEFAULT);

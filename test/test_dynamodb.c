@@ -21,7 +21,7 @@ static cJSON *ddb(const char *op, const char *body, int *code, char *type, size_
   char target[96];
   snprintf(target, sizeof target, "DynamoDB_20120810.%s", op);
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   int err;
   uvaws_future_t *f = uvaws_fetch_future(client, &req, &err);
@@ -103,7 +103,7 @@ static void test_resource_not_found(void **state) {
   uvaws_kv_t h[] = {{"Content-Type", "application/x-amz-json-1.0"},
                     {"X-Amz-Target", "DynamoDB_20120810.GetItem"}};
   const char *body = "{\"TableName\":\"no_such_table\",\"Key\":{\"id\":{\"S\":\"x\"}}}";
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                          .body = body, .body_len = strlen(body)};
   uvaws_future_t *f = uvaws_fetch_future(client, &req, NULL);
   const uvaws_response_t *r;

@@ -116,7 +116,7 @@ static void fixture_close(fixture_t *fx) {
 }
 
 static void submit(fixture_t *fx, const uvaws_kv_t *h, size_t nh, outcome_t *out) {
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = nh};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = nh};
   in_submit = 1;
   int rc = uvaws_fetch(fx->client, &req, record, out, NULL);
   in_submit = 0;
@@ -311,7 +311,7 @@ static void test_delay_and_drip_within_timeout(void **state) {
   uvaws_kv_t h[] = {{"x-test-id", fresh_id(id, sizeof id, "delay-req")},
                     {"x-test-fault", "stall"},
                     {"x-test-fault-times", "1"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = N(h),
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = N(h),
                          .timeout_ms = 100};
   memset(&r, 0, sizeof r);
   assert_int_equal(uvaws_fetch(fx.client, &req, record, &r, NULL), 0);
@@ -655,7 +655,7 @@ static void test_header_injection_refused(void **state) {
     if (bad[i].hn)
       h[nh++] = (uvaws_kv_t){bad[i].hn, bad[i].hv};
     uvaws_kv_t q[1] = {{bad[i].qn, bad[i].qv}};
-    uvaws_request_t req = {.method = bad[i].method, .path = bad[i].path, .headers = h,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = bad[i].method, .path = bad[i].path, .headers = h,
                            .header_count = nh, .query = bad[i].qn ? q : NULL,
                            .query_count = bad[i].qn ? 1 : 0};
     uvaws_job_t *job = (uvaws_job_t *)&req;

@@ -37,7 +37,7 @@ static void close_fx(fixture_t *fx) {
   assert_int_equal(uv_loop_close(&fx->loop), 0);
 }
 
-static const uvaws_request_t get_root = {.method = "GET", .path = "/"};
+static const uvaws_request_t get_root = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
 
 static void test_wait(void **state) {
   (void)state;
@@ -146,7 +146,7 @@ static void test_all_thousand(void **state) {
   for (int i = 0; i < N; i++) {
     snprintf(ids[i], sizeof ids[i], "all-%d", i);
     uvaws_kv_t h[] = {{"x-test-id", ids[i]}};
-    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
     fs[i] = uvaws_fetch_future(fx.client, &req, NULL);
     assert_non_null(fs[i]);
   }
@@ -177,7 +177,7 @@ static void test_all_reports_first_failure(void **state) {
   fixture_t fx;
   open_fx(&fx, 4);
   uvaws_kv_t fail[] = {{"x-test-status", "503"}};
-  uvaws_request_t bad = {.method = "GET", .path = "/", .headers = fail, .header_count = 1};
+  uvaws_request_t bad = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = fail, .header_count = 1};
   uvaws_future_t *fs[3] = {uvaws_fetch_future(fx.client, &get_root, NULL),
                            uvaws_fetch_future(fx.client, &bad, NULL),
                            uvaws_fetch_future(fx.client, &get_root, NULL)};
@@ -207,9 +207,9 @@ static void test_all_reports_first_failure_in_array_order(void **state) {
   uvaws_kv_t late_503[] = {{"x-test-status", "503"}, {"x-test-delay-ms", "300"}};
   uvaws_kv_t now_404[] = {{"x-test-status", "404"}};
   uvaws_kv_t now_500[] = {{"x-test-status", "500"}, {"x-test-delay-ms", "100"}};
-  uvaws_request_t a = {.method = "GET", .path = "/", .headers = late_503, .header_count = 2};
-  uvaws_request_t b = {.method = "GET", .path = "/", .headers = now_404, .header_count = 1};
-  uvaws_request_t c = {.method = "GET", .path = "/", .headers = now_500, .header_count = 2};
+  uvaws_request_t a = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = late_503, .header_count = 2};
+  uvaws_request_t b = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = now_404, .header_count = 1};
+  uvaws_request_t c = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = now_500, .header_count = 2};
   uvaws_future_t *fs[4] = {uvaws_fetch_future(fx.client, &get_root, NULL),
                            uvaws_fetch_future(fx.client, &a, NULL),
                            uvaws_fetch_future(fx.client, &b, NULL),
@@ -231,7 +231,7 @@ static void test_cancel_and_release_pending(void **state) {
   fixture_t fx;
   open_fx(&fx, 1);
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "300"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1};
   uvaws_future_t *a = uvaws_fetch_future(fx.client, &req, NULL); /* in flight */
   uvaws_future_t *b = uvaws_fetch_future(fx.client, &req, NULL); /* queued */
   uvaws_future_t *c = uvaws_fetch_future(fx.client, &req, NULL); /* queued, released */
@@ -255,7 +255,7 @@ static void test_cancel_and_release_pending(void **state) {
   uvaws_future_release(b);
   /* a future that cannot be made */
   int err = 0;
-  uvaws_request_t bad = {.method = "GET", .path = "no-slash"};
+  uvaws_request_t bad = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "no-slash"};
   assert_null(uvaws_fetch_future(fx.client, &bad, &err));
   assert_int_equal(err, UVAWS_EPATH);
   assert_null(uvaws_fetch_future(NULL, &bad, &err));

@@ -38,7 +38,7 @@ static void test_multiplexed(void **state) {
   assert_int_equal(uvaws_client_new(&loop, &o, &client, NULL), 0);
   enum { N = 500 };
   count_t *counts = calloc(N, sizeof *counts);
-  uvaws_request_t req = {.method = "GET", .path = "/hello.txt"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/hello.txt"};
   for (int i = 0; i < N; i++)
     assert_int_equal(uvaws_fetch(client, &req, count, &counts[i], NULL), 0);
   uv_run(&loop, UV_RUN_DEFAULT);

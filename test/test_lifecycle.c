@@ -77,9 +77,9 @@ static void record(const uvaws_response_t *r, void *arg) {
   o->status = r->status;
 }
 
-static const uvaws_request_t get_root = {.method = "GET", .path = "/"};
+static const uvaws_request_t get_root = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
 static uvaws_kv_t slow_h[] = {{"x-test-delay-ms", "30000"}};
-static const uvaws_request_t slow = {.method = "GET", .path = "/", .headers = slow_h,
+static const uvaws_request_t slow = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow_h,
                                      .header_count = 1};
 
 /* ---- item 1: every state a callback can observe ---------------------------- */
@@ -207,7 +207,7 @@ static void run_scene(origin_t origin, action_t action) {
   s.act = action;
   /* the others first: they are pending when the acting callback runs */
   static uvaws_kv_t always_503[] = {{"x-test-fault", "status-503"}};
-  uvaws_request_t failing = {.method = "GET", .path = "/", .headers = always_503,
+  uvaws_request_t failing = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = always_503,
                              .header_count = 1};
   const uvaws_request_t *other_req = origin == O_BACKOFF ? &failing : &slow;
   assert_int_equal(uvaws_fetch(c, other_req, record, &s.other_out, &s.other), 0);
@@ -218,9 +218,9 @@ static void run_scene(origin_t origin, action_t action) {
   uvaws_kv_t retried_h[] = {{"x-test-id", id}, {"x-test-fault", "status-503"},
                             {"x-test-fault-times", "1"}};
   uvaws_kv_t late_h[] = {{"x-test-delay-ms", "300"}};
-  uvaws_request_t retried = {.method = "GET", .path = "/", .headers = retried_h,
+  uvaws_request_t retried = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = retried_h,
                              .header_count = 3};
-  uvaws_request_t late = {.method = "GET", .path = "/", .headers = late_h, .header_count = 1};
+  uvaws_request_t late = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = late_h, .header_count = 1};
   switch (origin) {
   case O_ANSWER:
     assert_int_equal(uvaws_fetch(c, &get_root, act, &s, &s.self), 0);
@@ -482,7 +482,7 @@ static void test_queue_bound_counts_backoff(void **state) {
   fixture_t fx;
   open_fx(&fx, &o);
   uvaws_kv_t h[] = {{"x-test-fault", "status-503"}};
-  uvaws_request_t failing = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t failing = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
   outcome_t out[4] = {0};
   uvaws_job_t *jobs[4];
   for (int i = 0; i < 4; i++)

@@ -70,16 +70,16 @@ static void expect_error(fixture_t *f, int code) {
   uvaws_sigv4_output_t out, pattern;
   memset(&pattern, 0xA5, sizeof pattern);
   memcpy(&out, &pattern, sizeof out);
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), code);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), code);
   assert_memory_equal(&out, &pattern, sizeof out);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 3600, &out), code);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 3600, &out), code);
   assert_memory_equal(&out, &pattern, sizeof out);
 }
 
 static void expect_ok(fixture_t *f) {
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 3600, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 3600, &out), 0);
 }
 
 static void assert_prefix(const char *s, const char *prefix) {
@@ -100,12 +100,12 @@ static void test_null_arguments(void **state) {
   memset(&pattern, 0xA5, sizeof pattern);
   memcpy(&out, &pattern, sizeof out);
   assert_int_equal(uvaws_signer_new(NULL), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_sign_headers(NULL, &f->in, &out), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, NULL, &out), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, NULL), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_presign(NULL, &f->in, 60, &out), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, NULL, 60, &out), UVAWS_EINVAL);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_sign_headers(NULL, &f->in, &out), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, NULL, &out), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, NULL), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_presign(NULL, &f->in, 60, &out), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_presign(f->signer, NULL, 60, &out), UVAWS_EINVAL);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, NULL), UVAWS_EINVAL);
   assert_memory_equal(&out, &pattern, sizeof out);
   uvaws_signer_free(NULL); /* a no-op */
 }
@@ -249,15 +249,15 @@ static void test_presign_host(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     memcpy(&out, &pattern, sizeof out);
     f->headers[0].value = bad[i];
-    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
+    assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
     assert_memory_equal(&out, &pattern, sizeof out);
-    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0); /* just a header */
+    assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0); /* just a header */
   }
   /* The first Host counts: a blank one cannot make a URL. */
   uvaws_kv_t hs[] = {{"Host", " "}, {"host", "example.com"}};
   f->in.headers = hs;
   f->in.header_count = 2;
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), UVAWS_EHEADERVALUE);
   f->in.header_count = 1;
   f->in.query_count = 0;
   const char *good[] = {"[::1]:9000", "127.0.0.1:4566", "Bucket.S3.amazonaws.com", " h:80\t"};
@@ -265,7 +265,7 @@ static void test_presign_host(void **state) {
                         "https://Bucket.S3.amazonaws.com/?X-Amz-", "https://h:80/?X-Amz-"};
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     hs[0].value = good[i];
-    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+    assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
     assert_prefix(out.url, urls[i]);
   }
 }
@@ -283,13 +283,13 @@ static void test_timestamp(void **state) {
 
   uvaws_sigv4_output_t out;
   f->in.timestamp = INT64_C(253402300799);
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.headers[0].value, "99991231T235959Z");
   f->in.timestamp = 0;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.headers[0].value, "19700101T000000Z");
   f->in.timestamp = INT64_C(951782400); /* a leap day */
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.headers[0].value, "20000229T000000Z");
 }
 
@@ -298,14 +298,14 @@ static void test_expires(void **state) {
   uvaws_sigv4_output_t out, pattern;
   memset(&pattern, 0xA5, sizeof pattern);
   memcpy(&out, &pattern, sizeof out);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 0, &out), UVAWS_EEXPIRES);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, UVAWS_SIGV4_MAX_EXPIRES + 1, &out),
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 0, &out), UVAWS_EEXPIRES);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, UVAWS_SIGV4_MAX_EXPIRES + 1, &out),
                    UVAWS_EEXPIRES);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 0xFFFFFFFFu, &out), UVAWS_EEXPIRES);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 0xFFFFFFFFu, &out), UVAWS_EEXPIRES);
   assert_memory_equal(&out, &pattern, sizeof out);
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 1, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 1, &out), 0);
   assert_non_null(strstr(out.url, "&X-Amz-Expires=1&"));
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, UVAWS_SIGV4_MAX_EXPIRES, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, UVAWS_SIGV4_MAX_EXPIRES, &out), 0);
   assert_non_null(strstr(out.url, "&X-Amz-Expires=604800&"));
 }
 
@@ -350,17 +350,17 @@ static void test_scheme(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     memcpy(&out, &pattern, sizeof out);
     f->in.scheme = bad[i];
-    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), UVAWS_EINVAL);
+    assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), UVAWS_EINVAL);
     assert_memory_equal(&out, &pattern, sizeof out);
   }
   f->in.scheme = "http";
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_prefix(out.url, "http://example.amazonaws.com/?");
   f->in.scheme = "https";
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_prefix(out.url, "https://example.amazonaws.com/?");
   f->in.scheme = NULL;
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_prefix(out.url, "https://example.amazonaws.com/?");
 }
 
@@ -373,7 +373,7 @@ static void test_iam_list_users(void **state) {
   f->headers[1] = (uvaws_kv_t){"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
   f->in.service = "iam";
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.canonical_request,
                       "GET\n/\nAction=ListUsers&Version=2010-05-08\n"
                       "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
@@ -413,7 +413,7 @@ static void test_s3_get_object(void **state) {
   fixture_t *f = *state;
   s3_example(f);
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.canonical_request,
                       "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
                       "x-amz-content-sha256:" EMPTY_SHA256 "\nx-amz-date:20130524T000000Z\n\n"
@@ -434,7 +434,7 @@ static void test_s3_presigned_url(void **state) {
   f->in.header_count = 1;
   f->in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 86400, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 86400, &out), 0);
   assert_string_equal(out.canonical_request,
                       "GET\n/test.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
                       "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date="
@@ -477,7 +477,7 @@ static void test_key_cache(void **state) {
     f->in.region = sets[i].region;
     f->in.service = sets[i].service;
     f->in.timestamp = sets[i].t;
-    assert_int_equal(uvaws_sigv4_sign_headers(fresh, &f->in, &out), 0);
+    assert_int_equal(uvaws_signer_sign_headers(fresh, &f->in, &out), 0);
     memcpy(expected[i], out.signature, 65);
     for (int j = 0; j < i; j++)
       assert_string_not_equal(expected[i], expected[j]);
@@ -491,7 +491,7 @@ static void test_key_cache(void **state) {
     f->in.region = sets[i].region;
     f->in.service = sets[i].service;
     f->in.timestamp = sets[i].t;
-    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+    assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
     assert_string_equal(out.signature, expected[i]);
   }
   /* Same day, another second: same cached key, another signature. */
@@ -499,7 +499,7 @@ static void test_key_cache(void **state) {
   f->in.secret_key = sets[0].secret;
   f->in.region = sets[0].region;
   f->in.service = sets[0].service;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_not_equal(out.signature, expected[0]);
 }
 
@@ -536,7 +536,7 @@ static void test_secret_lengths(void **state) {
     secret[lens[i]] = '\0';
     f->in.secret_key = secret;
     uvaws_sigv4_output_t out;
-    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+    assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
     char want[65];
     reference_signature(secret, "20150830", "us-east-1", "service", out.string_to_sign, want);
     if (strcmp(out.signature, want) != 0)
@@ -550,7 +550,7 @@ static void test_content_sha256(void **state) {
   f->in.body = "hello";
   f->in.body_len = 5;
   f->in.flags = UVAWS_SIGV4_CONTENT_SHA256;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   const char *hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
   assert_string_equal(out.signed_headers, "host;x-amz-content-sha256;x-amz-date;x-custom");
   assert_non_null(strstr(out.canonical_request, "\nx-amz-content-sha256:2cf24dba"));
@@ -561,7 +561,7 @@ static void test_content_sha256(void **state) {
 
   /* The payload hash given wins over the body. */
   f->in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.headers[1].value, "UNSIGNED-PAYLOAD");
   assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
                       "\nUNSIGNED-PAYLOAD");
@@ -569,7 +569,7 @@ static void test_content_sha256(void **state) {
   /* Without the flag the hash is signed but no header is added. */
   f->in.flags = 0;
   f->in.header_count = 1;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.signed_headers, "host;x-amz-date");
   assert_int_equal(out.header_count, 2);
   assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
@@ -577,7 +577,7 @@ static void test_content_sha256(void **state) {
 
   /* Presigning never adds the header, even with the flag. */
   f->in.flags = UVAWS_SIGV4_S3;
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_string_equal(out.signed_headers, "host");
   assert_null(strstr(out.url, "content-sha256"));
 }
@@ -595,14 +595,14 @@ static void test_caller_content_sha256(void **state) {
   const unsigned flags[] = {0, UVAWS_SIGV4_CONTENT_SHA256, UVAWS_SIGV4_S3};
   for (size_t i = 0; i < 3; i++) {
     f->in.flags = flags[i];
-    assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+    assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
     assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
                         "\nUNSIGNED-PAYLOAD");
     assert_non_null(strstr(out.canonical_request, "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n"));
     assert_string_equal(out.signed_headers, "host;x-amz-content-sha256;x-amz-date");
     for (size_t k = 0; k < out.header_count; k++) /* the caller's copy is the one sent */
       assert_string_not_equal(out.headers[k].name, "x-amz-content-sha256");
-    assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+    assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
     assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 17,
                         "\nUNSIGNED-PAYLOAD");
     assert_string_equal(out.signed_headers, "host;x-amz-content-sha256");
@@ -610,11 +610,11 @@ static void test_caller_content_sha256(void **state) {
   /* A hash given as the header: the body is not hashed instead. */
   f->headers[1].value = hello;
   f->in.body = "other";
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.canonical_request + strlen(out.canonical_request) - 64, hello);
   /* Both the header and payload_hash: they must agree. */
   f->in.payload_hash = hello;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   f->in.payload_hash = UVAWS_SIGV4_UNSIGNED_PAYLOAD;
   expect_error(f, UVAWS_EHEADERVALUE);
   f->in.payload_hash = NULL;
@@ -635,12 +635,12 @@ static void test_session_token(void **state) {
   uvaws_sigv4_output_t out;
   f->in.header_count = 1;
   f->in.query_count = 0;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   char no_token[65];
   memcpy(no_token, out.signature, 65);
 
   f->in.session_token = TOKEN;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.signed_headers, "host;x-amz-date;x-amz-security-token");
   assert_non_null(strstr(out.canonical_request, "\nx-amz-security-token:" TOKEN "\n"));
   assert_string_not_equal(out.signature, no_token);
@@ -650,7 +650,7 @@ static void test_session_token(void **state) {
 
   /* Unsigned: sent, not signed, so the signature is the token-less one. */
   f->in.flags = UVAWS_SIGV4_TOKEN_UNSIGNED;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.signed_headers, "host;x-amz-date");
   assert_null(strstr(out.canonical_request, "security-token"));
   assert_string_equal(out.signature, no_token);
@@ -660,17 +660,17 @@ static void test_session_token(void **state) {
   /* Presigned: the token is a parameter, signed unless asked otherwise. */
   const char *encoded = "X-Amz-Security-Token=AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEXAMPLE%2B"
                         "token%3D";
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_null(strstr(out.canonical_request, "Security-Token"));
   assert_non_null(strstr(out.url, encoded));
   f->in.flags = 0;
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_non_null(strstr(out.canonical_request, encoded));
   assert_non_null(strstr(out.url, encoded));
 
   /* An empty token is no token. */
   f->in.session_token = "";
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.signature, no_token);
   assert_int_equal(out.header_count, 2);
 }
@@ -680,7 +680,7 @@ static void test_output_header_order(void **state) {
   uvaws_sigv4_output_t out;
   f->in.session_token = TOKEN;
   f->in.flags = UVAWS_SIGV4_CONTENT_SHA256;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   const char *names[] = {"X-Amz-Date", "X-Amz-Security-Token", "x-amz-content-sha256",
                          "Authorization"};
   assert_int_equal(out.header_count, 4);
@@ -708,7 +708,7 @@ static void test_header_canonicalization(void **state) {
   f->in.header_count = sizeof hs / sizeof *hs;
   f->in.query_count = 0;
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_string_equal(out.canonical_request,
                       "GET\n/\n\nhost:example.amazonaws.com\nx-a:\nx-amz-date:20150830T123600Z\n"
                       "x-b:two words,second\n\nhost;x-a;x-amz-date;x-b\n" EMPTY_SHA256);
@@ -719,19 +719,19 @@ static void test_path_encoding_flags(void **state) {
   uvaws_sigv4_output_t out;
   f->in.query_count = 0;
   f->in.path = "/a%20b//./c/../d/";
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_prefix(out.canonical_request, "GET\n/a%2520b/d/\n\n");
   f->in.flags = UVAWS_SIGV4_NO_NORMALIZE;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_prefix(out.canonical_request, "GET\n/a%2520b//./c/../d/\n\n");
   f->in.flags = UVAWS_SIGV4_NO_DOUBLE_ENCODE;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_prefix(out.canonical_request, "GET\n/a%20b/d/\n\n");
   f->in.flags = UVAWS_SIGV4_S3;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_prefix(out.canonical_request, "GET\n/a%20b//./c/../d/\n\n");
   /* The URL carries the wire path as given whatever the flags. */
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_prefix(out.url, "https://example.amazonaws.com/a%20b//./c/../d/?X-Amz-");
 }
 
@@ -743,40 +743,82 @@ static void test_query_encoding(void **state) {
   f->in.query_count = sizeof q / sizeof *q;
   f->in.header_count = 1;
   uvaws_sigv4_output_t out;
-  assert_int_equal(uvaws_sigv4_sign_headers(f->signer, &f->in, &out), 0);
+  assert_int_equal(uvaws_signer_sign_headers(f->signer, &f->in, &out), 0);
   assert_prefix(out.canonical_request, "GET\n/\n=v&%D0%BA%D0%BB%D1%8E%D1%87=%C3%A9&a%20b=x%26y%3Dz&b=1&b=2&e=&"
                       "~-._=%21%2A%27%28%29\n");
-  assert_int_equal(uvaws_sigv4_presign(f->signer, &f->in, 60, &out), 0);
+  assert_int_equal(uvaws_signer_presign(f->signer, &f->in, 60, &out), 0);
   assert_prefix(out.url, "https://example.amazonaws.com/?b=2&a%20b=x%26y%3Dz&b=1&"
                       "%D0%BA%D0%BB%D1%8E%D1%87=%C3%A9&e=&=v&~-._=%21%2A%27%28%29&"
                       "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+}
+
+/* uvaws_uri_encode into a buffer of ample room; returns the length. */
+static size_t encode(const char *src, size_t len, int keep_slash, char *dst) {
+  size_t size = 3 * len + 1;
+  assert_int_equal(uvaws_uri_encode(src, len, keep_slash, dst, &size), 0);
+  assert_int_equal(size, strlen(dst));
+  return size;
 }
 
 static void test_uri_encode(void **state) {
   (void)state;
   char dst[256];
   const char *unreserved = "ABCXYZabcxyz0189-._~";
-  assert_int_equal(uvaws_uri_encode(unreserved, strlen(unreserved), 0, dst), 20);
+  assert_int_equal(encode(unreserved, strlen(unreserved), 0, dst), 20);
   assert_string_equal(dst, unreserved);
   const char *reserved = "!*'();:@&=+$,/?#[] %\"<>\\^`{|}";
-  size_t n = uvaws_uri_encode(reserved, strlen(reserved), 0, dst);
+  size_t n = encode(reserved, strlen(reserved), 0, dst);
   assert_string_equal(dst, "%21%2A%27%28%29%3B%3A%40%26%3D%2B%24%2C%2F%3F%23%5B%5D%20%25%22%3C"
                            "%3E%5C%5E%60%7B%7C%7D");
   assert_int_equal(n, strlen(dst));
-  uvaws_uri_encode("/a b/c/", 7, 1, dst);
+  encode("/a b/c/", 7, 1, dst);
   assert_string_equal(dst, "/a%20b/c/");
-  uvaws_uri_encode("/a b/c/", 7, 0, dst);
+  encode("/a b/c/", 7, 0, dst);
   assert_string_equal(dst, "%2Fa%20b%2Fc%2F");
-  uvaws_uri_encode("ключ😀", strlen("ключ😀"), 1, dst);
+  encode("ключ😀", strlen("ключ😀"), 1, dst);
   assert_string_equal(dst, "%D0%BA%D0%BB%D1%8E%D1%87%F0%9F%98%80");
-  assert_int_equal(uvaws_uri_encode("\0\xff\x7f\x80", 4, 0, dst), 12); /* bytes, not C strings */
+  assert_int_equal(encode("\0\xff\x7f\x80", 4, 0, dst), 12); /* bytes, not C strings */
   assert_string_equal(dst, "%00%FF%7F%80");
-  assert_int_equal(uvaws_uri_encode("abc", 0, 0, dst), 0);
+  assert_int_equal(encode("abc", 0, 0, dst), 0);
   assert_string_equal(dst, "");
-  dst[0] = 'x';
-  assert_int_equal(uvaws_uri_encode(NULL, 3, 0, dst), 0);
+  assert_int_equal(encode(NULL, 0, 0, dst), 0);
+  /* bad arguments */
+  size_t size = sizeof dst;
+  assert_int_equal(uvaws_uri_encode(NULL, 3, 0, dst, &size), UVAWS_EINVAL);
+  assert_int_equal(uvaws_uri_encode("abc", 3, 0, NULL, &size), UVAWS_EINVAL);
+  assert_int_equal(uvaws_uri_encode("abc", 3, 0, dst, NULL), UVAWS_EINVAL);
+}
+
+/* The destination's size is honoured to the byte: one short of the text and
+ * its NUL writes nothing and says what is needed; exactly enough fits, the
+ * byte after it untouched. */
+static void test_uri_encode_size(void **state) {
+  (void)state;
+  const char *src = "a b/ключ~";
+  const char *want = "a%20b/%D0%BA%D0%BB%D1%8E%D1%87~";
+  size_t need = strlen(want) + 1;
+  size_t size = 0;
+  assert_int_equal(uvaws_uri_encode(src, strlen(src), 1, NULL, &size), UVAWS_ENOBUFS);
+  assert_int_equal(size, need);
+  char dst[64];
+  for (size_t room = 1; room < need; room++) {
+    memset(dst, '#', sizeof dst);
+    size = room;
+    assert_int_equal(uvaws_uri_encode(src, strlen(src), 1, dst, &size), UVAWS_ENOBUFS);
+    assert_int_equal(size, need);
+    for (size_t i = 0; i < sizeof dst; i++)
+      assert_int_equal(dst[i], '#'); /* nothing written */
+  }
+  memset(dst, '#', sizeof dst);
+  size = need;
+  assert_int_equal(uvaws_uri_encode(src, strlen(src), 1, dst, &size), 0);
+  assert_int_equal(size, need - 1);
+  assert_string_equal(dst, want);
+  assert_int_equal(dst[need], '#');
+  size = 1; /* an empty input needs its NUL only */
+  assert_int_equal(uvaws_uri_encode("", 0, 1, dst, &size), 0);
+  assert_int_equal(size, 0);
   assert_string_equal(dst, "");
-  assert_int_equal(uvaws_uri_encode("abc", 3, 0, NULL), 0);
 }
 
 static void test_uri_encode_path(void **state) {
@@ -827,6 +869,7 @@ int main(void) {
       T(test_path_encoding_flags),
       T(test_query_encoding),
       T(test_uri_encode),
+      T(test_uri_encode_size),
       T(test_uri_encode_path),
   };
 #undef T

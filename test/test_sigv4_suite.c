@@ -313,8 +313,8 @@ static void run_case(void **state) {
   uvaws_signer_t *signer = NULL;
   assert_int_equal(uvaws_signer_new(&signer), 0);
   uvaws_sigv4_output_t out;
-  int rc = c->query_mode ? uvaws_sigv4_presign(signer, &in, expires, &out)
-                         : uvaws_sigv4_sign_headers(signer, &in, &out);
+  int rc = c->query_mode ? uvaws_signer_presign(signer, &in, expires, &out)
+                         : uvaws_signer_sign_headers(signer, &in, &out);
   int ok = rc == 0;
   if (!ok)
     print_error("signing failed: %s\n", uvaws_strerror(rc));

@@ -161,7 +161,7 @@ static void submit_next(soak_t *s) {
    * a loaded machine (sanitizers, a shared CI host) a 10 ms drip may take
    * over a second, and must not turn into an unplanned retry. */
   int times_out = p == &stall_once || p == &drip_late || p == &stall_always;
-  uvaws_request_t req = {.method = "POST", .path = "/soak", .headers = h, .header_count = nh,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/soak", .headers = h, .header_count = nh,
                          .body = "{}", .body_len = 2, .timeout_ms = times_out ? 0 : 30000};
   s->in_submit = 1;
   int rc = uvaws_fetch(s->client, &req, on_done, (void *)(uintptr_t)i, NULL);
@@ -294,7 +294,7 @@ static void test_soak(void **state) {
    * finish last) took tokens no later success gave back; 500 successes
    * (one token each) fill the quota up again */
   int left = 500;
-  uvaws_request_t ok = {.method = "GET", .path = "/"};
+  uvaws_request_t ok = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   for (int i = 0; i < 500; i++)
     assert_int_equal(uvaws_fetch(s->client, &ok, count_ok, &left, NULL), 0);
   uv_run(&s->loop, UV_RUN_DEFAULT);

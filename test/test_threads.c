@@ -102,7 +102,7 @@ static void post_all(void *arg) {
     t->id = p->index * per_thread + i;
     char body[64];
     int n = snprintf(body, sizeof body, "{\"thread\":%d,\"i\":%ld}", p->index, i);
-    uvaws_request_t req = {.method = "POST", .path = "/", .headers = h, .header_count = 2,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h, .header_count = 2,
                            .body = body, .body_len = (size_t)n};
     int rc = uvaws_fetch_threadsafe(s->client, &req, on_done, t);
     uv_mutex_lock(&s->lock);
@@ -215,7 +215,7 @@ static int intruder_calls;
 
 static void intrude(void *arg) {
   intruder_t *x = arg;
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   x->fetch_rc = uvaws_fetch(x->client, &req, on_any, &intruder_calls, NULL);
   x->cancel_rc = uvaws_cancel(x->job);
   uvaws_client_stats_t st;
@@ -237,7 +237,7 @@ static void test_wrong_thread(void **state) {
   assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
   intruder_t x = {c, NULL, 0, 0, 0, 0};
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "300"}};
-  uvaws_request_t req = {.method = "GET", .path = "/", .headers = slow, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1};
   int own_calls = 0;
   assert_int_equal(uvaws_fetch(c, &req, on_any, &own_calls, &x.job), 0);
   uv_thread_t t;
@@ -262,8 +262,8 @@ static void test_bad_input(void **state) {
   uvaws_client_t *c;
   assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
   int calls = 0;
-  uvaws_request_t ok = {.method = "GET", .path = "/"};
-  uvaws_request_t bad = {.method = "GET", .path = "no-slash"};
+  uvaws_request_t ok = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
+  uvaws_request_t bad = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "no-slash"};
   assert_int_equal(uvaws_fetch_threadsafe(NULL, &ok, on_any, &calls), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch_threadsafe(c, NULL, on_any, &calls), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch_threadsafe(c, &ok, NULL, &calls), UVAWS_EINVAL);

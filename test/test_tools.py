@@ -584,6 +584,27 @@ class Examples(unittest.TestCase):
             if os.path.exists(path):
                 os.unlink(path)
 
+    def test_latency_histogram(self):
+        """The observation hook as a histogram: every request in every phase's column."""
+        rc, out, err = run(os.path.join(EX, "latency_histogram"), "--endpoint", DDB,
+                           "--requests", "60", "--concurrency", "4")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("dynamodb ListTables: 60 requests, 60 ok, 0 failed", out)
+        lines = out.splitlines()
+        head = lines.index(next(l for l in lines if l.startswith("bucket")))
+        phases = lines[head].split()[1:]
+        self.assertEqual(phases, ["queued", "creds", "signing", "connect", "1st-byte", "total"])
+        rows = [l[11:].split() for l in lines[head + 1:] if l.strip()]
+        self.assertTrue(rows)
+        sums = [sum(int(r[i]) for r in rows) for i in range(6)]
+        self.assertEqual(sums, [60] * 6, out)
+        # a request takes more than a microsecond in all
+        if lines[head + 1].startswith("< 1 us"):
+            self.assertEqual(rows[0][-1], "0", out)
+        rc, _, err = run(os.path.join(EX, "latency_histogram"))
+        self.assertEqual(rc, 2)
+        self.assertIn("usage", err)
+
     def test_ddb_server(self):
         put = {"TableName": "uvaws_demo", "Item": {"id": {"S": "srv-1"}, "v": {"S": "hello"}}}
         create_table("uvaws_demo")

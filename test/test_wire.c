@@ -129,7 +129,7 @@ static void test_dot_segments_go_out_as_signed(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     fixture_t fx;
     open_client(&fx, cases[i].service);
-    uvaws_request_t req = {.method = "GET", .path = cases[i].path,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = cases[i].path,
                            .path_encoded = cases[i].encoded};
     char id[32];
     snprintf(id, sizeof id, "dots-%zu", i);
@@ -161,7 +161,7 @@ static void test_blank_header_values_are_sent(void **state) {
   uvaws_kv_t h[] = {{"X-Empty", ""},  {"X-Spaces", "   "}, {"X-Tab", "\t"},
                     {"X-Rep", "a"},   {"X-Rep", ""},       {"X-Rep2", "a"},
                     {"X-Rep2", " \t"}, {"X-Rep2", "b"},     {"X-Last", "  z  "}};
-  uvaws_request_t req = {.method = "POST", .path = "/", .headers = h,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "POST", .path = "/", .headers = h,
                          .header_count = sizeof h / sizeof *h, .body = "{}", .body_len = 2};
   seen_t s = send_one(&fx, &req, "blank-1");
   if (s.code != 0)
@@ -205,7 +205,7 @@ static void test_transport_headers_refused(void **state) {
                          "Upgrade", "TE"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     uvaws_kv_t h[] = {{names[i], "close"}};
-    uvaws_request_t req = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
     assert_int_equal(uvaws_fetch(fx.client, &req, never_called, NULL, NULL), UVAWS_EHEADERNAME);
     assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL, NULL), UVAWS_EHEADERNAME);
   }
@@ -276,7 +276,7 @@ static void presign_and_compare(const char *service, const char *path, const uva
   o.clock = fixed_clock;
   fixed_now = (int64_t)time(NULL);
   assert_int_equal(uvaws_client_new(&fx.loop, &o, &fx.client, NULL), 0);
-  uvaws_request_t req = {.method = "GET", .path = path, .query = q, .query_count = nq,
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = path, .query = q, .query_count = nq,
                          .headers = h, .header_count = nh};
   seen_t url = {0}, ex = {0};
   assert_int_equal(uvaws_presign(fx.client, &req, 900, record, &url, NULL), 0);
@@ -332,7 +332,7 @@ static void test_caller_content_sha256(void **state) {
     fixture_t fx;
     open_client(&fx, ok[i].service);
     uvaws_kv_t h[] = {{"X-Amz-Content-Sha256", ok[i].value}};
-    uvaws_request_t req = {.method = "PUT", .path = "/bucket/k", .headers = h, .header_count = 1,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "PUT", .path = "/bucket/k", .headers = h, .header_count = 1,
                            .body = "data", .body_len = 4};
     char id[32];
     snprintf(id, sizeof id, "sha-%zu", i);
@@ -360,7 +360,7 @@ static void test_caller_content_sha256(void **state) {
                          {{"x-amz-content-sha256", DATA_SHA256},
                           {"X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD"}}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    uvaws_request_t req = {.method = "PUT", .path = "/b/k", .headers = bad[i], .header_count = 2,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "PUT", .path = "/b/k", .headers = bad[i], .header_count = 2,
                            .body = "data", .body_len = 4};
     assert_int_equal(uvaws_fetch(fx.client, &req, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
     assert_int_equal(uvaws_presign(fx.client, &req, 60, never_called, NULL, NULL), UVAWS_EHEADERVALUE);
@@ -385,7 +385,7 @@ static void test_head_has_no_body(void **state) {
   o.max_attempts = 1;
   assert_int_equal(uvaws_client_new(&fx.loop, &o, &fx.client, NULL), 0);
   uvaws_kv_t h[] = {{"x-test-body-size", "500"}};
-  uvaws_request_t req = {.method = "HEAD", .path = "/object", .headers = h, .header_count = 1};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "HEAD", .path = "/object", .headers = h, .header_count = 1};
   seen_t s = send_one(&fx, &req, "head-1");
   assert_int_equal(s.code, 0);
   assert_int_equal(s.status, 200);
@@ -424,7 +424,7 @@ static void test_only_signed_headers_arrive(void **state) {
                {"DELETE", "only-delete", 0, 0}, {"HEAD", "only-head", 0, 0},
                {"POST", "only-prefixes", 1, 2}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    uvaws_request_t req = {.method = cases[i].method, .path = "/only"};
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = cases[i].method, .path = "/only"};
     if (cases[i].body == 1) {
       req.body = "{}";
       req.body_len = 2;
@@ -493,8 +493,8 @@ static void test_slow_answer_does_not_stall_others(void **state) {
   fixture_t fx;
   open_client(&fx, "dynamodb");
   uvaws_kv_t h[] = {{"x-test-delay-ms", "3000"}};
-  uvaws_request_t slow = {.method = "GET", .path = "/", .headers = h, .header_count = 1};
-  uvaws_request_t fast = {.method = "GET", .path = "/"};
+  uvaws_request_t slow = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = h, .header_count = 1};
+  uvaws_request_t fast = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   seen_t s = {0};
   fast_t f = {&s, -1};
   assert_int_equal(uvaws_fetch(fx.client, &slow, record, &s, NULL), 0);

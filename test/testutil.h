@@ -108,7 +108,7 @@ static inline double control_number(const char *base, const char *path, const ch
 
 static inline uvaws_client_options_t test_options(const char *endpoint) {
   uvaws_client_options_t o;
-  memset(&o, 0, sizeof o);
+  uvaws_client_options_init(&o);
   o.service = "dynamodb";
   o.region = "us-east-1";
   o.endpoint = endpoint;
@@ -141,7 +141,7 @@ static inline void tu_on_closed(uvaws_client_t *c, void *arg) {
   assert_int_equal(uvaws_client_stats(c, &st), 0);
   assert_int_equal(st.queued + st.in_flight, 0);
   assert_int_equal(st.completed, st.submitted);
-  uvaws_request_t req = {.method = "GET", .path = "/"};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
   assert_int_equal(uvaws_fetch(c, &req, NULL, NULL, NULL), UVAWS_EINVAL);
   assert_int_equal(uvaws_fetch(c, &req, tu_never_called, NULL, NULL), UVAWS_ECLOSED);
   uvaws_client_close(c, NULL, NULL); /* a second close does nothing */

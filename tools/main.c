@@ -161,7 +161,7 @@ static void on_log(uvaws_log_level_t level, const char *message, void *arg) {
 uvaws_client_t *cli_client(uv_loop_t *loop, const char *service, const cli_opts_t *o,
                            int *exit_code) {
   uvaws_client_options_t co;
-  memset(&co, 0, sizeof co);
+  uvaws_client_options_init(&co);
   co.service = service;
   co.region = o->region;
   co.profile = o->profile;
@@ -410,7 +410,7 @@ static int cmd_sign(const char *service, const char *path, const cli_opts_t *o, 
         query[nq++] = (uvaws_kv_t){pair, eq ? eq : ""};
       }
     }
-    uvaws_request_t req = {.method = o->method ? o->method : "GET", .path = p,
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = o->method ? o->method : "GET", .path = p,
                            .query = query, .query_count = nq, .headers = headers,
                            .header_count = nh, .body = body, .body_len = body ? strlen(body) : 0};
     sign_state_t s = {EXIT_OTHER, presign ? -1 : o->explain};

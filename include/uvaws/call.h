@@ -116,6 +116,9 @@ typedef struct {
 #define UVAWS_CALL_OPTIONS_INIT {sizeof(uvaws_call_options_t), NULL, 0, NULL, -1, 0, 0, -1, \
                                  NULL, NULL, 0, 0}
 
+/* Sets `o` to UVAWS_CALL_OPTIONS_INIT (for bindings). 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_call_options_init(uvaws_call_options_t *o);
+
 /* Calls `operation` ("PutItem", "SendEmail", "ListBuckets") with `params` (a
  * cJSON object, or NULL for none), serialized before this returns (params
  * can be freed at once). Returns 0, and the callback comes once, from the
@@ -129,7 +132,8 @@ UVAWS_EXTERN int uvaws_call(uvaws_client_t *client, const char *operation, const
                             uvaws_result_cb cb, void *arg, uvaws_op_t **op_out);
 
 /* uvaws_call with options (NULL: none). Also UVAWS_EINVAL for options whose
- * size is 0 or that give a payload both ways. */
+ * size is 0 (or larger than this library's with extra fields set: see
+ * docs/abi.md) or that give a payload both ways. */
 UVAWS_EXTERN int uvaws_call_ex(uvaws_client_t *client, const char *operation,
                                const cJSON *params, const uvaws_call_options_t *options,
                                uvaws_result_cb cb, void *arg, uvaws_op_t **op_out);
@@ -189,6 +193,9 @@ typedef struct {
 } uvaws_wait_options_t;
 
 #define UVAWS_WAIT_OPTIONS_INIT {sizeof(uvaws_wait_options_t), 0, 0, 0}
+
+/* Sets `o` to UVAWS_WAIT_OPTIONS_INIT (for bindings). 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_wait_options_init(uvaws_wait_options_t *o);
 
 typedef void (*uvaws_wait_cb)(const uvaws_error_t *err, void *arg);
 /* Returns 0 (done_cb comes once; an unknown waiter name comes there as

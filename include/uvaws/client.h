@@ -42,8 +42,59 @@ typedef enum {
 /* Receives one log line (no trailing newline). Never receives a secret. */
 typedef void (*uvaws_log_cb)(uvaws_log_level_t level, const char *message, void *arg);
 
-/* Zero-initialize, then set what you need: 0 and NULL mean "the default". */
+/* What one request cost, given to the observation hook when it completes.
+ * Valid during the hook only. Times are microseconds; the parts of a request
+ * that happened more than once (attempts, their waits) are summed over them,
+ * so that queued + credentials + signing + transfer <= total, and per
+ * attempt connect <= first_byte <= transfer. A part that did not happen (no
+ * attempt reached the wire; a reused connection) reads 0. docs/architecture.md
+ * shows where on the request path each is taken. */
 typedef struct {
+  size_t size;           /* sizeof(uvaws_observation_t): fields are added at the end */
+  const char *service;   /* the client's signing name: "dynamodb" */
+  const char *operation; /* "PutItem" for operation calls (uvaws_call and the calls
+                            of paginators and waiters); NULL for uvaws_fetch */
+  const char *method;    /* "POST"; NULL for an operation call refused before it made
+                            a request (UVAWS_EPARAM, UVAWS_EOPERATION ...) */
+  long status;           /* the final HTTP status; 0 when no answer arrived */
+  int error;             /* the request's UVAWS_E* code as its callback sees it
+                            (UVAWS_EAWS, UVAWS_ECANCELED ...); 0 on success */
+  unsigned attempts;     /* times it went on the wire */
+  uint64_t request_body_bytes;  /* the body, once */
+  uint64_t response_body_bytes; /* the final answer's body held in memory */
+  uint64_t request_wire_bytes;  /* every attempt's request line, headers and body as
+                                   libcurl counts them; 0 when it could not say */
+  uint64_t response_wire_bytes; /* every answer's head and body, likewise */
+  uint64_t queued_us;      /* waiting in the queue for a slot (max_clients), the send
+                              rate (adaptive retries), after a retry's backoff */
+  uint64_t credentials_us; /* waiting in the queue for credentials or the region */
+  uint64_t signing_us;     /* computing signatures */
+  uint64_t connect_us;     /* DNS, TCP and TLS (libcurl's CURLINFO_APPCONNECT_TIME_T,
+                              or CURLINFO_CONNECT_TIME_T over plain http) */
+  uint64_t first_byte_us;  /* from handing the attempt to libcurl to the first byte of
+                              the answer (CURLINFO_STARTTRANSFER_TIME_T) */
+  uint64_t transfer_us;    /* the whole attempt in libcurl (CURLINFO_TOTAL_TIME_T) */
+  uint64_t total_us;       /* from submission to completion: everything above, the
+                              backoff between attempts, the hand-over from another
+                              thread (uvaws_fetch_threadsafe) */
+} uvaws_observation_t;
+
+/* The observation hook: called on the loop's thread once for every request
+ * the client accepted (uvaws_fetch and its thread-safe and future forms,
+ * operation calls, presign and sign_explain, which send nothing), whether it
+ * succeeded, failed or was cancelled, just before the request's own
+ * callback; an operation call whose parameters were refused is told too
+ * (attempts 0, its error). It may do what a response callback may: submit, cancel other
+ * requests, close the client. Requests refused with an error when submitted
+ * were never accepted: no observation. */
+typedef void (*uvaws_observe_cb)(const uvaws_observation_t *obs, void *arg);
+
+/* Start from UVAWS_CLIENT_OPTIONS_INIT or uvaws_client_options_init(), then
+ * set what you need: 0 and NULL mean "the default". `size` tells the library
+ * which fields your build has, so that new fields (always added at the end)
+ * break no program built before them; see docs/abi.md. */
+typedef struct {
+  size_t size;          /* sizeof(uvaws_client_options_t), set by the initializers */
   const char *service;  /* signing name: "dynamodb", "sqs", "ses", "s3" (required) */
   const char *profile;  /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, else "default" */
   const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
@@ -94,11 +145,23 @@ typedef struct {
                                  threads; the client then holds its loop alive until it
                                  is closed (a uv_async_t takes the requests) */
   void *clock_arg;
+  /* Observation (per-request timings and sizes), or NULL: nothing is
+   * measured then, at no cost. */
+  uvaws_observe_cb observe;
+  void *observe_arg;
 } uvaws_client_options_t;
 
+#define UVAWS_CLIENT_OPTIONS_INIT {.size = sizeof(uvaws_client_options_t)}
+
+/* Zeroes `o` and sets its size: UVAWS_CLIENT_OPTIONS_INIT for callers that
+ * cannot use a C macro (bindings). 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_client_options_init(uvaws_client_options_t *o);
+
 /* One HTTP request. Copied by uvaws_fetch: nothing needs to outlive the call,
- * except `body` when `body_free` is set (then uvaws owns it: no copy). */
+ * except `body` when `body_free` is set (then uvaws owns it: no copy). Start
+ * from UVAWS_REQUEST_INIT or uvaws_request_init(), as the options. */
 typedef struct {
+  size_t size;            /* sizeof(uvaws_request_t), set by the initializers */
   const char *method;     /* "GET", "POST" ... */
   const char *path;       /* plain, not encoded: "/my table/item 1"; must start with '/' */
   int path_encoded;       /* 1: `path` is already percent-encoded as it goes on the wire
@@ -113,6 +176,11 @@ typedef struct {
   long timeout_ms;               /* one attempt; 0: the client's request_timeout_ms; -1: none */
   long deadline_ms;              /* the whole request; 0: the client's deadline_ms; -1: none */
 } uvaws_request_t;
+
+#define UVAWS_REQUEST_INIT {.size = sizeof(uvaws_request_t)}
+
+/* Zeroes `r` and sets its size. 0, or UVAWS_EINVAL for NULL. */
+UVAWS_EXTERN int uvaws_request_init(uvaws_request_t *r);
 
 /* The outcome of a request, valid during the callback only (a future keeps
  * its copy until released). `body` is NUL-terminated for convenience. */
@@ -131,7 +199,9 @@ typedef void (*uvaws_response_cb)(const uvaws_response_t *res, void *arg);
 typedef void (*uvaws_close_cb)(uvaws_client_t *client, void *arg);
 
 /* Creates a client on `loop` (never owned). On failure returns a UVAWS_E*
- * code and, when `err` is not NULL, fills it (free with uvaws_error_clear). */
+ * code and, when `err` is not NULL, fills it (free with uvaws_error_clear).
+ * Options whose size is 0 (zeroed, not initialized), or larger than this
+ * library's with any of the extra fields set, are UVAWS_EINVAL. */
 UVAWS_EXTERN int uvaws_client_new(uv_loop_t *loop, const uvaws_client_options_t *opts, uvaws_client_t **out,
                      uvaws_error_t *err);
 
@@ -145,7 +215,7 @@ UVAWS_EXTERN void uvaws_client_close(uvaws_client_t *client, uvaws_close_cb cb, 
 
 /* Submits a request. Returns 0 (then `cb` will be called exactly once) or an
  * error with no callback: UVAWS_EINVAL (NULL client, request or callback; NULL or
- * empty method), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
+ * empty method; a request size refused as uvaws_client_new refuses options'), UVAWS_EMETHOD, UVAWS_EPATH (not starting with '/', CR, LF),
  * UVAWS_EHEADERNAME (not a token, or a header curl owns: Connection,
  * Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, TE),
  * UVAWS_EHEADERVALUE (CR, LF, NUL; an x-amz-content-sha256 that is no payload

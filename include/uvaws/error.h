@@ -33,6 +33,7 @@ extern "C" {
   XX(ENOHOST, -7009, "request has no Host")                                      \
   XX(EEXPIRES, -7010, "expiry out of range (1 s to 7 days)")                     \
   XX(ECRYPTO, -7011, "cryptographic library failure")                            \
+  XX(ENOBUFS, -7012, "destination buffer too small")                              \
   XX(ECANCELED, -7020, "request cancelled")                                      \
   XX(ECLOSED, -7021, "client is closing or closed")                              \
   XX(ETIMEDOUT, -7022, "request timed out")                                      \

@@ -5,6 +5,10 @@
  * and a small cache of derived signing keys, so signing the next request with
  * the same secret, day, region and service costs two SHA-256 and one HMAC. A
  * signer is not thread-safe: use one per thread (or per client).
+ *
+ * Functions are named for the object they act on (uvaws_signer_*, as libuv
+ * names uv_tcp_*); what belongs to the algorithm keeps its name (the
+ * uvaws_sigv4_input_t and _output_t types, the UVAWS_SIGV4_* flags).
  */
 #ifndef UVAWS_SIGV4_H
 #define UVAWS_SIGV4_H
@@ -107,8 +111,8 @@ UVAWS_EXTERN void uvaws_signer_free(uvaws_signer_t *s);
  * not hashed, and UVAWS_SIGV4_CONTENT_SHA256 adds no second one); it must be
  * one header holding a payload hash that agrees with `payload_hash` when both
  * are given, else UVAWS_EHEADERVALUE. */
-UVAWS_EXTERN int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
-                             uvaws_sigv4_output_t *out);
+UVAWS_EXTERN int uvaws_signer_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+                                           uvaws_sigv4_output_t *out);
 
 /* Builds a presigned URL valid for `expires_s` seconds (1 to 7 days):
  * scheme://host/path?query&X-Amz-Algorithm=...&X-Amz-Signature=...
@@ -118,14 +122,20 @@ UVAWS_EXTERN int uvaws_sigv4_sign_headers(uvaws_signer_t *s, const uvaws_sigv4_i
  * STS GetCallerIdentity URLs want the default). Same errors as above, plus
  * UVAWS_EEXPIRES, and UVAWS_EHEADERVALUE when the (first) Host value is not a
  * URL authority: ASCII host name or address, [IPv6], optional :port. */
-UVAWS_EXTERN int uvaws_sigv4_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
-                        unsigned expires_s, uvaws_sigv4_output_t *out);
+UVAWS_EXTERN int uvaws_signer_presign(uvaws_signer_t *s, const uvaws_sigv4_input_t *in,
+                                      unsigned expires_s, uvaws_sigv4_output_t *out);
 
 /* Percent-encodes `len` bytes of `src` as RFC 3986 wants for SigV4: unreserved
  * characters (A-Z a-z 0-9 - . _ ~) are kept, every other byte becomes %XX with
- * upper-case hex, and '/' is kept when `keep_slash` is set (paths). Writes at
- * most 3*len+1 bytes to `dst` (NUL-terminated) and returns the length. */
-UVAWS_EXTERN size_t uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst);
+ * upper-case hex, and '/' is kept when `keep_slash` is set (paths). `*size`
+ * is the room at `dst`; as uv_os_getenv does: returns 0 with the text
+ * NUL-terminated in `dst` and its length (without the NUL) in `*size`, or
+ * UVAWS_ENOBUFS with nothing written and the room needed (with the NUL) in
+ * `*size`: a `dst` of NULL and a size of 0 asks for it. 3 * len + 1 bytes
+ * always suffice. UVAWS_EINVAL for a NULL `size`, a NULL `src` with a length,
+ * or a NULL `dst` with room. */
+UVAWS_EXTERN int uvaws_uri_encode(const char *src, size_t len, int keep_slash, char *dst,
+                                  size_t *size);
 
 /* Encodes a plain path ("/my bucket/ключ") for the wire ("/my%20bucket/%D0%BA...").
  * Returns a malloc'd string (free()), or NULL when out of memory or `path` is NULL. */
