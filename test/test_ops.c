@@ -538,13 +538,52 @@ static void test_suggest(void **state) {
   }
 }
 
+/* ---- help texts ------------------------------------------------------------------ */
+
+static const cJSON *at(const cJSON *o, const char *path) {
+  char copy[256], *save = NULL;
+  snprintf(copy, sizeof copy, "%s", path);
+  for (char *k = strtok_r(copy, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+    o = cJSON_GetObjectItemCaseSensitive(o, k);
+  return o;
+}
+
+/* uvaws help's description of an operation: required members marked as
+ * such, a shape met again inside itself marked "recursive" rather than
+ * unfolded (DynamoDB's AttributeValue holds AttributeValues), located
+ * members with their location and wire name. */
+static void test_describe(void **state) {
+  (void)state;
+  const uvaws_service_t *ddb = uvaws_service_find("dynamodb");
+  cJSON *d = uvaws_operation_describe(ddb, "PutItem");
+  assert_non_null(d);
+  assert_true(cJSON_IsTrue(at(d, "input.members.TableName.required")));
+  assert_true(cJSON_IsTrue(at(d, "input.members.Item.required")));
+  assert_null(at(d, "input.members.ConditionExpression.required"));
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.Item.value.shape")), "AttributeValue");
+  assert_non_null(at(d, "input.members.Item.value.members.M"));
+  const cJSON *inner = at(d, "input.members.Item.value.members.M.value");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(inner, "shape")), "AttributeValue");
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(inner, "recursive")));
+  assert_null(cJSON_GetObjectItem(inner, "members"));
+  cJSON_Delete(d);
+  d = uvaws_operation_describe(uvaws_service_find("s3"), "GetObject");
+  assert_non_null(d);
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.Bucket.location")), "uri");
+  assert_true(cJSON_IsTrue(at(d, "input.members.Bucket.required")));
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.IfMatch.location")), "header");
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.IfMatch.wire")), "If-Match");
+  cJSON_Delete(d);
+  assert_null(uvaws_operation_describe(ddb, "NoSuchOperation"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_checks),     cmocka_unit_test(test_labels),
       cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
       cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
       cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
-      cmocka_unit_test(test_text_scans),
+      cmocka_unit_test(test_text_scans), cmocka_unit_test(test_describe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
