@@ -421,6 +421,8 @@ static void test_jmespath(void **state) {
   expect("'raw' == 'raw'", "{}", "true");
   expect("a | b", "{\"a\":{\"b\":[]}}", "[]");
   expect("!a", "{\"a\":\"\"}", "true");
+  /* length() counts characters, as Python's len(), not UTF-8 bytes */
+  expect("length(a)", "{\"a\":\"h\xc3\xa9llo \xe2\x82\xac\"}", "7");
   static const char *const bad[] = {"", "a.", "a[", "a[1:2]", "{a: b}", "foo(a)", "length(a, b)",
                                     "`{bad`", "a ||", "(a", "a]"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -536,6 +538,13 @@ static void test_suggest(void **state) {
     assert_string_equal(buf_str(&b) ? b.data : "", cases[i].want);
     buf_free(&b);
   }
+  /* a transposition is one edit (optimal string alignment): the swapped name
+   * is the nearest, and one three edits away is not shown beside it */
+  static const char *const near[] = {"abcdefxyz", "bacdefghi"};
+  buf_t b = {0};
+  assert_int_equal(suggest("abcdefghi", from_list, near, 2, &b), 1);
+  assert_string_equal(buf_str(&b), "bacdefghi");
+  buf_free(&b);
 }
 
 /* ---- help texts ------------------------------------------------------------------ */
