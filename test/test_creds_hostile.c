@@ -414,6 +414,27 @@ static void test_imds_v1_fallback_statuses(void **state) {
   fresh(NULL);
 }
 
+/* A token answer that cannot be a header value (a line break: it would
+ * inject headers) is refused, and so is one past the 64 KiB cap: neither
+ * falls back to IMDSv1, which only "no IMDSv2 here" answers do. */
+static void test_imds_token_checked(void **state) {
+  (void)state;
+  outcome_t r = imds_run("{\"imds_v1\": true, \"imds_token_text\": \"tok\\r\\nX-Evil: 1\"}");
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  assert_has(r.detail, "IMDSv2 token is not a header value");
+  assert_int_equal(stat_of("imds_creds_fetches"), 0);
+  fresh(NULL);
+  char *cfg = malloc(70000);
+  assert_non_null(cfg);
+  snprintf(cfg, 70000, "{\"imds_v1\": true, \"imds_token_text\": \"%0*d\"}", 65537, 0);
+  r = imds_run(cfg);
+  free(cfg);
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  assert_has(r.detail, "larger than the limit");
+  assert_int_equal(stat_of("imds_creds_fetches"), 0);
+  fresh(NULL);
+}
+
 static void test_imds_token_renewed_after_401(void **state) {
   (void)state;
   use_metadata();
@@ -484,6 +505,7 @@ int main(void) {
       T(test_imds_token_reused),
       T(test_imds_v1_fallback_statuses),
       T(test_imds_token_renewed_after_401),
+      T(test_imds_token_checked),
       T(test_pooled_buffers_cleansed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

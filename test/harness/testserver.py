@@ -53,6 +53,7 @@ JSON10 = "application/x-amz-json-1.0"
 DEFAULT_CONFIG = {
     "imds_v1": False,            # allow credential GETs without a session token
     "imds_token_status": 200,    # status for PUT /latest/api/token (403/404/405 = v2 off)
+    "imds_token_text": None,     # the token PUT's answer instead of a fresh valid token
     "imds_expiry_s": 3600,       # Expiration of IMDS credentials, seconds from now
     "imds_delay_ms": 0,          # delay every IMDS answer
     "imds_role": "uvaws-test-role",
@@ -460,6 +461,9 @@ async def imds(c, r, base):
             return await send(c, 400, "", text, base, r.keep_alive)
         if cfg["imds_token_status"] != 200:
             return await send(c, cfg["imds_token_status"], "", text, base, r.keep_alive)
+        if cfg["imds_token_text"] is not None:
+            return await send(c, 200, cfg["imds_token_text"], text,
+                              base + [("X-aws-ec2-metadata-token-ttl-seconds", ttl)], r.keep_alive)
         token = "imds-token-" + secrets.token_hex(16)
         ST.tokens[token] = (time.time() + int(ttl), cfg["imds_token_epoch"])
         return await send(c, 200, token, text,
