@@ -551,6 +551,60 @@ static void test_odd_answers(void **state) {
   fx_close(&fx);
 }
 
+/* ---- checksums S3 needs beyond its model ----------------------------------------- */
+
+/* Base64 of digest `alg` of n bytes at p. */
+static void b64_digest(const char *alg, const void *p, size_t n, char out[64]) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned dl = 0;
+  assert_int_equal(EVP_Digest(p, n, d, &dl, EVP_get_digestbyname(alg), NULL), 1);
+  EVP_EncodeBlock((unsigned char *)out, d, (int)dl);
+}
+
+/* Content-MD5 of the body where the model requires a checksum (DeleteObjects),
+ * x-amz-checksum-sha256 instead when asked for, and the MD5 of an SSE-C key
+ * given without it: each checked against the bytes the server got. */
+static void test_checksums_sent(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"path\":\"/uvaws-sum\",\"status\":200,\"content_type\":\"application/xml\","
+         "\"body\":\"<DeleteResult/>\"},{\"path\":\"/uvaws-sum/k\",\"status\":200,\"body\":\"\"}]");
+  fx_t fx;
+  fx_open_s3(&fx, server, 0);
+  static const char *const deletes[] = {
+      "{\"Bucket\":\"uvaws-sum\",\"Delete\":{\"Objects\":[{\"Key\":\"a\"}]}}",
+      "{\"Bucket\":\"uvaws-sum\",\"ChecksumAlgorithm\":\"SHA256\",\"Delete\":{\"Objects\":"
+      "[{\"Key\":\"b\"}]}}"};
+  for (int sha = 0; sha <= 1; sha++) {
+    got_t g = call(&fx, "DeleteObjects", deletes[sha]);
+    assert_int_equal(g.code, 0);
+    done(&g);
+    cJSON *req = last_logged();
+    const char *body = str_at(req, "body");
+    assert_non_null(body);
+    char want[64];
+    b64_digest(sha ? "SHA256" : "MD5", body, strlen(body), want);
+    assert_string_equal(str_at(req, sha ? "headers.x-amz-checksum-sha256" : "headers.content-md5"),
+                        want);
+    cJSON_Delete(req);
+  }
+  unsigned char key[32];
+  memset(key, 0x5a, sizeof key);
+  char key64[64], params[256], want[64];
+  EVP_EncodeBlock((unsigned char *)key64, key, (int)sizeof key);
+  snprintf(params, sizeof params, "{\"Bucket\":\"uvaws-sum\",\"Key\":\"k\",\"Body\":\"aGk=\","
+           "\"SSECustomerAlgorithm\":\"AES256\",\"SSECustomerKey\":\"%s\"}", key64);
+  got_t g = call(&fx, "PutObject", params);
+  assert_int_equal(g.code, 0);
+  done(&g);
+  cJSON *req = last_logged();
+  b64_digest("MD5", key, sizeof key, want);
+  assert_string_equal(str_at(req, "headers.x-amz-server-side-encryption-customer-key-md5"), want);
+  assert_string_equal(str_at(req, "headers.x-amz-server-side-encryption-customer-key"), key64);
+  cJSON_Delete(req);
+  fx_close(&fx);
+}
+
 int main(void) {
   s3rver = need_env("UVAWS_TEST_S3");
   server = need_env("UVAWS_TEST_SERVER");
@@ -560,7 +614,7 @@ int main(void) {
       cmocka_unit_test(test_objects),        cmocka_unit_test(test_list_pages),
       cmocka_unit_test(test_multipart),      cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_streaming_cancel), cmocka_unit_test(test_odd_answers),
-      cmocka_unit_test(test_streamed_payload_signing),
+      cmocka_unit_test(test_streamed_payload_signing), cmocka_unit_test(test_checksums_sent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
