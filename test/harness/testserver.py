@@ -73,7 +73,8 @@ DEFAULT_CONFIG = {
     "imds_token_epoch": 1,       # raising it revokes every IMDS token issued before
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
     # "content_type": T, "body": TEXT, "headers": {NAME: VALUE}}; the first whose `contains` is in the
-    # request body (or query) and whose `path` prefixes the path answers it.
+    # request body (or query) and whose `path` prefixes the path answers it. "times": N answers
+    # only the first N such requests; "fault": NAME answers with that x-test-fault instead.
     "canned": [],
 }
 
@@ -346,6 +347,10 @@ def find_canned(r):
         if not isinstance(entry, dict):
             continue
         if entry.get("contains", "") in text and r.path.startswith(entry.get("path", "/")):
+            if "times" in entry:  # only the first N matching requests
+                if entry.get("_used", 0) >= int(entry["times"]):
+                    continue
+                entry["_used"] = entry.get("_used", 0) + 1
             return entry
     return None
 
@@ -669,6 +674,8 @@ async def handle(c, r):
         if r.header("x-test-echo", "0") not in ("", "0"):
             return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
         canned = find_canned(r)
+        if canned is not None and canned.get("fault") in FAULTS:
+            return await do_fault(c, r, canned["fault"], base)
         if canned is not None:
             extra = [(str(k), str(v)) for k, v in (canned.get("headers") or {}).items()]
             return await send(c, int(canned.get("status", 200)), canned.get("body", ""),
