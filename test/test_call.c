@@ -721,6 +721,18 @@ static void test_role_from_container(void **state) {
   assert_non_null(strstr(str_at(log, "requests.0.authorization"), "Credential=ASIACONT00000001/"));
   cJSON_Delete(log);
   unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  /* credential_source = Environment without the variables: refused at once, saying why */
+  write_file(".aws/config", "[profile envrole]\nrole_arn = arn:aws:iam::123456789012:role/env\n"
+                            "credential_source = Environment\n");
+  setenv("AWS_PROFILE", "envrole", 1);
+  uvaws_creds_provider_t *p = NULL;
+  uvaws_error_t err = {0};
+  assert_int_equal(uvaws_creds_provider_default_chain(uv_default_loop(), NULL, &p, &err),
+                   UVAWS_ECREDS);
+  assert_null(p);
+  assert_non_null(strstr(err.detail, "credential_source Environment, but AWS_ACCESS_KEY_ID"));
+  uvaws_error_clear(&err);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
 
 static void test_web_identity_refresh(void **state) {

@@ -272,6 +272,13 @@ static void test_container_token_file_capped(void **state) {
       assert_int_equal(stat_of("container_creds_fetches"), 1); /* only the first run's */
     }
   }
+  /* a line break inside the token would inject a header: refused, not sent */
+  write_file(path, "tok\nX-Evil: 1\n", 0600);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "holds control characters");
+  assert_int_equal(stat_of("container_creds_fetches"), 1);
 }
 
 /* ---- numeric settings ---------------------------------------------------------------------- */
