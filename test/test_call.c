@@ -765,6 +765,13 @@ static void test_web_identity_refresh(void **state) {
   assert_string_equal(tok, "WebIdentityToken=eyJhbGciOi.web-identity-token");
   assert_null(str_at(log, "requests.0.authorization")); /* unsigned */
   cJSON_Delete(log);
+  /* a profile's web_identity_token_file without its role_arn leaves the
+   * environment's pair whole (the two are never mixed) */
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned(list);
+  write_file(".aws/config", "[default]\nweb_identity_token_file = /nonexistent\n");
+  run_requests(2);
+  assert_int_equal(signed_with("Credential=ASIAWEB/"), 2);
   unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
   unsetenv("AWS_ROLE_ARN");
 }
