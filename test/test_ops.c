@@ -441,6 +441,16 @@ static void test_answers(void **state) {
   assert_null(parse("cloudwatch", "GetMetricStatistics", 200, NULL, 0,
                     "<R><GetMetricStatisticsResult><Datapoints><member><Sum>abc</Sum></member>"
                     "</Datapoints></GetMetricStatisticsResult></R>", NULL));
+  /* a map key given twice keeps its last value, as a dictionary would */
+  o = parse("sqs", "GetQueueAttributes", 200, NULL, 0,
+            "<R><GetQueueAttributesResult><Attribute><Name>a</Name><Value>1</Value></Attribute>"
+            "<Attribute><Name>a</Name><Value>2</Value></Attribute></GetQueueAttributesResult></R>",
+            NULL);
+  assert_non_null(o);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "Attributes")), 1);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "Attributes"),
+                                                               "a")), "2");
+  cJSON_Delete(o);
   /* EC2's request id is its own element, lower case */
   rid = NULL;
   o = parse("ec2", "DescribeRegions", 200, NULL, 0,

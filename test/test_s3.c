@@ -536,7 +536,7 @@ static void test_odd_answers(void **state) {
   canned("[{\"path\":\"/uvaws-odd/copied\",\"status\":200,\"content_type\":\"application/xml\","
          "\"body\":\"<?xml version=\\\"1.0\\\"?>\\n<Error><Code>InternalError</Code><Message>"
          "copy failed midway</Message><RequestId>r1</RequestId></Error>\"},"
-         "{\"path\":\"/uvaws-odd\",\"content_type\":\"application/xml\",\"body\":"
+         "{\"path\":\"/uvaws-odd\",\"content_type\":\"application/xml\",\"s3_request_id\":true,\"body\":"
          "\"<LocationConstraint xmlns=\\\"http://s3.amazonaws.com/doc/2006-03-01/\\\">eu-west-1"
          "</LocationConstraint>\"}]");
   fx_t fx;
@@ -552,6 +552,7 @@ static void test_odd_answers(void **state) {
   g = call(&fx, "GetBucketLocation", "{\"Bucket\":\"uvaws-odd\"}");
   assert_int_equal(g.code, 0);
   assert_string_equal(str_at(g.out, "LocationConstraint"), "eu-west-1");
+  assert_true(strlen(g.request_id) > 0); /* from S3's x-amz-request-id */
   done(&g);
   fx_close(&fx);
 }

@@ -74,7 +74,8 @@ DEFAULT_CONFIG = {
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
     # "content_type": T, "body": TEXT, "headers": {NAME: VALUE}}; the first whose `contains` is in the
     # request body (or query) and whose `path` prefixes the path answers it. "times": N answers
-    # only the first N such requests; "fault": NAME answers with that x-test-fault instead.
+    # only the first N such requests; "fault": NAME answers with that x-test-fault instead;
+    # "s3_request_id": true names the request id x-amz-request-id, as S3 does.
     "canned": [],
 }
 
@@ -678,6 +679,9 @@ async def handle(c, r):
             return await do_fault(c, r, canned["fault"], base)
         if canned is not None:
             extra = [(str(k), str(v)) for k, v in (canned.get("headers") or {}).items()]
+            if canned.get("s3_request_id"):  # S3's header name for the request id, alone
+                rid = dict(base)["x-amzn-RequestId"]
+                base = [h for h in base if h[0] != "x-amzn-RequestId"] + [("x-amz-request-id", rid)]
             return await send(c, int(canned.get("status", 200)), canned.get("body", ""),
                               canned.get("content_type", "text/xml"), base + extra, r.keep_alive)
         status = r.int_header("x-test-status", 200)
