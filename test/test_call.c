@@ -471,12 +471,25 @@ static void test_bad_input(void **state) {
   uvaws_call_options_t zero = {0};
   assert_int_equal(uvaws_call_ex(fx.client, "SendEmail", NULL, &zero, on_result, &g, NULL),
                    UVAWS_EINVAL);
+  uvaws_call_options_t both = UVAWS_CALL_OPTIONS_INIT; /* a payload twice: bytes and a file */
+  both.payload = "x";
+  both.payload_len = 1;
+  both.upload_fd = 0;
+  assert_int_equal(uvaws_call_ex(fx.client, "SendEmail", NULL, &both, on_result, &g, NULL),
+                   UVAWS_EINVAL);
   assert_int_equal(g.calls, 0);
   cJSON_Delete(arr);
   /* an unknown operation: the closest names */
   g = refused(&fx, "SendEmails", NULL, UVAWS_EOPERATION);
   assert_non_null(strstr(g.message, "did you mean SendEmail"));
   g = refused(&fx, "Send Email", NULL, UVAWS_EOPERATION);
+  fx_close(&fx);
+  /* a service signed with Signature Version 2 (SimpleDB): refused, never sent */
+  fx_open(&fx, "sdb", server);
+  g = refused(&fx, "ListDomains", NULL, UVAWS_EOPERATION);
+  assert_non_null(strstr(g.message, "Signature Version 2"));
+  fx_close(&fx);
+  fx_open(&fx, "sesv2", server);
   /* a path label that is missing, an unknown member, wrong types: each with its path */
   g = refused(&fx, "GetEmailIdentity", "{}", UVAWS_EPARAM);
   assert_non_null(strstr(g.message, "EmailIdentity: missing"));
