@@ -463,6 +463,47 @@ static void test_chain_failure_and_cancel(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void on_wait_over(uv_timer_t *t) { uv_close((uv_handle_t *)t, NULL); }
+
+/* Cancelled while its request is out: instance metadata, and a role whose
+ * source (container credentials) is still fetching. The late answer reaches
+ * nobody, nothing more is sent (no AssumeRole signed with the source's late
+ * credentials), and everything closes. */
+static void test_cancel_while_fetching(void **state) {
+  (void)state;
+  for (int role = 0; role <= 1; role++) {
+    fresh(NULL);
+    if (role) {
+      use_container();
+      home_file("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                          "credential_source = EcsContainer\n");
+      setenv("AWS_ENDPOINT_URL_STS", server, 1);
+      configure("{\"container_delay_ms\": 300}");
+    } else {
+      use_metadata();
+      configure("{\"imds_delay_ms\": 300}");
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uvaws_creds_provider_t *p = NULL;
+    assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
+    answer_t a = {0};
+    void *h = NULL;
+    assert_int_equal(uvaws_creds_fetch(p, on_answer, &a, &h), 0);
+    uvaws_creds_cancel(p, h);
+    uv_timer_t wait; /* past the server's delay: its answer comes while p lives */
+    uv_timer_init(&loop, &wait);
+    uv_timer_start(&wait, on_wait_over, 800, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.answers, 0);
+    assert_true(stat_of("requests") <= 1); /* the one cancelled, at most */
+    uvaws_creds_provider_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+  }
+  fresh(NULL);
+}
+
 static void test_static_and_environment(void **state) {
   (void)state;
   uvaws_credentials_t c = {"AKIDSTATIC", "s", NULL, 0};
@@ -574,6 +615,7 @@ int main(void) {
       T(test_provider_checks),
       T(test_chain_sticks_to_the_one_that_answered),
       T(test_chain_failure_and_cancel),
+      T(test_cancel_while_fetching),
       T(test_static_and_environment),
       T(test_process_provider),
       T(test_default_chain_alone),

@@ -242,6 +242,8 @@ static void test_headers_and_prefixes(void **state) {
        "{\"Namespace\":\"n\",\"MetricName\":\"m\",\"StartTime\":\"2015-01-01T00:00:00Z\","
        "\"EndTime\":1420070460,\"Period\":60,\"Statistics\":[\"Sum\"]}",
        "&StartTime=2015-01-01T00%3A00%3A00Z&EndTime=2015-01-01T00%3A01%3A00Z", NULL},
+      {"cloudwatch", "PutMetricData", "{\"Namespace\":\"n\",\"MetricData\":[{\"MetricName\":\"m\","
+       "\"Value\":1e20}]}", "&MetricData.member.1.Value=100000000000000000000", NULL},
       {"ec2", "DescribeInstances", "{\"InstanceIds\":[\"i-1\",\"i-2\"]}",
        "&InstanceId.1=i-1&InstanceId.2=i-2", "member"},
       {"s3", "PutBucketTagging",
