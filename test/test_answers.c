@@ -414,6 +414,8 @@ static void test_retry_delays_follow_the_options(void **state) {
     seen++;
   }
   assert_int_equal(seen, 5);
+  /* and the policy the client states (the waits above are random below their cap) */
+  assert_non_null(strstr(logged, "backoff 8 ms to 20 ms"));
   close_client(&fx);
 }
 

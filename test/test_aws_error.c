@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+
+#include "resp_head.h"
 #include <uv.h>
 #include <cjson/cJSON.h>
 
@@ -680,8 +682,38 @@ static void control_characters_escaped(void **state) {
   uvaws_error_clear(&e);
 }
 
+/* The header block of an answer (resp_head.c): a NUL inside a line ends it
+ * before the blanks are trimmed, blanks and tabs go from both ends, the
+ * status line is no header. */
+/* A response header by name: case-insensitive, whole names only. */
+static void test_response_header_lookup(void **state) {
+  (void)state;
+  uvaws_kv_t h[] = {{"Content-Type-X", "a"}, {"content-type", "b"}, {"X-Amz-Id-2", "c"}};
+  uvaws_response_t res = {.headers = h, .header_count = 3};
+  assert_string_equal(uvaws_response_header(&res, "Content-Type"), "b");
+  assert_string_equal(uvaws_response_header(&res, "x-amz-id-2"), "c");
+  assert_null(uvaws_response_header(&res, "Content"));
+  assert_null(uvaws_response_header(NULL, "Content-Type"));
+}
+
+static void test_response_head(void **state) {
+  (void)state;
+  static const char raw[] = "HTTP/1.1 200 OK: fine\r\nX-A: v \t\0junk\r\nX-B:\t w\t \r\n\r\n";
+  resp_head_t h = {0};
+  buf_add(&h.raw, raw, sizeof raw - 1);
+  assert_int_equal(resp_head_parse(&h), 0);
+  assert_int_equal(h.count, 2);
+  assert_string_equal(h.headers[0].name, "X-A");
+  assert_string_equal(h.headers[0].value, "v");
+  assert_string_equal(h.headers[1].name, "X-B");
+  assert_string_equal(h.headers[1].value, "w");
+  resp_head_free(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_response_head),
+      cmocka_unit_test(test_response_header_lookup),
       cmocka_unit_test(dynamodb_resource_not_found),
       cmocka_unit_test(dynamodb_validation_suffix),
       cmocka_unit_test(dynamodb_conditional_check_failed),

@@ -471,12 +471,25 @@ static void test_bad_input(void **state) {
   uvaws_call_options_t zero = {0};
   assert_int_equal(uvaws_call_ex(fx.client, "SendEmail", NULL, &zero, on_result, &g, NULL),
                    UVAWS_EINVAL);
+  uvaws_call_options_t both = UVAWS_CALL_OPTIONS_INIT; /* a payload twice: bytes and a file */
+  both.payload = "x";
+  both.payload_len = 1;
+  both.upload_fd = 0;
+  assert_int_equal(uvaws_call_ex(fx.client, "SendEmail", NULL, &both, on_result, &g, NULL),
+                   UVAWS_EINVAL);
   assert_int_equal(g.calls, 0);
   cJSON_Delete(arr);
   /* an unknown operation: the closest names */
   g = refused(&fx, "SendEmails", NULL, UVAWS_EOPERATION);
   assert_non_null(strstr(g.message, "did you mean SendEmail"));
   g = refused(&fx, "Send Email", NULL, UVAWS_EOPERATION);
+  fx_close(&fx);
+  /* a service signed with Signature Version 2 (SimpleDB): refused, never sent */
+  fx_open(&fx, "sdb", server);
+  g = refused(&fx, "ListDomains", NULL, UVAWS_EOPERATION);
+  assert_non_null(strstr(g.message, "Signature Version 2"));
+  fx_close(&fx);
+  fx_open(&fx, "sesv2", server);
   /* a path label that is missing, an unknown member, wrong types: each with its path */
   g = refused(&fx, "GetEmailIdentity", "{}", UVAWS_EPARAM);
   assert_non_null(strstr(g.message, "EmailIdentity: missing"));
@@ -776,6 +789,18 @@ static void test_role_from_container(void **state) {
   assert_non_null(strstr(str_at(log, "requests.0.authorization"), "Credential=ASIACONT00000001/"));
   cJSON_Delete(log);
   unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  /* credential_source = Environment without the variables: refused at once, saying why */
+  write_file(".aws/config", "[profile envrole]\nrole_arn = arn:aws:iam::123456789012:role/env\n"
+                            "credential_source = Environment\n");
+  setenv("AWS_PROFILE", "envrole", 1);
+  uvaws_creds_provider_t *p = NULL;
+  uvaws_error_t err = {0};
+  assert_int_equal(uvaws_creds_provider_default_chain(uv_default_loop(), NULL, &p, &err),
+                   UVAWS_ECREDS);
+  assert_null(p);
+  assert_non_null(strstr(err.detail, "credential_source Environment, but AWS_ACCESS_KEY_ID"));
+  uvaws_error_clear(&err);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
 
 static void test_web_identity_refresh(void **state) {
@@ -808,6 +833,13 @@ static void test_web_identity_refresh(void **state) {
   assert_string_equal(tok, "WebIdentityToken=eyJhbGciOi.web-identity-token");
   assert_null(str_at(log, "requests.0.authorization")); /* unsigned */
   cJSON_Delete(log);
+  /* a profile's web_identity_token_file without its role_arn leaves the
+   * environment's pair whole (the two are never mixed) */
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned(list);
+  write_file(".aws/config", "[default]\nweb_identity_token_file = /nonexistent\n");
+  run_requests(2);
+  assert_int_equal(signed_with("Credential=ASIAWEB/"), 2);
   unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
   unsetenv("AWS_ROLE_ARN");
 }

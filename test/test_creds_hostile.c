@@ -272,6 +272,13 @@ static void test_container_token_file_capped(void **state) {
       assert_int_equal(stat_of("container_creds_fetches"), 1); /* only the first run's */
     }
   }
+  /* a line break inside the token would inject a header: refused, not sent */
+  write_file(path, "tok\nX-Evil: 1\n", 0600);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "holds control characters");
+  assert_int_equal(stat_of("container_creds_fetches"), 1);
 }
 
 /* ---- numeric settings ---------------------------------------------------------------------- */
@@ -414,6 +421,56 @@ static void test_imds_v1_fallback_statuses(void **state) {
   fresh(NULL);
 }
 
+/* A token answer that cannot be a header value (a line break: it would
+ * inject headers) is refused, and so is one past the 64 KiB cap: neither
+ * falls back to IMDSv1, which only "no IMDSv2 here" answers do. */
+static void test_imds_token_checked(void **state) {
+  (void)state;
+  outcome_t r = imds_run("{\"imds_v1\": true, \"imds_token_text\": \"tok\\r\\nX-Evil: 1\"}");
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  assert_has(r.detail, "IMDSv2 token is not a header value");
+  assert_int_equal(stat_of("imds_creds_fetches"), 0);
+  fresh(NULL);
+  char *cfg = malloc(70000);
+  assert_non_null(cfg);
+  snprintf(cfg, 70000, "{\"imds_v1\": true, \"imds_token_text\": \"%0*d\"}", 65537, 0);
+  r = imds_run(cfg);
+  free(cfg);
+  assert_outcome(&r, UVAWS_ENOCREDS);
+  assert_has(r.detail, "larger than the limit");
+  assert_int_equal(stat_of("imds_creds_fetches"), 0);
+  fresh(NULL);
+}
+
+/* A role whose source (instance metadata here) has nothing to give: the
+ * role's own failure (UVAWS_ECREDS), not "no credentials" that would let a
+ * chain go on past the role the profile names. */
+static void test_role_source_without_credentials(void **state) {
+  (void)state;
+  home_file("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                      "credential_source = Ec2InstanceMetadata\n");
+  setenv("AWS_ENDPOINT_URL_STS", server, 1);
+  outcome_t r = imds_run("{\"imds_token_status\": 500}");
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "token refused");
+  fresh(NULL);
+}
+
+/* A web identity token file that holds only a line end: refused without
+ * asking STS (an empty token is no token). */
+static void test_empty_web_identity_token(void **state) {
+  (void)state;
+  use_web_identity();
+  char token[512];
+  snprintf(token, sizeof token, "%s/web-token", home);
+  write_file(token, "\n", 0600);
+  uvaws_client_options_t o = bare();
+  outcome_t r = run_one(&o, NULL, 0);
+  assert_outcome(&r, UVAWS_ECREDS);
+  assert_has(r.detail, "is empty");
+  fresh(NULL);
+}
+
 static void test_imds_token_renewed_after_401(void **state) {
   (void)state;
   use_metadata();
@@ -484,6 +541,9 @@ int main(void) {
       T(test_imds_token_reused),
       T(test_imds_v1_fallback_statuses),
       T(test_imds_token_renewed_after_401),
+      T(test_imds_token_checked),
+      T(test_role_source_without_credentials),
+      T(test_empty_web_identity_token),
       T(test_pooled_buffers_cleansed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

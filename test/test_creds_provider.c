@@ -422,6 +422,88 @@ static void test_chain_sticks_to_the_one_that_answered(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Before any member answered: a member that fails (not "nothing here")
+ * ends the chain there, the next one is not asked. Two fetches wait on one
+ * member's fetch: cancelling one leaves the member running for the other. */
+static void test_chain_failure_and_cancel(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  vault_t sealed, vault;
+  vault_init(&sealed, &loop, AT_ONCE);
+  sealed.fail_code = UVAWS_ECREDS;
+  sealed.fail_detail = "sealed";
+  vault_init(&vault, &loop, AT_ONCE);
+  uvaws_creds_provider_t *members[] = {&sealed.p, &vault.p}, *chain = NULL;
+  assert_int_equal(uvaws_creds_provider_chain(members, 2, &chain, NULL), 0);
+  answer_t a = ask(&loop, chain);
+  assert_int_equal(a.code, UVAWS_ECREDS);
+  assert_string_equal(a.detail, "sealed");
+  assert_int_equal(vault.fetches, 0);
+  uvaws_creds_provider_free(chain);
+
+  vault_t later;
+  vault_init(&later, &loop, LATER);
+  uvaws_creds_provider_t *one[] = {&later.p};
+  assert_int_equal(uvaws_creds_provider_chain(one, 1, &chain, NULL), 0);
+  answer_t first = {0}, second = {0};
+  void *h1 = NULL, *h2 = NULL;
+  assert_int_equal(uvaws_creds_fetch(chain, on_answer, &first, &h1), 0);
+  assert_int_equal(uvaws_creds_fetch(chain, on_answer, &second, &h2), 0);
+  assert_int_equal(later.fetches, 1);
+  uvaws_creds_cancel(chain, h1);
+  assert_int_equal(later.cancels, 0);
+  while (second.answers == 0 && uv_run(&loop, UV_RUN_ONCE) != 0)
+    ;
+  assert_int_equal(first.answers, 0);
+  assert_int_equal(second.answers, 1);
+  assert_string_equal(second.key, "AKIDVAULT1");
+  uvaws_creds_provider_free(chain);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void on_wait_over(uv_timer_t *t) { uv_close((uv_handle_t *)t, NULL); }
+
+/* Cancelled while its request is out: instance metadata, and a role whose
+ * source (container credentials) is still fetching. The late answer reaches
+ * nobody, nothing more is sent (no AssumeRole signed with the source's late
+ * credentials), and everything closes. */
+static void test_cancel_while_fetching(void **state) {
+  (void)state;
+  for (int role = 0; role <= 1; role++) {
+    fresh(NULL);
+    if (role) {
+      use_container();
+      home_file("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                          "credential_source = EcsContainer\n");
+      setenv("AWS_ENDPOINT_URL_STS", server, 1);
+      configure("{\"container_delay_ms\": 300}");
+    } else {
+      use_metadata();
+      configure("{\"imds_delay_ms\": 300}");
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uvaws_creds_provider_t *p = NULL;
+    assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
+    answer_t a = {0};
+    void *h = NULL;
+    assert_int_equal(uvaws_creds_fetch(p, on_answer, &a, &h), 0);
+    uvaws_creds_cancel(p, h);
+    uv_timer_t wait; /* past the server's delay: its answer comes while p lives */
+    uv_timer_init(&loop, &wait);
+    uv_timer_start(&wait, on_wait_over, 800, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.answers, 0);
+    assert_true(stat_of("requests") <= 1); /* the one cancelled, at most */
+    uvaws_creds_provider_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+  }
+  fresh(NULL);
+}
+
 static void test_static_and_environment(void **state) {
   (void)state;
   uvaws_credentials_t c = {"AKIDSTATIC", "s", NULL, 0};
@@ -532,6 +614,8 @@ int main(void) {
       T(test_unusable_answers_refused),
       T(test_provider_checks),
       T(test_chain_sticks_to_the_one_that_answered),
+      T(test_chain_failure_and_cancel),
+      T(test_cancel_while_fetching),
       T(test_static_and_environment),
       T(test_process_provider),
       T(test_default_chain_alone),

@@ -207,6 +207,29 @@ static void test_damaged(void **state) {
   file[0] ^= 1;
   assert_non_null(model_check_file(file, len));
   file[0] ^= 1;
+  /* exactly at each bound: a string offset at the end of the index's pool
+   * (one before it is its last NUL, an empty string), a pool that does not
+   * end in NUL, a hash slot naming one service past the last */
+  const mfile_hdr_t *hd = (const mfile_hdr_t *)file;
+  mindex_t *first = (mindex_t *)(file + hd->index_off);
+  uint32_t keep = first->name;
+  first->name = hd->strings_len;
+  assert_non_null(model_check_file(file, len));
+  first->name = hd->strings_len - 1;
+  assert_null(model_check_file(file, len));
+  first->name = keep;
+  uint8_t *last = file + hd->strings_off + hd->strings_len - 1;
+  *last = 'x';
+  assert_non_null(model_check_file(file, len));
+  *last = '\0';
+  uint32_t *slot = (uint32_t *)(file + hd->hash_off);
+  keep = slot[0];
+  slot[0] = hd->service_count + 1;
+  assert_non_null(model_check_file(file, len));
+  slot[0] = hd->service_count;
+  assert_null(model_check_file(file, len));
+  slot[0] = keep;
+  assert_null(model_check_file(file, len));
   /* one word changed anywhere in the header or index: refused or harmless */
   const mfile_hdr_t *h = (const mfile_hdr_t *)file;
   size_t index_end = h->index_off + h->service_count * sizeof(mindex_t);

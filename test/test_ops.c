@@ -18,6 +18,7 @@
 #include "jmespath.h"
 #include "op.h"
 #include "op_value.h"
+#include "sigv4_crypto.h"
 #include "suggest.h"
 
 static const model_t *M(const char *svc) {
@@ -103,6 +104,20 @@ static void test_checks(void **state) {
                  "filter: set only one of");
   /* an operation without input takes nothing */
   expect_problem("sts", "GetCallerIdentity", "{\"x\":1}", "");
+  /* nesting is bounded (the check walks recursively) */
+  {
+    buf_t deep = {0};
+    buf_adds(&deep, "{\"TableName\":\"abc\",\"Item\":{\"k\":");
+    for (int i = 0; i < 120; i++)
+      buf_adds(&deep, "{\"M\":{\"k\":");
+    buf_adds(&deep, "{\"S\":\"x\"}");
+    for (int i = 0; i < 120; i++)
+      buf_adds(&deep, "}}");
+    buf_adds(&deep, "}}");
+    assert_non_null(buf_str(&deep));
+    expect_problem("dynamodb", "PutItem", deep.data, "nested deeper than 100 levels");
+    buf_free(&deep);
+  }
   /* a member given twice (JSON allows it; botocore's dictionaries cannot) */
   expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\",\"QueueUrl\":\"v\"}",
                  "QueueUrl: given twice; MessageBody: missing (required)");
@@ -177,6 +192,19 @@ static void test_headers_and_prefixes(void **state) {
   assert_null(ser("s3control", "GetPublicAccessBlock", "{\"AccountId\":\"a.b\"}", &e));
   assert_non_null(strstr(e.message ? e.message : e.detail, "AccountId"));
   uvaws_error_clear(&e);
+  /* an empty host label is below its minimum of one; a label that cannot be
+   * a DNS label (a leading or trailing '-', past 63 characters) is refused */
+  expect_problem("s3control", "GetPublicAccessBlock", "{\"AccountId\":\"\"}",
+                 "AccountId: shorter than the minimum of 1");
+  static const char *const labels[] = {"-12", "12-",
+                                       "1234567890123456789012345678901234567890123456789012345678901234"};
+  for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
+    char json[128];
+    snprintf(json, sizeof json, "{\"AccountId\":\"%s\"}", labels[i]);
+    if (ser("s3control", "GetPublicAccessBlock", json, &e) != NULL)
+      fail_msg("took host label %s", labels[i]);
+    uvaws_error_clear(&e);
+  }
   /* idempotency tokens: filled in when left out, kept when given */
   r = ser("ec2", "RunInstances", "{\"MinCount\":1,\"MaxCount\":1}", &e);
   const char *body = r->body.data;
@@ -202,6 +230,42 @@ static void test_headers_and_prefixes(void **state) {
                                "\"s1\",\"TransitiveTagKeys\":[]}", &e);
   assert_non_null(strstr(r->body.data, "&TransitiveTagKeys="));
   op_req_free(r);
+  /* query: values percent-encoded, timestamps ISO 8601; ec2: lists as
+   * Name.N; rest-xml: the namespace on the root, text escaped, lists wrapped
+   * unless flattened, attribute values escaped as attributes */
+  static const struct {
+    const char *svc, *op, *params, *want, *unwanted;
+  } bodies[] = {
+      {"sqs", "SendMessage", "{\"QueueUrl\":\"q\",\"MessageBody\":\"a b&c=d\"}",
+       "&MessageBody=a%20b%26c%3Dd", NULL},
+      {"cloudwatch", "GetMetricStatistics",
+       "{\"Namespace\":\"n\",\"MetricName\":\"m\",\"StartTime\":\"2015-01-01T00:00:00Z\","
+       "\"EndTime\":1420070460,\"Period\":60,\"Statistics\":[\"Sum\"]}",
+       "&StartTime=2015-01-01T00%3A00%3A00Z&EndTime=2015-01-01T00%3A01%3A00Z", NULL},
+      {"cloudwatch", "PutMetricData", "{\"Namespace\":\"n\",\"MetricData\":[{\"MetricName\":\"m\","
+       "\"Value\":1e20}]}", "&MetricData.member.1.Value=100000000000000000000", NULL},
+      {"ec2", "DescribeInstances", "{\"InstanceIds\":[\"i-1\",\"i-2\"]}",
+       "&InstanceId.1=i-1&InstanceId.2=i-2", "member"},
+      {"s3", "PutBucketTagging",
+       "{\"Bucket\":\"bk\",\"Tagging\":{\"TagSet\":[{\"Key\":\"k\",\"Value\":\"<a&b>\"}]}}",
+       "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet><Tag><Key>k</Key>"
+       "<Value>&lt;a&amp;b&gt;</Value></Tag></TagSet></Tagging>", NULL},
+      {"s3", "DeleteObjects",
+       "{\"Bucket\":\"bk\",\"Delete\":{\"Objects\":[{\"Key\":\"a\"},{\"Key\":\"b\"}]}}",
+       "<Object><Key>a</Key></Object><Object><Key>b</Key></Object>", "<Objects>"},
+      {"s3", "PutBucketAcl",
+       "{\"Bucket\":\"bk\",\"AccessControlPolicy\":{\"Grants\":[{\"Grantee\":"
+       "{\"Type\":\"Canonical\\\"User\",\"ID\":\"x\"},\"Permission\":\"READ\"}]}}",
+       "xsi:type=\"Canonical&quot;User\"", NULL},
+  };
+  for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+    r = ser(bodies[i].svc, bodies[i].op, bodies[i].params, &e);
+    assert_non_null(r);
+    if (strstr(r->body.data, bodies[i].want) == NULL ||
+        (bodies[i].unwanted && strstr(r->body.data, bodies[i].unwanted) != NULL))
+      fail_msg("%s %s: %s", bodies[i].svc, bodies[i].op, r->body.data);
+    op_req_free(r);
+  }
 }
 
 static void test_s3_rules(void **state) {
@@ -259,6 +323,7 @@ static void test_timestamps(void **state) {
       {"2015-01-01 00:00:00", "2015-01-01T00:00:00Z"},
       {"2015-01-01", "2015-01-01T00:00:00Z"},
       {"2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"},
+      {"2000-02-29T00:00:00Z", "2000-02-29T00:00:00Z"},
       {"Thu, 01 Jan 2015 00:00:00 GMT", "2015-01-01T00:00:00Z"},
       {"1 Jan 2015 00:00:00 +0100", "2014-12-31T23:00:00Z"},
       {"1420070400", "2015-01-01T00:00:00Z"},
@@ -276,7 +341,7 @@ static void test_timestamps(void **state) {
     ts_format_output(t, out);
     assert_string_equal(out, ok[i].out);
   }
-  static const char *const bad[] = {"", "yesterday", "2015-13-01", "2015-02-29", "2015-01-01T24:00:00Z",
+  static const char *const bad[] = {"", "yesterday", "2015-13-01", "2015-02-29", "1900-02-29", "2100-02-29T00:00:00Z", "2015-01-01T24:00:00Z",
                                     "2015-01-01T00:60", "2015-01-01Tx", "10000-01-01", "1e10",
                                     "2015-01-01T00:00:00+25:00", "Thu, 32 Jan 2015 00:00:00 GMT",
                                     "99999999999999999999", "2015-01-01T00:00:00Z junk"};
@@ -375,6 +440,29 @@ static void test_answers(void **state) {
   assert_null(parse("sqs", "GetQueueAttributes", 200, NULL, 0,
                     "<R><GetQueueAttributesResult><Attribute><Name>a</Name><Oops>b</Oops></Attribute>"
                     "</GetQueueAttributesResult></R>", NULL));
+  assert_null(parse("cloudwatch", "GetMetricStatistics", 200, NULL, 0,
+                    "<R><GetMetricStatisticsResult><Datapoints><member><Sum>abc</Sum></member>"
+                    "</Datapoints></GetMetricStatisticsResult></R>", NULL));
+  /* a map key given twice keeps its last value, as a dictionary would */
+  o = parse("sqs", "GetQueueAttributes", 200, NULL, 0,
+            "<R><GetQueueAttributesResult><Attribute><Name>a</Name><Value>1</Value></Attribute>"
+            "<Attribute><Name>a</Name><Value>2</Value></Attribute></GetQueueAttributesResult></R>",
+            NULL);
+  assert_non_null(o);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "Attributes")), 1);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "Attributes"),
+                                                               "a")), "2");
+  cJSON_Delete(o);
+  /* EC2's request id is its own element, lower case */
+  rid = NULL;
+  o = parse("ec2", "DescribeRegions", 200, NULL, 0,
+            "<DescribeRegionsResponse><requestId>r-1</requestId><regionInfo/></DescribeRegionsResponse>",
+            &rid);
+  assert_non_null(o);
+  assert_non_null(rid);
+  assert_string_equal(rid, "r-1");
+  free(rid);
+  cJSON_Delete(o);
   uvaws_kv_t bad[] = {{"Content-Length", "forty"}};
   assert_null(parse("s3", "HeadObject", 200, bad, 1, "", NULL));
 }
@@ -421,6 +509,8 @@ static void test_jmespath(void **state) {
   expect("'raw' == 'raw'", "{}", "true");
   expect("a | b", "{\"a\":{\"b\":[]}}", "[]");
   expect("!a", "{\"a\":\"\"}", "true");
+  /* length() counts characters, as Python's len(), not UTF-8 bytes */
+  expect("length(a)", "{\"a\":\"h\xc3\xa9llo \xe2\x82\xac\"}", "7");
   static const char *const bad[] = {"", "a.", "a[", "a[1:2]", "{a: b}", "foo(a)", "length(a, b)",
                                     "`{bad`", "a ||", "(a", "a]"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -512,6 +602,8 @@ static void test_text_scans(void **state) {
         buf_t b = {0};
         json_put_string(&b, text, len);
         assert_non_null(buf_str(&b));
+        for (size_t q = 0; q < b.len; q++) /* JSON has no raw control characters */
+          assert_true((unsigned char)b.data[q] >= 0x20);
         cJSON *j = cJSON_Parse(b.data);
         assert_true(cJSON_IsString(j));
         assert_int_equal(strlen(j->valuestring), len);
@@ -536,6 +628,125 @@ static void test_suggest(void **state) {
     assert_string_equal(buf_str(&b) ? b.data : "", cases[i].want);
     buf_free(&b);
   }
+  /* a transposition is one edit (optimal string alignment): the swapped name
+   * is the nearest, and one three edits away is not shown beside it */
+  static const char *const near[] = {"abcdefxyz", "bacdefghi"};
+  buf_t b = {0};
+  assert_int_equal(suggest("abcdefghi", from_list, near, 2, &b), 1);
+  assert_string_equal(buf_str(&b), "bacdefghi");
+  buf_free(&b);
+}
+
+/* ---- services' rules beyond their models (quirks.c) ------------------------------ */
+
+static void sha256_of(sigv4_crypto_t *c, const void *p, size_t n, unsigned char out[32]) {
+  assert_int_equal(sigv4_sha256(c, p, n, out), 0);
+}
+
+/* Glacier: accountId "-" when left out, the version header, the linear
+ * SHA-256 and the tree hash of the body (1 MiB leaves combined pairwise, an
+ * odd last one carried up a level); API Gateway: Accept: application/json. */
+static void test_quirks(void **state) {
+  (void)state;
+  const model_t *m = M("glacier");
+  const mop_t *op = model_op(m, "UploadArchive");
+  cJSON *given = cJSON_Parse("{\"vaultName\":\"v\"}");
+  const cJSON *params = given;
+  cJSON *owned = NULL;
+  assert_int_equal(quirks_params(m, op, &params, &owned), 0);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(params, "accountId")), "-");
+  assert_null(cJSON_GetObjectItem(given, "accountId")); /* the caller's own is untouched */
+  cJSON_Delete(owned);
+  cJSON_Delete(given);
+  given = cJSON_Parse("{\"vaultName\":\"v\",\"accountId\":\"123\"}");
+  params = given;
+  assert_int_equal(quirks_params(m, op, &params, &owned), 0);
+  assert_ptr_equal(params, given);
+  assert_null(owned);
+  cJSON_Delete(given);
+
+  size_t len = 3 * GLACIER_LEAF - 5; /* three leaves: the third carried up */
+  unsigned char *body = malloc(len);
+  assert_non_null(body);
+  for (size_t i = 0; i < len; i++)
+    body[i] = (unsigned char)(i * 7 + i / 4096);
+  call_t cl;
+  memset(&cl, 0, sizeof cl);
+  cl.m = m;
+  cl.mop = op;
+  op_req_t r;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(kvs_finish(&r.headers), 0);
+  assert_int_equal(quirks_prepare(&cl, &r, body, len), 0);
+  assert_string_equal(kvs_get(&r.headers, "x-amz-glacier-version"), m->svc->api_version);
+  sigv4_crypto_t c;
+  assert_int_equal(sigv4_crypto_init(&c), 0);
+  unsigned char leaf[3][32], pair[64], top[32], linear[32];
+  for (int i = 0; i < 3; i++)
+    sha256_of(&c, body + (size_t)i * GLACIER_LEAF,
+              i < 2 ? GLACIER_LEAF : len - 2 * GLACIER_LEAF, leaf[i]);
+  memcpy(pair, leaf[0], 32);
+  memcpy(pair + 32, leaf[1], 32);
+  sha256_of(&c, pair, 64, pair); /* the first two leaves' parent, into pair[0..31] */
+  memcpy(pair + 32, leaf[2], 32);
+  sha256_of(&c, pair, 64, top);
+  sha256_of(&c, body, len, linear);
+  char hex[65];
+  sigv4_hex(top, 32, hex);
+  assert_string_equal(kvs_get(&r.headers, "x-amz-sha256-tree-hash"), hex);
+  sigv4_hex(linear, 32, hex);
+  assert_string_equal(kvs_get(&r.headers, "x-amz-content-sha256"), hex);
+  sigv4_crypto_free(&c);
+  op_req_free(&r);
+  free(body);
+
+  memset(&cl, 0, sizeof cl);
+  cl.m = M("apigateway");
+  cl.mop = model_op(cl.m, "GetRestApis");
+  memset(&r, 0, sizeof r);
+  assert_int_equal(kvs_finish(&r.headers), 0);
+  assert_int_equal(quirks_prepare(&cl, &r, NULL, 0), 0);
+  assert_string_equal(kvs_get(&r.headers, "Accept"), "application/json");
+  op_req_free(&r);
+}
+
+/* ---- help texts ------------------------------------------------------------------ */
+
+static const cJSON *at(const cJSON *o, const char *path) {
+  char copy[256], *save = NULL;
+  snprintf(copy, sizeof copy, "%s", path);
+  for (char *k = strtok_r(copy, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+    o = cJSON_GetObjectItemCaseSensitive(o, k);
+  return o;
+}
+
+/* uvaws help's description of an operation: required members marked as
+ * such, a shape met again inside itself marked "recursive" rather than
+ * unfolded (DynamoDB's AttributeValue holds AttributeValues), located
+ * members with their location and wire name. */
+static void test_describe(void **state) {
+  (void)state;
+  const uvaws_service_t *ddb = uvaws_service_find("dynamodb");
+  cJSON *d = uvaws_operation_describe(ddb, "PutItem");
+  assert_non_null(d);
+  assert_true(cJSON_IsTrue(at(d, "input.members.TableName.required")));
+  assert_true(cJSON_IsTrue(at(d, "input.members.Item.required")));
+  assert_null(at(d, "input.members.ConditionExpression.required"));
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.Item.value.shape")), "AttributeValue");
+  assert_non_null(at(d, "input.members.Item.value.members.M"));
+  const cJSON *inner = at(d, "input.members.Item.value.members.M.value");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(inner, "shape")), "AttributeValue");
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(inner, "recursive")));
+  assert_null(cJSON_GetObjectItem(inner, "members"));
+  cJSON_Delete(d);
+  d = uvaws_operation_describe(uvaws_service_find("s3"), "GetObject");
+  assert_non_null(d);
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.Bucket.location")), "uri");
+  assert_true(cJSON_IsTrue(at(d, "input.members.Bucket.required")));
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.IfMatch.location")), "header");
+  assert_string_equal(cJSON_GetStringValue(at(d, "input.members.IfMatch.wire")), "If-Match");
+  cJSON_Delete(d);
+  assert_null(uvaws_operation_describe(ddb, "NoSuchOperation"));
 }
 
 int main(void) {
@@ -544,7 +755,8 @@ int main(void) {
       cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
       cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
       cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
-      cmocka_unit_test(test_text_scans),
+      cmocka_unit_test(test_text_scans), cmocka_unit_test(test_describe),
+      cmocka_unit_test(test_quirks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

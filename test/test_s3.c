@@ -463,8 +463,9 @@ static void hex(const unsigned char d[32], char out[65]) {
     snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* One streamed PutObject to `endpoint`; returns what the server logged. */
-static cJSON *put_streamed(const char *endpoint, int fd) {
+/* One streamed PutObject of `len` bytes (0: the whole file) to `endpoint`,
+ * which ends with `want`; returns what the server logged when it is 0. */
+static cJSON *put_streamed(const char *endpoint, int fd, uint64_t len, int want) {
   uvaws_client_options_t o = test_options(endpoint);
   o.service = "s3";
   o.max_attempts = 1;
@@ -473,12 +474,13 @@ static cJSON *put_streamed(const char *endpoint, int fd) {
   fx_open_with(&fx, &o);
   uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
   co.upload_fd = fd;
+  co.upload_len = len;
   assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
   got_t g = call_opts(&fx, "PutObject", "{\"Bucket\":\"uvaws-sig\",\"Key\":\"big.bin\"}", &co);
-  assert_int_equal(g.code, 0);
+  assert_int_equal(g.code, want);
   done(&g);
   fx_close(&fx);
-  return last_logged();
+  return want == 0 ? last_logged() : NULL;
 }
 
 /* Over TLS the stream is sent as UNSIGNED-PAYLOAD (no second pass over the
@@ -505,7 +507,7 @@ static void test_streamed_payload_signing(void **state) {
   digest_file(in, 0, d);
   hex(d, want);
 
-  cJSON *tls = put_streamed(server_tls, in);
+  cJSON *tls = put_streamed(server_tls, in, 0, 0);
   assert_true(cJSON_IsTrue(cJSON_GetObjectItem(tls, "tls")));
   assert_string_equal(str_at(tls, "headers.x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
   assert_string_equal(str_at(tls, "signature"), "ok");
@@ -513,13 +515,16 @@ static void test_streamed_payload_signing(void **state) {
   assert_string_equal(str_at(tls, "body_sha256"), want);
   cJSON_Delete(tls);
 
-  cJSON *plain = put_streamed(server, in);
+  cJSON *plain = put_streamed(server, in, 0, 0);
   assert_false(cJSON_IsTrue(cJSON_GetObjectItem(plain, "tls")));
   assert_string_equal(str_at(plain, "headers.x-amz-content-sha256"), want);
   assert_string_equal(str_at(plain, "signature"), "ok");
   assert_int_equal((long)num_at(plain, "body_len"), (long)size);
   assert_string_equal(str_at(plain, "body_sha256"), want);
   cJSON_Delete(plain);
+  /* a file shorter than upload_len (it shrank under us): the file's error,
+   * not an upload cut short */
+  assert_null(put_streamed(server_tls, in, size + 100, UVAWS_EIO));
   close(in);
 }
 
@@ -531,7 +536,7 @@ static void test_odd_answers(void **state) {
   canned("[{\"path\":\"/uvaws-odd/copied\",\"status\":200,\"content_type\":\"application/xml\","
          "\"body\":\"<?xml version=\\\"1.0\\\"?>\\n<Error><Code>InternalError</Code><Message>"
          "copy failed midway</Message><RequestId>r1</RequestId></Error>\"},"
-         "{\"path\":\"/uvaws-odd\",\"content_type\":\"application/xml\",\"body\":"
+         "{\"path\":\"/uvaws-odd\",\"content_type\":\"application/xml\",\"s3_request_id\":true,\"body\":"
          "\"<LocationConstraint xmlns=\\\"http://s3.amazonaws.com/doc/2006-03-01/\\\">eu-west-1"
          "</LocationConstraint>\"}]");
   fx_t fx;
@@ -547,7 +552,127 @@ static void test_odd_answers(void **state) {
   g = call(&fx, "GetBucketLocation", "{\"Bucket\":\"uvaws-odd\"}");
   assert_int_equal(g.code, 0);
   assert_string_equal(str_at(g.out, "LocationConstraint"), "eu-west-1");
+  assert_true(strlen(g.request_id) > 0); /* from S3's x-amz-request-id */
   done(&g);
+  fx_close(&fx);
+}
+
+/* ---- streamed bodies and retries ----------------------------------------------- */
+
+/* A retried upload starts the file over; a retried download starts the file
+ * over too and cuts what the longer failed attempt left past the end; into
+ * a pipe, which cannot take back what the failed attempt wrote, it fails. */
+static void test_streams_retried(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"path\":\"/uvaws-rt/up\",\"status\":500,\"times\":1,\"body\":\"\"},"
+         "{\"path\":\"/uvaws-rt/up\",\"status\":200,\"body\":\"\"},"
+         "{\"path\":\"/uvaws-rt/down\",\"fault\":\"close-mid-body\",\"times\":1},"
+         "{\"path\":\"/uvaws-rt/down\",\"status\":200,\"content_type\":\"application/octet-stream\","
+         "\"body\":\"the whole body\"}]");
+  fx_t fx;
+  fx_open_s3(&fx, server, 0);
+  char up[] = "/tmp/uvaws-s3-rt-XXXXXX";
+  int fd = mkstemp(up);
+  assert_true(fd >= 0);
+  unlink(up);
+  char block[1 << 16];
+  for (int i = 0; i < 4; i++) {
+    memset(block, 'a' + i, sizeof block);
+    assert_int_equal(write(fd, block, sizeof block), (ssize_t)sizeof block);
+  }
+  unsigned char d[32];
+  char want[65];
+  digest_file(fd, 0, d);
+  hex(d, want);
+  uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
+  co.upload_fd = fd;
+  got_t g = call_opts(&fx, "PutObject", "{\"Bucket\":\"uvaws-rt\",\"Key\":\"up\"}", &co);
+  assert_int_equal(g.code, 0);
+  done(&g);
+  cJSON *req = last_logged();
+  assert_int_equal((long)num_at(req, "body_len"), 4L << 16);
+  assert_string_equal(str_at(req, "body_sha256"), want);
+  cJSON_Delete(req);
+  /* the download: the file's first attempt was longer than the answer */
+  assert_int_equal(ftruncate(fd, 0), 0);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  co = (uvaws_call_options_t)UVAWS_CALL_OPTIONS_INIT;
+  co.download_fd = fd;
+  g = call_opts(&fx, "GetObject", "{\"Bucket\":\"uvaws-rt\",\"Key\":\"down\"}", &co);
+  assert_int_equal(g.code, 0);
+  done(&g);
+  char got[64] = "";
+  assert_int_equal(pread(fd, got, sizeof got - 1, 0), 14);
+  assert_string_equal(got, "the whole body");
+  assert_int_equal(lseek(fd, 0, SEEK_CUR), 14);
+  close(fd);
+  /* into a pipe */
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"path\":\"/uvaws-rt/down\",\"fault\":\"close-mid-body\",\"times\":1},"
+         "{\"path\":\"/uvaws-rt/down\",\"status\":200,\"body\":\"the whole body\"}]");
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  co.download_fd = p[1];
+  g = call_opts(&fx, "GetObject", "{\"Bucket\":\"uvaws-rt\",\"Key\":\"down\"}", &co);
+  assert_int_equal(g.code, UVAWS_EIO);
+  done(&g);
+  close(p[0]);
+  close(p[1]);
+  fx_close(&fx);
+}
+
+/* ---- checksums S3 needs beyond its model ----------------------------------------- */
+
+/* Base64 of digest `alg` of n bytes at p. */
+static void b64_digest(const char *alg, const void *p, size_t n, char out[64]) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned dl = 0;
+  assert_int_equal(EVP_Digest(p, n, d, &dl, EVP_get_digestbyname(alg), NULL), 1);
+  EVP_EncodeBlock((unsigned char *)out, d, (int)dl);
+}
+
+/* Content-MD5 of the body where the model requires a checksum (DeleteObjects),
+ * x-amz-checksum-sha256 instead when asked for, and the MD5 of an SSE-C key
+ * given without it: each checked against the bytes the server got. */
+static void test_checksums_sent(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  canned("[{\"path\":\"/uvaws-sum\",\"status\":200,\"content_type\":\"application/xml\","
+         "\"body\":\"<DeleteResult/>\"},{\"path\":\"/uvaws-sum/k\",\"status\":200,\"body\":\"\"}]");
+  fx_t fx;
+  fx_open_s3(&fx, server, 0);
+  static const char *const deletes[] = {
+      "{\"Bucket\":\"uvaws-sum\",\"Delete\":{\"Objects\":[{\"Key\":\"a\"}]}}",
+      "{\"Bucket\":\"uvaws-sum\",\"ChecksumAlgorithm\":\"SHA256\",\"Delete\":{\"Objects\":"
+      "[{\"Key\":\"b\"}]}}"};
+  for (int sha = 0; sha <= 1; sha++) {
+    got_t g = call(&fx, "DeleteObjects", deletes[sha]);
+    assert_int_equal(g.code, 0);
+    done(&g);
+    cJSON *req = last_logged();
+    const char *body = str_at(req, "body");
+    assert_non_null(body);
+    char want[64];
+    b64_digest(sha ? "SHA256" : "MD5", body, strlen(body), want);
+    assert_string_equal(str_at(req, sha ? "headers.x-amz-checksum-sha256" : "headers.content-md5"),
+                        want);
+    cJSON_Delete(req);
+  }
+  unsigned char key[32];
+  memset(key, 0x5a, sizeof key);
+  char key64[64], params[256], want[64];
+  EVP_EncodeBlock((unsigned char *)key64, key, (int)sizeof key);
+  snprintf(params, sizeof params, "{\"Bucket\":\"uvaws-sum\",\"Key\":\"k\",\"Body\":\"aGk=\","
+           "\"SSECustomerAlgorithm\":\"AES256\",\"SSECustomerKey\":\"%s\"}", key64);
+  got_t g = call(&fx, "PutObject", params);
+  assert_int_equal(g.code, 0);
+  done(&g);
+  cJSON *req = last_logged();
+  b64_digest("MD5", key, sizeof key, want);
+  assert_string_equal(str_at(req, "headers.x-amz-server-side-encryption-customer-key-md5"), want);
+  assert_string_equal(str_at(req, "headers.x-amz-server-side-encryption-customer-key"), key64);
+  cJSON_Delete(req);
   fx_close(&fx);
 }
 
@@ -560,7 +685,8 @@ int main(void) {
       cmocka_unit_test(test_objects),        cmocka_unit_test(test_list_pages),
       cmocka_unit_test(test_multipart),      cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_streaming_cancel), cmocka_unit_test(test_odd_answers),
-      cmocka_unit_test(test_streamed_payload_signing),
+      cmocka_unit_test(test_streamed_payload_signing), cmocka_unit_test(test_checksums_sent),
+      cmocka_unit_test(test_streams_retried),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,6 +146,8 @@ static void test_every_input_change_is_seen(void **state) {
   check(f);
   f->headers[3].value = "a b";
   check(f);
+  f->headers[3].value = "a b c"; /* longer, starting with the last one */
+  check(f);
   f->headers[3].name = "X-Amz-Target"; /* a duplicate: values joined */
   check(f);
   f->in.header_count = 3;
@@ -192,7 +194,7 @@ static void test_every_input_change_is_seen(void **state) {
   check(f);
   f->in.secret_key = "another secret";
   check(f);
-  assert_int_equal(f->steps, 38); /* every step above ran */
+  assert_int_equal(f->steps, 39); /* every step above ran */
 }
 
 /* A presign, or a call that fails, between two signatures of one shape. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "xml_json.h"
+#include "xml_tree.h"
 
 static void json_is(const char *xml, const char *want_json) {
   char why[128] = "";
@@ -648,8 +649,24 @@ static void text_cap(void **state) {
   free(xml);
 }
 
+/* An element with children has no text of its own: the indentation before
+ * its first child is dropped, and so is any text around its children. */
+static void tree_parent_text(void **state) {
+  (void)state;
+  const char *xml = "<R>\n  <a>1</a>\n  stray <b>2</b> text\n</R>";
+  char why[64];
+  xml_node *root = xml_parse(xml, strlen(xml), 8, 1024, why, sizeof why);
+  assert_non_null(root);
+  assert_int_equal(root->nchildren, 2);
+  assert_string_equal(xml_text(root), "");
+  assert_string_equal(xml_text(xml_child(root, "a")), "1");
+  assert_string_equal(xml_text(xml_child(root, "b")), "2");
+  xml_free(root);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(tree_parent_text),
       cmocka_unit_test(sts_assume_role),
       cmocka_unit_test(sts_assume_role_with_web_identity),
       cmocka_unit_test(sts_get_caller_identity),

@@ -53,6 +53,7 @@ JSON10 = "application/x-amz-json-1.0"
 DEFAULT_CONFIG = {
     "imds_v1": False,            # allow credential GETs without a session token
     "imds_token_status": 200,    # status for PUT /latest/api/token (403/404/405 = v2 off)
+    "imds_token_text": None,     # the token PUT's answer instead of a fresh valid token
     "imds_expiry_s": 3600,       # Expiration of IMDS credentials, seconds from now
     "imds_delay_ms": 0,          # delay every IMDS answer
     "imds_role": "uvaws-test-role",
@@ -72,7 +73,9 @@ DEFAULT_CONFIG = {
     "imds_token_epoch": 1,       # raising it revokes every IMDS token issued before
     # Recorded answers: a list of {"contains": TEXT, "path": PREFIX, "status": N,
     # "content_type": T, "body": TEXT, "headers": {NAME: VALUE}}; the first whose `contains` is in the
-    # request body (or query) and whose `path` prefixes the path answers it.
+    # request body (or query) and whose `path` prefixes the path answers it. "times": N answers
+    # only the first N such requests; "fault": NAME answers with that x-test-fault instead;
+    # "s3_request_id": true names the request id x-amz-request-id, as S3 does.
     "canned": [],
 }
 
@@ -345,6 +348,10 @@ def find_canned(r):
         if not isinstance(entry, dict):
             continue
         if entry.get("contains", "") in text and r.path.startswith(entry.get("path", "/")):
+            if "times" in entry:  # only the first N matching requests
+                if entry.get("_used", 0) >= int(entry["times"]):
+                    continue
+                entry["_used"] = entry.get("_used", 0) + 1
             return entry
     return None
 
@@ -460,6 +467,9 @@ async def imds(c, r, base):
             return await send(c, 400, "", text, base, r.keep_alive)
         if cfg["imds_token_status"] != 200:
             return await send(c, cfg["imds_token_status"], "", text, base, r.keep_alive)
+        if cfg["imds_token_text"] is not None:
+            return await send(c, 200, cfg["imds_token_text"], text,
+                              base + [("X-aws-ec2-metadata-token-ttl-seconds", ttl)], r.keep_alive)
         token = "imds-token-" + secrets.token_hex(16)
         ST.tokens[token] = (time.time() + int(ttl), cfg["imds_token_epoch"])
         return await send(c, 200, token, text,
@@ -665,8 +675,13 @@ async def handle(c, r):
         if r.header("x-test-echo", "0") not in ("", "0"):
             return await send(c, 200, jbody(rec), "application/json", base, r.keep_alive)
         canned = find_canned(r)
+        if canned is not None and canned.get("fault") in FAULTS:
+            return await do_fault(c, r, canned["fault"], base)
         if canned is not None:
             extra = [(str(k), str(v)) for k, v in (canned.get("headers") or {}).items()]
+            if canned.get("s3_request_id"):  # S3's header name for the request id, alone
+                rid = dict(base)["x-amzn-RequestId"]
+                base = [h for h in base if h[0] != "x-amzn-RequestId"] + [("x-amz-request-id", rid)]
             return await send(c, int(canned.get("status", 200)), canned.get("body", ""),
                               canned.get("content_type", "text/xml"), base + extra, r.keep_alive)
         status = r.int_header("x-test-status", 200)
