@@ -243,6 +243,12 @@ class Build:
             log = os.path.join(self.slot.dir, "setup.log")
             if run_quiet(args, log) != 0:
                 raise Fatal(f"meson setup {self.dir} failed:\n{tail(log)}")
+        else:
+            # A build set up by an earlier run: regenerate it if a meson.build
+            # changed since (a new test), or its introspection is stale.
+            log = os.path.join(self.slot.dir, "regen.log")
+            if run_quiet(["ninja", "-C", self.dir, "build.ninja"], log) != 0:
+                raise Fatal(f"regenerating {self.dir} failed:\n{tail(log)}")
         self.introspect()
 
     def introspect(self):
