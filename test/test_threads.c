@@ -224,17 +224,23 @@ static void intrude(void *arg) {
   x->threadsafe_rc = uvaws_fetch_threadsafe(x->client, &req, on_any, &intruder_calls);
 }
 
+/* A client on a new loop that takes requests from any thread. */
+static uvaws_client_t *threadsafe_client(uv_loop_t *loop) {
+  uv_loop_init(loop);
+  uvaws_client_options_t o = test_options(server);
+  o.threadsafe = 1;
+  uvaws_client_t *c;
+  assert_int_equal(uvaws_client_new(loop, &o, &c, NULL), 0);
+  return c;
+}
+
 static void test_wrong_thread(void **state) {
   (void)state;
 #ifdef NDEBUG
   skip(); /* the check is compiled out of release builds */
 #endif
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  uvaws_client_options_t o = test_options(server);
-  o.threadsafe = 1;
-  uvaws_client_t *c;
-  assert_int_equal(uvaws_client_new(&loop, &o, &c, NULL), 0);
+  uvaws_client_t *c = threadsafe_client(&loop);
   intruder_t x = {c, NULL, 0, 0, 0, 0};
   uvaws_kv_t slow[] = {{"x-test-delay-ms", "300"}};
   uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/", .headers = slow, .header_count = 1};
@@ -279,11 +285,53 @@ static void test_bad_input(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void on_cancelled(const uvaws_response_t *r, void *arg) {
+  int *calls = arg;
+  assert_non_null(r->error);
+  assert_int_equal(r->error->code, UVAWS_ECANCELED);
+  ++*calls;
+}
+
+typedef struct {
+  int rc, calls;
+} late_post_t;
+
+/* The close callback: the client is still allocated, its posts shut. */
+static void post_when_closed(uvaws_client_t *c, void *arg) {
+  late_post_t *late = arg;
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
+  late->rc = uvaws_fetch_threadsafe(c, &req, on_any, &late->calls);
+}
+
+/* Posts the loop has not taken yet when the client closes end with the
+ * close (cancelled, each once); a post once the client is closed is refused
+ * at once and never answered. Deterministic: posted from the loop's own thread,
+ * which the thread-safe entry allows, before the loop runs. */
+static void test_posts_across_close(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uvaws_client_t *c = threadsafe_client(&loop);
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/"};
+  int calls = 0;
+  late_post_t late = {0};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(uvaws_fetch_threadsafe(c, &req, on_cancelled, &calls), 0);
+  /* closing, not yet torn down: still taken, and ended by the close */
+  assert_int_equal(uvaws_fetch_threadsafe(c, &req, on_cancelled, &calls), 0);
+  uvaws_client_close(c, post_when_closed, &late);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(calls, 4);
+  assert_int_equal(late.rc, UVAWS_ECLOSED);
+  assert_int_equal(late.calls, 0);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   server = need_env("UVAWS_TEST_SERVER");
   TEST_FILTER_FROM_ENV();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_posts_across_close),
       cmocka_unit_test(test_wrong_thread),
       cmocka_unit_test(test_posting_while_closing),
       cmocka_unit_test(test_many_threads),

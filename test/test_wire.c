@@ -413,8 +413,12 @@ static void test_only_signed_headers_arrive(void **state) {
   assert_non_null(big);
   memset(big, 'b', big_len);
   uvaws_kv_t ctype[] = {{"Content-Type", "application/x-amz-json-1.0"}};
-  uvaws_kv_t prefixes[] = {{"Auth", "a-value"}, {"Hos", "h-value"}, {"Con", "c-value"},
-                           {"T", "t-value"}};
+  /* names that are prefixes of the ones the client or curl owns, and names
+   * that extend them: each an ordinary header, sent and signed */
+  uvaws_kv_t prefixes[] = {{"Auth", "a-value"},     {"Hos", "h-value"},
+                           {"Con", "c-value"},      {"T", "t-value"},
+                           {"Hostname", "hn-value"}, {"Tenant", "tn-value"},
+                           {"X-Amz-Dates", "xd-value"}, {"Connection-Id", "ci-value"}};
   static const struct {
     const char *method, *id;
     int body; /* 0 none, 1 small, 2 two MiB */
@@ -466,6 +470,10 @@ static void test_only_signed_headers_arrive(void **state) {
       assert_string_equal(rec_header(rec, "hos"), "h-value");
       assert_string_equal(rec_header(rec, "con"), "c-value");
       assert_string_equal(rec_header(rec, "t"), "t-value");
+      assert_string_equal(rec_header(rec, "hostname"), "hn-value");
+      assert_string_equal(rec_header(rec, "tenant"), "tn-value");
+      assert_string_equal(rec_header(rec, "x-amz-dates"), "xd-value");
+      assert_string_equal(rec_header(rec, "connection-id"), "ci-value");
     }
     cJSON_Delete(log);
   }
