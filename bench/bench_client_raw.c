@@ -25,10 +25,23 @@
  * the bytes uvaws's signature adds (X-Amz-Date, Authorization, User-Agent),
  * it shows what sending them costs in libcurl, whoever signs.
  *
+ * --lean drives libcurl the cheapest way this file knows, the ways uvaws's
+ * transport does: the URL parsed once into a CURLU handle (CURLOPT_CURLU)
+ * instead of a CURLOPT_URL string curl parses on every transfer, Host in the
+ * header list (curl would aprintf its own), and a socket's poll handle kept
+ * across the kept-alive requests of its connection (opened and closed through
+ * CURLOPT_OPENSOCKETFUNCTION / CURLOPT_CLOSESOCKETFUNCTION, left running on
+ * CURL_POLL_REMOVE and stopped only if it fires between transfers) instead of
+ * a new uv_poll_t and epoll_ctl calls for every request. With --pad it is the
+ * floor of any client on libcurl sending a signed request's bytes.
+ *
  *   bench_client_raw --url http://127.0.0.1:PORT/ [--requests N] [--inflight N]
- *                    [--sigv4] [--http2] [--pad N] [--cafile PEM] [--name NAME]
+ *                    [--sigv4] [--http2] [--pad N] [--lean] [--cafile PEM]
+ *                    [--name NAME]
  */
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "bench_client.h"
@@ -36,6 +49,8 @@
 typedef struct {
   uv_poll_t poll_handle;
   curl_socket_t sockfd;
+  int active; /* --lean: the events the poll runs with, 0 when stopped */
+  int wanted; /* --lean: what curl asked for, 0 after CURL_POLL_REMOVE */
 } curl_context_t;
 
 typedef struct {
@@ -48,12 +63,17 @@ static uv_loop_t *loop;
 static CURLM *multi;
 static uv_timer_t timeout;
 static long started, ok, failed, total, connects;
+static int lean;
+/* --lean: the kept poll handles, by descriptor */
+static curl_context_t **kept;
+static size_t kept_cap;
 
 static curl_context_t *create_curl_context(curl_socket_t sockfd) {
   curl_context_t *context = malloc(sizeof *context);
   if (context == NULL)
     abort();
   context->sockfd = sockfd;
+  context->active = context->wanted = 0;
   uv_poll_init_socket(loop, &context->poll_handle, sockfd);
   context->poll_handle.data = context;
   return context;
@@ -64,6 +84,8 @@ static void curl_close_cb(uv_handle_t *handle) { free(handle->data); }
 static void destroy_curl_context(curl_context_t *context) {
   uv_close((uv_handle_t *)&context->poll_handle, curl_close_cb);
 }
+
+static void lean_stop(curl_context_t *c);
 
 static void check_multi_info(void) {
   CURLMsg *message;
@@ -91,6 +113,11 @@ static void check_multi_info(void) {
       curl_multi_add_handle(multi, easy);
     }
   }
+  /* --lean: kept polls would keep the loop running after the last answer */
+  if (lean && ok + failed == total)
+    for (size_t i = 0; i < kept_cap; i++)
+      if (kept[i] != NULL)
+        lean_stop(kept[i]);
 }
 
 static void curl_perform(uv_poll_t *req, int status, int events) {
@@ -126,9 +153,77 @@ static int start_timeout(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
+/* --lean: the poll handle of a descriptor, made on first use and kept. */
+static curl_context_t *kept_context(curl_socket_t fd) {
+  if ((size_t)fd >= kept_cap) {
+    size_t cap = (size_t)fd + 64;
+    curl_context_t **grown = realloc(kept, cap * sizeof *kept);
+    if (grown == NULL)
+      abort();
+    memset(grown + kept_cap, 0, (cap - kept_cap) * sizeof *kept);
+    kept = grown;
+    kept_cap = cap;
+  }
+  if (kept[fd] == NULL)
+    kept[fd] = create_curl_context(fd);
+  return kept[fd];
+}
+
+static void lean_stop(curl_context_t *c) {
+  if (c->active)
+    uv_poll_stop(&c->poll_handle);
+  c->active = c->wanted = 0;
+}
+
+static void lean_perform(uv_poll_t *req, int status, int events) {
+  curl_context_t *c = req->data;
+  if (c->wanted == 0) { /* woke between transfers: curl checks it before reuse */
+    lean_stop(c);
+    return;
+  }
+  curl_perform(req, status, events);
+}
+
+static int lean_socket(curl_socket_t s, int action) {
+  curl_context_t *c = kept_context(s);
+  if (action == CURL_POLL_REMOVE) {
+    c->wanted = 0; /* left running: the next request on it wants the same */
+    return 0;
+  }
+  int events = 0;
+  if (action != CURL_POLL_IN)
+    events |= UV_WRITABLE;
+  if (action != CURL_POLL_OUT)
+    events |= UV_READABLE;
+  c->wanted = events;
+  if (c->active != events) {
+    uv_poll_start(&c->poll_handle, events, lean_perform);
+    c->active = events;
+  }
+  return 0;
+}
+
+static curl_socket_t lean_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr) {
+  (void)clientp;
+  (void)purpose;
+  curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+  if (fd >= 0)
+    lean_stop(kept_context(fd));
+  return fd;
+}
+
+static int lean_close(void *clientp, curl_socket_t fd) {
+  (void)clientp;
+  if ((size_t)fd < kept_cap && kept[fd] != NULL)
+    lean_stop(kept[fd]); /* before close(): the number may be reused at once */
+  return close(fd);
+}
+
 static int handle_socket(CURL *easy, curl_socket_t s, int action, void *userp, void *socketp) {
   (void)easy;
   (void)userp;
+  if (lean)
+    return lean_socket(s, action);
   curl_context_t *curl_context;
   int events = 0;
   switch (action) {
@@ -179,13 +274,16 @@ int main(int argc, char **argv) {
     } else if (used == 0 && strcmp(argv[i], "--http2") == 0) {
       http2 = 1;
       i++;
+    } else if (used == 0 && strcmp(argv[i], "--lean") == 0) {
+      lean = 1;
+      i++;
     } else if (used == 0 && strcmp(argv[i], "--pad") == 0 && i + 1 < argc) {
       pad = atol(argv[i + 1]);
       i += 2;
     } else {
       fprintf(stderr,
               "usage: %s --url URL [--requests N] [--inflight N] [--sigv4] [--http2] [--pad N]"
-              " [--cafile PEM] [--name NAME]\n",
+              " [--lean] [--cafile PEM] [--name NAME]\n",
               argv[0]);
       return 2;
     }
@@ -210,6 +308,26 @@ int main(int argc, char **argv) {
   headers = curl_slist_append(headers, "X-Amz-Target: " GETITEM_TARGET);
   headers = curl_slist_append(headers, "Expect:");
   headers = curl_slist_append(headers, "Accept:");
+  CURLU *parsed = NULL;
+  char *host_line = NULL;
+  if (lean) {
+    parsed = curl_url();
+    char *host = NULL, *port = NULL;
+    if (parsed == NULL || curl_url_set(parsed, CURLUPART_URL, a.url, 0) != CURLUE_OK ||
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+      fprintf(stderr, "%s: cannot parse %s\n", argv[0], a.url);
+      return 2;
+    }
+    size_t n = strlen(host) + strlen(port) + 8;
+    host_line = malloc(n);
+    if (host_line == NULL)
+      return 1;
+    snprintf(host_line, n, "Host: %s:%s", host, port);
+    curl_free(host);
+    curl_free(port);
+    headers = curl_slist_append(headers, host_line);
+  }
   char *pad_line = NULL;
   if (pad > 0) { /* "X-Pad: xxx...\r\n" is `pad` bytes of request head */
     long n = pad < 10 ? 10 : pad;
@@ -228,7 +346,13 @@ int main(int argc, char **argv) {
   for (long i = 0; i < n; i++) {
     CURL *e = curl_easy_init();
     xfers[i].easy = e;
-    curl_easy_setopt(e, CURLOPT_URL, a.url);
+    if (lean) {
+      curl_easy_setopt(e, CURLOPT_CURLU, parsed);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, lean_open);
+      curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, lean_close);
+    } else {
+      curl_easy_setopt(e, CURLOPT_URL, a.url);
+    }
     curl_easy_setopt(e, CURLOPT_PRIVATE, &xfers[i]);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
@@ -263,10 +387,16 @@ int main(int argc, char **argv) {
   for (long i = 0; i < n; i++)
     curl_easy_cleanup(xfers[i].easy);
   curl_multi_cleanup(multi);
+  for (size_t i = 0; i < kept_cap; i++)
+    if (kept[i] != NULL)
+      destroy_curl_context(kept[i]);
   uv_close((uv_handle_t *)&timeout, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   curl_slist_free_all(headers);
   free(pad_line);
+  free(host_line);
+  free(kept);
+  curl_url_cleanup(parsed);
   free(xfers);
   curl_global_cleanup();
   return failed ? 1 : 0;

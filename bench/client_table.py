@@ -22,6 +22,8 @@ ROWS = [  # name, label in the table, label in the chart
     ('uvaws_call', 'uvaws_call GetItem (operation layer)', 'uvaws_call'),
     ('raw', 'raw curl multi-uv (unsigned)', 'raw multi-uv'),
     ('raw_pad', 'raw + 285 B of headers (unsigned)', 'raw + 285 B'),
+    ('raw_lean', 'raw, lean (unsigned)', 'raw lean'),
+    ('raw_lean_pad', 'raw, lean + 285 B (unsigned): the floor', 'lean + 285 B'),
     ('raw_sigv4', 'raw + CURLOPT_AWS_SIGV4', 'raw + AWS_SIGV4'),
     ('sdk_js_v3', 'AWS SDK for JavaScript v3', 'JS SDK v3'),
     ('wrk', 'wrk -t1 (floor, unsigned)', 'wrk (floor)'),

@@ -8,7 +8,8 @@
 #     local nginx (plain HTTP/1.1), (count(large) - count(small)) / (large -
 #     small), so that start-up and teardown cancel out: uvaws_fetch,
 #     uvaws_call, the raw loop, the raw loop with uvaws's extra header bytes
-#     (--pad), the raw loop with CURLOPT_AWS_SIGV4;
+#     (--pad), the lean loop (--lean) without and with them, the raw loop
+#     with CURLOPT_AWS_SIGV4;
 #   - per signature: bench_sigv4 --only CASE --count N the same way.
 # Writes bench/results/callgrind.jsonl and bench/results/callgrind.txt.
 #
@@ -64,6 +65,8 @@ per uvaws request --requests "$B/bench_client_uvaws" --url "$url"
 per uvaws_call request --requests "$B/bench_client_uvaws" --url "$url" --call
 per raw request --requests "$B/bench_client_raw" --url "$url/"
 per raw_pad request --requests "$B/bench_client_raw" --url "$url/" --pad "$pad"
+per raw_lean request --requests "$B/bench_client_raw" --url "$url/" --lean
+per raw_lean_pad request --requests "$B/bench_client_raw" --url "$url/" --lean --pad "$pad"
 per raw_sigv4 request --requests "$B/bench_client_raw" --url "$url/" --sigv4
 for k in uvaws_cached uvaws_cold uvaws_presign_s3 openssl_floor; do
   per "$k" signature --count "$B/bench_sigv4" --only "$k"

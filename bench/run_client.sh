@@ -8,8 +8,10 @@
 # from uvaws (uvaws_fetch, and uvaws_call: the operation layer), the raw
 # libcurl-on-libuv baseline of curl's multi-uv.c (unsigned; unsigned with
 # the request-head bytes a signature adds, --pad; with libcurl's
-# CURLOPT_AWS_SIGV4), the AWS SDK for JavaScript v3 (plain and tls) and wrk
-# (plain: the floor).
+# CURLOPT_AWS_SIGV4), the same loop driving libcurl the lean way uvaws does
+# (--lean: URL parsed once, poll handles kept; with --pad it is the floor of
+# any libcurl client sending a signed request's bytes), the AWS SDK for
+# JavaScript v3 (plain and tls) and wrk (plain: the floor of HTTP itself).
 #
 # Each client runs in a process of its own, so that the CPU it reports is its
 # own. A round runs every client on every transport once, in an order that
@@ -107,6 +109,8 @@ clients() {
   echo "uvaws_call $B/bench_client_uvaws --url $u $c $n --call --name uvaws_call"
   echo "raw $B/bench_client_raw --url $u/ $c $n $h --name raw"
   echo "raw_pad $B/bench_client_raw --url $u/ $c $n $h --pad $pad --name raw_pad"
+  echo "raw_lean $B/bench_client_raw --url $u/ $c $n $h --lean --name raw_lean"
+  echo "raw_lean_pad $B/bench_client_raw --url $u/ $c $n $h --lean --pad $pad --name raw_lean_pad"
   echo "raw_sigv4 $B/bench_client_raw --url $u/ $c $n $h --sigv4 --name raw_sigv4"
   if [ "$sdk" = 1 ] && [ "$1" != h2 ]; then
     echo "sdk_js_v3 node --no-warnings $bench/peers/client_sdk.js --url $u" \
