@@ -3,7 +3,8 @@ figures sections of bench/README.md and README.md rewritten from them.
 
   report.py callgrind RESULTS.jsonl     the instruction-count table
   report.py perf PERF_REPORT.txt        top symbols of a perf report, as a table
-  report.py write SECONDS START_LOAD    rewrites the marked sections of
+  report.py write SECONDS START_LOAD [COMMIT]
+                                        rewrites the marked sections of
                                         bench/README.md and README.md from
                                         bench/results/ (run_report.sh calls it)
 
@@ -105,7 +106,7 @@ def version(cmd):
         return '?'
 
 
-def machine(seconds, start_load):
+def machine(seconds, start_load, commit='unknown'):
     debian = '?'
     if os.path.exists('/etc/debian_version'):
         debian = open('/etc/debian_version').read().strip()
@@ -118,7 +119,7 @@ def machine(seconds, start_load):
             f"libcurl {m.group(1) if m else '?'}, {m.group(2) if m else 'OpenSSL ?'}, "
             f'{nginx}, Node {node}. Load average {float(start_load):.1f} at the start, '
             f'{end_load:.1f} at the end; `scripts/bench.sh report` took {int(seconds) // 60} min '
-            f'{int(seconds) % 60} s, {time.strftime("%Y-%m-%d", time.gmtime())}.')
+            f'{int(seconds) % 60} s, {time.strftime("%Y-%m-%d", time.gmtime())}, on commit {commit}.')
 
 
 def client_summary():
@@ -279,9 +280,9 @@ def replace(path, name, text):
     open(path, 'w').write(f'{head}{begin}\n{text}\n{end}{tail}')
 
 
-def write(seconds, start_load):
+def write(seconds, start_load, commit='unknown'):
     bench_readme = os.path.join(HERE, 'README.md')
-    replace(bench_readme, 'machine', machine(float(seconds), start_load))
+    replace(bench_readme, 'machine', machine(float(seconds), start_load, commit))
     replace(bench_readme, 'targets', targets())
     replace(bench_readme, 'sigv4', fenced('sigv4.txt'))
     replace(bench_readme, 'client', fenced('client.txt'))
@@ -291,7 +292,7 @@ def write(seconds, start_load):
     replace(bench_readme, 'perf', open(perf_md).read().rstrip() if os.path.exists(perf_md)
             else '(perf did not run)')
     replace(os.path.join(ROOT, 'README.md'), 'performance',
-            machine(float(seconds), start_load) + '\n\n' + readme_summary())
+            machine(float(seconds), start_load, commit) + '\n\n' + readme_summary())
     return 0
 
 

@@ -23,6 +23,11 @@ while [ $# -gt 0 ]; do
 done
 start=$(date +%s)
 start_load=$(cut -d' ' -f1 /proc/loadavg)
+# The code measured: later commits are not in these figures.
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git -C "$root" status --porcelain -- lib include bench 2>/dev/null)" ]; then
+  commit="$commit with uncommitted changes"
+fi
 if [ $quick = 1 ]; then
   sig="--runs 3" cli="--requests 5000 --runs 2 --sdk-requests 500 --wrk-seconds 2 --syscall-requests 2000"
   soak="--requests 50000 --sample 5000 --warmup 10000 --big 1000" prof=5000 cg="--small 200 --large 600"
@@ -59,5 +64,5 @@ sh "$bench/run_callgrind.sh" $cg
 for f in client soak; do
   [ -f "$bench/results/$f.png" ] && cp "$bench/results/$f.png" "$root/docs/bench-$f.png"
 done
-python3 "$bench/report.py" write $(( $(date +%s) - start )) "$start_load"
+python3 "$bench/report.py" write $(( $(date +%s) - start )) "$start_load" "$commit"
 echo "report: bench/README.md and README.md rewritten in $(( $(date +%s) - start )) s" >&2
