@@ -653,14 +653,11 @@ int client_abort_job(uvaws_client_t *c, uvaws_job_t *j, int code, const char *de
   return 0;
 }
 
+/* In every build: a call from another thread would corrupt the client, and
+ * the check is a thread-id read and compare, nothing next to a request. */
 int client_wrong_thread(const uvaws_client_t *c) {
-#ifdef NDEBUG
-  (void)c;
-  return 0;
-#else
   uv_thread_t self = uv_thread_self();
   return !uv_thread_equal(&self, &c->loop_thread);
-#endif
 }
 
 int uvaws_cancel(uvaws_job_t *j) {

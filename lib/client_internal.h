@@ -43,9 +43,9 @@ void client_enter_callback(uvaws_client_t *c);
 void client_leave_callback(uvaws_client_t *c);
 int client_in_callback(const uvaws_client_t *c);
 
-/* 1 when called from a thread other than the client's loop's (debug builds;
- * always 0 with NDEBUG): loop-only entry points then refuse with
- * UVAWS_ETHREAD instead of corrupting the client. */
+/* 1 when called from a thread other than the client's loop's: loop-only
+ * entry points then refuse with UVAWS_ETHREAD instead of corrupting the
+ * client. */
 int client_wrong_thread(const uvaws_client_t *c);
 
 /* What the operation layer adds to a request beyond uvaws_request_t. */

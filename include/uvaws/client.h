@@ -9,9 +9,10 @@
  * Every accepted request completes exactly once, through its callback, never
  * from inside the call that submitted it. A call that returns an error calls
  * no callback. Like libuv, a client is used from its loop's thread only,
- * with one exception made for it: uvaws_fetch_threadsafe. In debug builds
- * (without NDEBUG) the loop-only functions check the calling thread and
- * refuse a wrong one with UVAWS_ETHREAD.
+ * with one exception made for it: uvaws_fetch_threadsafe. The loop-only
+ * functions check the calling thread and refuse a wrong one with
+ * UVAWS_ETHREAD (uvaws_client_close, which returns nothing, logs it and
+ * ignores the call).
  */
 #ifndef UVAWS_CLIENT_H
 #define UVAWS_CLIENT_H
