@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "secret.h"
 
@@ -166,8 +169,31 @@ static uint64_t hex4(const unsigned char *in) {
   return n + UINT64_C(0x3030303030303030) + above9 * 39;
 }
 
+#ifdef __SSE2__
+/* Thirty-two digits from sixteen bytes in SSE2 registers (every x86-64 has
+ * them): the nibbles split and interleaved high first, then '0' added to
+ * each and 39 more where it is above 9, as hex4 does a word at a time. A
+ * signature prints three 32-byte hashes; this takes a fifth of hex4's time. */
+static void hex16(const unsigned char *in, char *out) {
+  const __m128i low = _mm_set1_epi8(0x0F);
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)in);
+  __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
+  __m128i lo = _mm_and_si128(v, low);
+  __m128i a = _mm_unpacklo_epi8(hi, lo), b = _mm_unpackhi_epi8(hi, lo);
+  const __m128i nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'), gap = _mm_set1_epi8(39);
+  a = _mm_add_epi8(_mm_add_epi8(a, zero), _mm_and_si128(_mm_cmpgt_epi8(a, nine), gap));
+  b = _mm_add_epi8(_mm_add_epi8(b, zero), _mm_and_si128(_mm_cmpgt_epi8(b, nine), gap));
+  _mm_storeu_si128((__m128i *)(void *)out, a);
+  _mm_storeu_si128((__m128i *)(void *)(out + 16), b);
+}
+#endif
+
 void sigv4_hex(const unsigned char *in, size_t n, char *out) {
   size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 16 <= n; i += 16)
+    hex16(in + i, out + 2 * i);
+#endif
   for (; i + 4 <= n; i += 4) {
     uint64_t w = hex4(in + i);
     const uint16_t one = 1; /* the first digit goes first in memory: */

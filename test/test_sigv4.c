@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "sigv4_crypto.h"
 #include "uvaws.h"
 
 #define AKID "AKIDEXAMPLE"
@@ -838,6 +839,36 @@ static void test_uri_encode_path(void **state) {
   assert_null(uvaws_uri_encode_path(NULL));
 }
 
+/* Hex of every length a block split can meet (16-byte SSE2 blocks, 4-byte
+ * words, single bytes) and of every byte value in every lane, against
+ * printf's; nothing written past the digits and their NUL. */
+static void test_hex(void **state) {
+  (void)state;
+  unsigned char in[80];
+  char out[2 * sizeof in + 8], want[2 * sizeof in + 1];
+  for (unsigned shift = 0; shift < 256; shift += 7) {
+    for (size_t i = 0; i < sizeof in; i++)
+      in[i] = (unsigned char)(i * 37 + shift);
+    for (size_t n = 0; n <= sizeof in; n++) {
+      memset(out, '#', sizeof out);
+      sigv4_hex(in, n, out);
+      for (size_t i = 0; i < n; i++)
+        snprintf(want + 2 * i, 3, "%02x", in[i]);
+      want[2 * n] = '\0';
+      assert_string_equal(out, want);
+      assert_int_equal(out[2 * n + 1], '#');
+    }
+  }
+  for (unsigned b = 0; b < 256; b++) { /* each value in each lane of a block */
+    memset(in, (int)b, 32);
+    sigv4_hex(in, 32, out);
+    char two[3];
+    snprintf(two, sizeof two, "%02x", b);
+    for (size_t i = 0; i < 32; i++)
+      assert_memory_equal(out + 2 * i, two, 2);
+  }
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -871,6 +902,7 @@ int main(void) {
       T(test_uri_encode),
       T(test_uri_encode_size),
       T(test_uri_encode_path),
+      T(test_hex),
   };
 #undef T
   return cmocka_run_group_tests_name("sigv4", tests, NULL, NULL);
