@@ -158,7 +158,7 @@ static int jconvert(jp_t *j, const mref_t *r, cJSON *v, int depth);
 /* The member whose wire name a JSON key is (its locationName, else its
  * name: the usual case, found through the hash table). */
 static const mref_t *by_wire_name(const model_t *m, const mshape_t *s, const char *key) {
-  const mref_t *r = model_member(m, s, key, strlen(key));
+  const mref_t *r = model_member_str(m, s, key);
   if (r != NULL && (!(r->flags & MR_HAS_NAME) || strcmp(model_str(m, r->serial), key) == 0))
     return r;
   for (uint32_t i = 0; i < s->b; i++) {

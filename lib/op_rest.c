@@ -22,6 +22,10 @@
 #include "op_value.h"
 #include "sigv4_canon.h"
 
+/* The first room of a JSON body: most (a GetItem, a PutItem of a few
+ * attributes, a SendMessage) fit in it. */
+#define JSON_BODY_START 256
+
 /* ---- name/value pairs ------------------------------------------------------ */
 
 void kvs_add(kvs_t *k, const char *name, size_t name_len, const char *value, size_t value_len) {
@@ -361,7 +365,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
    * linked anew (the values below them are shared, not copied). */
   size_t n = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, in, e->string);
     n += mr != NULL && mr->location == ML_BODY;
   }
   cJSON *views = n ? calloc(n, sizeof *views) : NULL;
@@ -371,7 +375,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
   }
   size_t k = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, in, e->string);
     if (mr == NULL || mr->location != ML_BODY)
       continue;
     views[k] = *e;
