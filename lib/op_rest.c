@@ -406,7 +406,7 @@ static void rest_serialize(rest_t *x, mproto_t proto, const mop_t *op, const cJS
     return;
   int has_content_type = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL && x->rc == 0; e = e->next) {
-    const mref_t *r = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *r = model_member_str(m, in, e->string);
     if (r == NULL)
       continue;
     switch ((mloc_t)r->location) {
@@ -545,10 +545,14 @@ int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_plan
       kvs_adds(&r->headers, "X-Amz-Target", target);
       kvs_adds(&r->headers, "Content-Type", ctype);
     }
-    if (in_ref != NULL && params != NULL)
+    if (in_ref != NULL && params != NULL) {
+      /* room for a usual body at once, rather than growing it from 32 bytes
+       * through a copy at each doubling (a failure shows at buf_str below) */
+      buf_grow(&r->body, JSON_BODY_START);
       json_put_value(m, in_ref, params, plan, &r->body);
-    else
+    } else {
       buf_adds(&r->body, "{}");
+    }
     break; /* the path is "/" (op_req_path) */
   }
   case MPROTO_QUERY:
