@@ -422,6 +422,32 @@ const mop_t *model_op(const model_t *m, const char *name) {
   return NULL;
 }
 
+/* `rn` (a NUL-terminated model string) is the `len` bytes of `name`: compared
+ * inline, since names are short and a library call costs more than the loop. */
+static inline int same_name(const char *rn, const char *name, size_t len) {
+  size_t k = 0;
+  while (k < len && rn[k] == name[k] && rn[k] != '\0')
+    k++;
+  return k == len && rn[len] == '\0';
+}
+
+static const mref_t *member_hashed(const model_t *m, const mshape_t *shape, const char *name,
+                                   size_t len, uint32_t hash) {
+  uint32_t parent = model_shape_index(m, shape);
+  uint32_t size = m->h->member_hash_size;
+  uint32_t slot = (hash ^ (parent * 0x9E3779B1u)) & (size - 1);
+  for (uint32_t n = 0; n < size; n++, slot = (slot + 1) & (size - 1)) {
+    uint32_t e = m->member_hash[slot];
+    if (e == 0)
+      return NULL;
+    const mref_t *r = &m->mrefs[e - 1];
+    /* same_name stops at rn's end (the pool ends in a NUL) */
+    if (r->parent == parent && same_name(m->strings + r->name, name, len))
+      return r;
+  }
+  return NULL;
+}
+
 const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *name, size_t len) {
   /* A small structure (most are: DynamoDB's AttributeValue has 10
    * members) is scanned: fewer instructions than hashing the name. */
@@ -429,25 +455,35 @@ const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *
     for (uint32_t i = 0; i < shape->b; i++) {
       const mref_t *r = &m->mrefs[shape->a + i];
       const char *rn = m->strings + r->name;
-      if (rn[0] == name[0] && strncmp(rn, name, len) == 0 && rn[len] == '\0')
+      if (rn[0] == name[0] && same_name(rn, name, len))
         return r;
     }
     return NULL;
   }
-  uint32_t parent = model_shape_index(m, shape);
-  uint32_t size = m->h->member_hash_size;
-  uint32_t slot = (model_hash(name, len) ^ (parent * 0x9E3779B1u)) & (size - 1);
-  for (uint32_t n = 0; n < size; n++, slot = (slot + 1) & (size - 1)) {
-    uint32_t e = m->member_hash[slot];
-    if (e == 0)
-      return NULL;
-    const mref_t *r = &m->mrefs[e - 1];
-    const char *rn = m->strings + r->name;
-    /* strncmp stops at rn's end (the pool ends in a NUL): rn[len] is in it */
-    if (r->parent == parent && rn[0] == name[0] && strncmp(rn, name, len) == 0 && rn[len] == '\0')
-      return r;
+  return member_hashed(m, shape, name, len, model_hash(name, len));
+}
+
+const mref_t *model_member_str(const model_t *m, const mshape_t *shape, const char *name) {
+  if (shape->b <= 12) {
+    for (uint32_t i = 0; i < shape->b; i++) {
+      const mref_t *r = &m->mrefs[shape->a + i];
+      const char *rn = m->strings + r->name;
+      if (rn[0] != name[0])
+        continue;
+      size_t k = 0;
+      while (rn[k] == name[k] && rn[k] != '\0')
+        k++;
+      if (rn[k] == name[k])
+        return r;
+    }
+    return NULL;
   }
-  return NULL;
+  /* the length and the hash in one pass */
+  uint32_t h = 2166136261u;
+  size_t n = 0;
+  for (; name[n] != '\0'; n++)
+    h = (h ^ (uint8_t)name[n]) * 16777619u;
+  return member_hashed(m, shape, name, n, h);
 }
 
 static const char *find_named(const model_t *m, const mnamed_t *recs, const uint32_t *hash,

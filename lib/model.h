@@ -61,6 +61,9 @@ const mop_t *model_op(const model_t *m, const char *name);
 /* The member `name` (`len` bytes) of structure `shape`, or NULL. */
 const mref_t *model_member(const model_t *m, const mshape_t *shape, const char *name, size_t len);
 
+/* The same for a NUL-terminated name (a cJSON key): no strlen first. */
+const mref_t *model_member_str(const model_t *m, const mshape_t *shape, const char *name);
+
 /* A paginator's or waiter's JSON definition by name, or NULL. */
 const char *model_pager(const model_t *m, const char *name);
 const char *model_waiter(const model_t *m, const char *name);

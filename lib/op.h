@@ -90,7 +90,7 @@ static inline const mref_t *plan_member(op_plan_t *p, const model_t *m, const ms
                                         const cJSON *e) {
   if (p != NULL && p->next < p->n && p->steps[p->next].item == e)
     return p->steps[p->next++].ref;
-  return model_member(m, s, e->string, strlen(e->string));
+  return model_member_str(m, s, e->string);
 }
 
 /* Checks `params` (an object, or NULL for none) against the input of `op`.

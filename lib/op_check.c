@@ -150,7 +150,7 @@ static void check_structure(chk_t *c, const mshape_t *s, const cJSON *v, int dep
   for (const cJSON *e = v->child; e != NULL; e = e->next) {
     const char *key = e->string ? e->string : "";
     push(c, F_MEMBER, key, 0);
-    const mref_t *r = model_member(m, s, key, strlen(key));
+    const mref_t *r = model_member_str(m, s, key);
     if (r == NULL) {
       buf_t hint = {0};
       const void *ctx[2] = {c, s};

@@ -36,15 +36,22 @@ static const char *json_escape(unsigned char c, char tmp[8], int arg) {
   }
 }
 
+/* Some byte of the word needs an escape in JSON text. */
+static inline int needs_escape(uint64_t x) {
+  return word_has_less(x, 0x20) || word_has_byte(x, '"') || word_has_byte(x, '\\');
+}
+
 void json_put_string(buf_t *b, const char *s, size_t n) {
   /* most strings need no escape: find out with a plain scan first (a word
    * at a time), then write them quoted in one piece */
   size_t i = 0;
-  for (uint64_t x; i + 8 <= n; i += 8) {
-    x = word_at(s + i);
-    if (word_has_less(x, 0x20) || word_has_byte(x, '"') || word_has_byte(x, '\\'))
+  for (; i + 8 <= n; i += 8)
+    if (needs_escape(word_at(s + i)))
       break;
-  }
+  /* the bytes left after whole words: the last eight again, overlapping,
+   * rather than one at a time */
+  if (n >= 8 && i + 8 > n && !needs_escape(word_at(s + n - 8)))
+    i = n;
   while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
     i++;
   if (i == n && ((!b->failed && b->cap - b->len > n + 2) || buf_grow(b, n + 2) == 0)) {

@@ -156,15 +156,21 @@ static int jfail(jp_t *j, const char *why, const char *where) {
 static int jconvert(jp_t *j, const mref_t *r, cJSON *v, int depth);
 
 /* The member whose wire name a JSON key is (its locationName, else its
- * name: the usual case, found through the hash table). */
-static const mref_t *by_wire_name(const model_t *m, const mshape_t *s, const char *key) {
-  const mref_t *r = model_member(m, s, key, strlen(key));
+ * name: the usual case, found through the hash table). *renamed: the key is
+ * not the member's name (only a locationName that differs from it is). */
+static const mref_t *by_wire_name(const model_t *m, const mshape_t *s, const char *key,
+                                  int *renamed) {
+  const mref_t *r = model_member_str(m, s, key);
+  *renamed = 0;
   if (r != NULL && (!(r->flags & MR_HAS_NAME) || strcmp(model_str(m, r->serial), key) == 0))
-    return r;
+    return r; /* found by its name: the key is that name */
   for (uint32_t i = 0; i < s->b; i++) {
     const mref_t *c = model_mref(m, s->a + i);
-    if ((c->flags & MR_HAS_NAME) && strcmp(model_str(m, c->serial), key) == 0)
+    if ((c->flags & MR_HAS_NAME) && strcmp(model_str(m, c->serial), key) == 0) {
+      /* a member named as the key would have been found above */
+      *renamed = 1;
       return c;
+    }
   }
   return NULL;
 }
@@ -189,21 +195,37 @@ static int set_string(cJSON *v, const char *s) {
   return 0;
 }
 
+/* cJSON's own type tests, without a call into the library for each item. */
+static inline int is_type(const cJSON *v, int type) { return (v->type & 0xFF) == type; }
+
+/* Types whose values stay as the service sent them: no call to jconvert. */
+static inline int kept_as_is(const mshape_t *s) {
+  return s->type == MT_STRING || s->type == MT_BOOLEAN || s->type == MT_FLOAT ||
+         s->type == MT_DOUBLE;
+}
+
+/* jconvert of an item at `depth`, skipped where it would change nothing. */
+static inline int jchild(jp_t *j, const mref_t *r, cJSON *v, int depth) {
+  if (depth <= MAX_DEPTH && kept_as_is(model_target(j->m, r)))
+    return 0;
+  return jconvert(j, r, v, depth);
+}
+
 static int jstructure(jp_t *j, const mshape_t *s, cJSON *v, int depth) {
   const model_t *m = j->m;
-  if (!cJSON_IsObject(v))
+  if (!is_type(v, cJSON_Object))
     return jfail(j, "expected an object", model_str(m, s->name));
   cJSON *e = v->child;
   while (e != NULL) {
     cJSON *next = e->next;
-    const mref_t *r = cJSON_IsNull(e) ? NULL : by_wire_name(m, s, e->string);
+    int renamed = 0;
+    const mref_t *r = is_type(e, cJSON_NULL) ? NULL : by_wire_name(m, s, e->string, &renamed);
     if (r == NULL) {
       cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
     } else {
-      const char *name = model_str(m, r->name);
-      if (strcmp(name, e->string) != 0) {
+      if (renamed) {
         /* renamed to the member's name; a later duplicate would win in botocore */
-        char *copy = cj_strdup(name);
+        char *copy = cj_strdup(model_str(m, r->name));
         if (copy == NULL)
           return -1;
         if (!(e->type & cJSON_StringIsConst))
@@ -211,7 +233,7 @@ static int jstructure(jp_t *j, const mshape_t *s, cJSON *v, int depth) {
         e->string = copy;
         e->type &= ~cJSON_StringIsConst;
       }
-      if (jconvert(j, r, e, depth + 1) != 0)
+      if (jchild(j, r, e, depth + 1) != 0)
         return -1;
     }
     e = next;
@@ -224,23 +246,23 @@ static int jconvert(jp_t *j, const mref_t *r, cJSON *v, int depth) {
   const mshape_t *s = model_target(m, r);
   if (depth > MAX_DEPTH)
     return jfail(j, "nested too deeply", model_str(m, s->name));
-  if (cJSON_IsNull(v))
+  if (is_type(v, cJSON_NULL))
     return 0; /* kept where it stands (a list's item) */
   switch ((mtype_t)s->type) {
   case MT_STRUCTURE:
     return (s->flags & MS_DOCUMENT) ? 0 : jstructure(j, s, v, depth);
   case MT_LIST:
-    if (!cJSON_IsArray(v))
+    if (!is_type(v, cJSON_Array))
       return jfail(j, "expected a list", model_str(m, s->name));
     for (cJSON *e = v->child; e != NULL; e = e->next)
-      if (jconvert(j, model_mref(m, s->a), e, depth + 1) != 0)
+      if (jchild(j, model_mref(m, s->a), e, depth + 1) != 0)
         return -1;
     return 0;
   case MT_MAP:
-    if (!cJSON_IsObject(v))
+    if (!is_type(v, cJSON_Object))
       return jfail(j, "expected an object", model_str(m, s->name));
     for (cJSON *e = v->child; e != NULL; e = e->next)
-      if (jconvert(j, model_mref(m, s->b), e, depth + 1) != 0)
+      if (jchild(j, model_mref(m, s->b), e, depth + 1) != 0)
         return -1;
     return 0;
   case MT_TIMESTAMP: {

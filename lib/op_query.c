@@ -122,7 +122,7 @@ static void put(qs_t *q, const mref_t *r, const cJSON *v) {
   case MT_STRUCTURE: {
     size_t base = q->name.len;
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
-      const mref_t *mr = model_member(m, s, e->string, strlen(e->string));
+      const mref_t *mr = model_member_str(m, s, e->string);
       if (mr == NULL)
         continue;
       dot(q);

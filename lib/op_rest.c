@@ -22,6 +22,10 @@
 #include "op_value.h"
 #include "sigv4_canon.h"
 
+/* The first room of a JSON body: most (a GetItem, a PutItem of a few
+ * attributes, a SendMessage) fit in it. */
+#define JSON_BODY_START 256
+
 /* ---- name/value pairs ------------------------------------------------------ */
 
 void kvs_add(kvs_t *k, const char *name, size_t name_len, const char *value, size_t value_len) {
@@ -361,7 +365,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
    * linked anew (the values below them are shared, not copied). */
   size_t n = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, in, e->string);
     n += mr != NULL && mr->location == ML_BODY;
   }
   cJSON *views = n ? calloc(n, sizeof *views) : NULL;
@@ -371,7 +375,7 @@ static void put_body(rest_t *x, mproto_t proto, const mref_t *in_ref, const msha
   }
   size_t k = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, in, e->string);
     if (mr == NULL || mr->location != ML_BODY)
       continue;
     views[k] = *e;
@@ -402,7 +406,7 @@ static void rest_serialize(rest_t *x, mproto_t proto, const mop_t *op, const cJS
     return;
   int has_content_type = 0;
   for (const cJSON *e = params ? params->child : NULL; e != NULL && x->rc == 0; e = e->next) {
-    const mref_t *r = model_member(m, in, e->string, strlen(e->string));
+    const mref_t *r = model_member_str(m, in, e->string);
     if (r == NULL)
       continue;
     switch ((mloc_t)r->location) {
@@ -541,10 +545,14 @@ int op_serialize(const model_t *m, const mop_t *op, const cJSON *params, op_plan
       kvs_adds(&r->headers, "X-Amz-Target", target);
       kvs_adds(&r->headers, "Content-Type", ctype);
     }
-    if (in_ref != NULL && params != NULL)
+    if (in_ref != NULL && params != NULL) {
+      /* room for a usual body at once, rather than growing it from 32 bytes
+       * through a copy at each doubling (a failure shows at buf_str below) */
+      buf_grow(&r->body, JSON_BODY_START);
       json_put_value(m, in_ref, params, plan, &r->body);
-    else
+    } else {
       buf_adds(&r->body, "{}");
+    }
     break; /* the path is "/" (op_req_path) */
   }
   case MPROTO_QUERY:

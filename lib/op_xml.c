@@ -73,7 +73,7 @@ static void put_structure(const model_t *m, const mref_t *r, const mshape_t *s, 
                           const cJSON *v, buf_t *b) {
   open_tag(m, r, name, b, 0);
   for (const cJSON *e = v->child; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, s, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, s, e->string);
     if (mr != NULL && (mr->flags & MR_XML_ATTRIBUTE) && cJSON_IsString(e)) {
       buf_addc(b, ' ');
       buf_adds(b, op_wire_name(m, mr));
@@ -84,7 +84,7 @@ static void put_structure(const model_t *m, const mref_t *r, const mshape_t *s, 
   }
   buf_addc(b, '>');
   for (const cJSON *e = v->child; e != NULL; e = e->next) {
-    const mref_t *mr = model_member(m, s, e->string, strlen(e->string));
+    const mref_t *mr = model_member_str(m, s, e->string);
     if (mr != NULL && !(mr->flags & MR_XML_ATTRIBUTE))
       put(m, mr, op_wire_name(m, mr), e, b);
   }

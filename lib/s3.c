@@ -77,7 +77,7 @@ static int checksums(call_t *cl, op_req_t *r) {
   if (alg_member[0] != '\0') {
     /* the member is bound to a header (x-amz-sdk-checksum-algorithm) */
     const mshape_t *in = model_target(m, model_mref(m, cl->mop->input));
-    const mref_t *ar = model_member(m, in, alg_member, strlen(alg_member));
+    const mref_t *ar = model_member_str(m, in, alg_member);
     alg = ar ? kvs_get(&r->headers, op_wire_name(m, ar)) : NULL;
   }
   if (alg == NULL && !(cl->mop->flags & MO_CHECKSUM_REQUIRED))

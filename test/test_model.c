@@ -51,9 +51,25 @@ static void test_every_service_loads(void **state) {
         const mref_t *r = model_mref(m, sh->a + k);
         const char *name = model_str(m, r->name);
         assert_ptr_equal(model_member(m, sh, name, strlen(name)), r);
+        assert_ptr_equal(model_member_str(m, sh, name), r);
+        /* a name's prefix or extension is another member or none (both
+         * lookups compare whole names, not starts) */
+        size_t len = strlen(name);
+        char longer[256];
+        if (len > 0 && len + 2 <= sizeof longer) {
+          const mref_t *p = model_member(m, sh, name, len - 1);
+          assert_true(p == NULL || strlen(model_str(m, p->name)) == len - 1);
+          memcpy(longer, name, len);
+          longer[len] = 'x';
+          longer[len + 1] = '\0';
+          p = model_member_str(m, sh, longer);
+          assert_true(p == NULL || strcmp(model_str(m, p->name), longer) == 0);
+        }
         members++;
       }
       assert_null(model_member(m, sh, "NoSuchMember\x01", 13));
+      assert_null(model_member_str(m, sh, "NoSuchMember\x01"));
+      assert_null(model_member_str(m, sh, ""));
     }
     assert_null(model_op(m, "NoSuchOperation"));
   }

@@ -467,6 +467,65 @@ static void test_answers(void **state) {
   assert_null(parse("s3", "HeadObject", 200, bad, 1, "", NULL));
 }
 
+/* The answer `body` of svc's opname, parsed, printed: `want`. */
+static void expect_answer(const char *svc, const char *opname, const char *body, const char *want) {
+  cJSON *o = parse(svc, opname, 200, NULL, 0, body, NULL);
+  assert_non_null(o);
+  char *text = cJSON_PrintUnformatted(o);
+  assert_string_equal(text, want);
+  free(text);
+  cJSON_Delete(o);
+}
+
+/* JSON answers: values that need converting deep inside structures, lists
+ * and maps whose other values are kept as they came (not walked), wire names
+ * at every level, and unknown members and nulls dropped at every level. */
+static void test_json_answers_deep(void **state) {
+  (void)state;
+  expect_answer("apigatewayv2", "GetApis",
+                "{\"items\":[{\"name\":\"a\",\"apiId\":\"i\",\"createdDate\":1420070400,"
+                "\"tags\":{\"createdDate\":\"t\"},\"importInfo\":[\"x\",\"y\"],"
+                "\"corsConfiguration\":{\"allowOrigins\":[\"*\"],\"maxAge\":5,\"extra\":1},"
+                "\"unknown\":{\"createdDate\":1},\"description\":null,\"Name\":\"b\"}],"
+                "\"nextToken\":\"n\",\"Other\":3}",
+                "{\"Items\":[{\"Name\":\"a\",\"ApiId\":\"i\",\"CreatedDate\":"
+                "\"2015-01-01T00:00:00Z\",\"Tags\":{\"createdDate\":\"t\"},\"ImportInfo\":"
+                "[\"x\",\"y\"],\"CorsConfiguration\":{\"AllowOrigins\":[\"*\"],\"MaxAge\":5}}],"
+                "\"NextToken\":\"n\"}");
+  /* DynamoDB: a blob and a null deep in lists and maps of attribute values,
+   * an unknown member beside them; an integer past 2^53 in a list's structure */
+  expect_answer("dynamodb", "GetItem",
+                "{\"Item\":{\"a\":{\"M\":{\"b\":{\"L\":[{\"B\":\"aGk\"},{\"S\":\"x\",\"junk\":1},"
+                "{\"NULL\":true},null,{\"BS\":[\"aGk\",\"aGk=\"]}]}}}}}",
+                "{\"Item\":{\"a\":{\"M\":{\"b\":{\"L\":[{\"B\":\"aGk=\"},{\"S\":\"x\"},"
+                "{\"NULL\":true},null,{\"BS\":[\"aGk=\",\"aGk=\"]}]}}}}}");
+  expect_answer("dynamodb", "DescribeTable",
+                "{\"Table\":{\"GlobalSecondaryIndexes\":[{\"IndexName\":\"i\","
+                "\"IndexSizeBytes\":9007199254740993,\"X\":[1]}]}}",
+                "{\"Table\":{\"GlobalSecondaryIndexes\":[{\"IndexName\":\"i\","
+                "\"IndexSizeBytes\":9007199254740992}]}}");
+  /* nested past the limit, with only a string at the bottom: still refused */
+  cJSON *o;
+  for (int levels = 60; levels <= 70; levels += 10) {
+    buf_t b = {0};
+    buf_adds(&b, "{\"Item\":{\"a\":");
+    for (int i = 0; i < levels; i++)
+      buf_adds(&b, "{\"M\":{\"a\":");
+    buf_adds(&b, "{\"S\":\"x\"}");
+    for (int i = 0; i < levels; i++)
+      buf_adds(&b, "}}");
+    buf_adds(&b, "}}");
+    assert_non_null(buf_str(&b));
+    o = parse("dynamodb", "GetItem", 200, NULL, 0, b.data, NULL);
+    if (levels == 60)
+      assert_non_null(o); /* 2 + 2 * 60 + 1 levels: within 128 */
+    else
+      assert_null(o);
+    cJSON_Delete(o);
+    buf_free(&b);
+  }
+}
+
 /* ---- JMESPath ---------------------------------------------------------------------- */
 
 static void expect(const char *expr, const char *data, const char *want) {
@@ -754,6 +813,7 @@ int main(void) {
       cmocka_unit_test(test_checks),     cmocka_unit_test(test_labels),
       cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
       cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
+      cmocka_unit_test(test_json_answers_deep),
       cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
       cmocka_unit_test(test_text_scans), cmocka_unit_test(test_describe),
       cmocka_unit_test(test_quirks),
