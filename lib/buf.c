@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -8,6 +9,12 @@
 int buf_grow(buf_t *b, size_t extra) {
   if (b->failed)
     return -1;
+  /* No object is larger than PTRDIFF_MAX: a size past it is a length gone
+   * wrong, and would wrap `need` or the doubling below. */
+  if (extra >= (size_t)PTRDIFF_MAX - b->len) {
+    b->failed = 1;
+    return -1;
+  }
   size_t need = b->len + extra + 1;
   if (need <= b->cap)
     return 0;

@@ -1,8 +1,9 @@
 /* A growable byte buffer for building strings on the hot path.
  *
- * Appends never fail visibly: an allocation failure sets `failed` and later
- * appends do nothing, so a builder checks once at the end instead of after
- * every piece. The memory is kept between uses (len reset to 0), which is why
+ * Appends never fail visibly: an allocation failure sets `failed`, later
+ * growth fails too, and buf_str returns NULL until a reset, so a builder
+ * checks once at the end instead of after every piece (an append that fits
+ * without growing still copies: the hot path tests only the room). The memory is kept between uses (len reset to 0), which is why
  * signing a request allocates nothing once the buffers have grown.
  */
 #ifndef UVAWS_BUF_H
@@ -18,7 +19,8 @@ typedef struct {
   int failed;
 } buf_t;
 
-/* Makes room for `extra` more bytes plus a NUL; 0 or -1. */
+/* Makes room for `extra` more bytes plus a NUL: after 0, cap - len > extra.
+ * -1 (and `failed` set) without memory, or for a size past PTRDIFF_MAX. */
 int buf_grow(buf_t *b, size_t extra);
 
 /* The same growth for an array of `elem`-byte items: makes *arr (with *cap

@@ -78,6 +78,11 @@ struct transport_s {
   char *ca_file, *user_agent;
   unsigned long connections;
   int aborting; /* inside curl_multi_remove_handle for an unfinished transfer */
+  /* Inside check_done's callbacks, where the transfer being finished is still
+   * used after its callback: a close asked for there (a credential provider
+   * freed from its answer frees its own transport) waits for the return. */
+  int delivering;
+  int close_asked;
   int pending_closes;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -121,11 +126,14 @@ static void sock_stop(sock_t *s) {
 }
 
 static void finish(transfer_t *x, CURLcode rc);
+static void close_now(transport_t *t);
 
 static void check_done(transport_t *t) {
   CURLMsg *msg;
   int left;
-  while (t->multi != NULL && (msg = curl_multi_info_read(t->multi, &left)) != NULL) {
+  t->delivering++;
+  while (!t->close_asked && t->multi != NULL &&
+         (msg = curl_multi_info_read(t->multi, &left)) != NULL) {
     if (msg->msg != CURLMSG_DONE)
       continue;
     transfer_t *x = NULL;
@@ -135,6 +143,8 @@ static void check_done(transport_t *t) {
     x->in_flight = 0;
     finish(x, result);
   }
+  if (--t->delivering == 0 && t->close_asked)
+    close_now(t);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -822,7 +832,7 @@ void transport_free(transport_t *t) {
   int sockets = 0;
   for (size_t i = 0; i < t->by_fd_cap; i++)
     sockets |= t->by_fd[i] != NULL;
-  if (t->timer_ready || sockets) { /* it was used after all: handles to close */
+  if (t->timer_ready || sockets || t->delivering) { /* used after all: handles to close */
     transport_close(t, NULL, NULL);
     return;
   }
@@ -837,6 +847,13 @@ void transport_free(transport_t *t) {
 void transport_close(transport_t *t, void (*cb)(void *arg), void *arg) {
   t->close_cb = cb;
   t->close_arg = arg;
+  if (t->delivering) /* from a transfer's callback: check_done closes on return */
+    t->close_asked = 1;
+  else
+    close_now(t);
+}
+
+static void close_now(transport_t *t) {
   for (size_t i = 0; i < t->count; i++) {
     transfer_t *x = t->all[i];
     if (x->in_flight)

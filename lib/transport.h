@@ -148,7 +148,9 @@ unsigned long transport_connections(const transport_t *t);
 int transport_pool_holds(const transport_t *t, const char *text);
 
 /* Ends every transfer (no callbacks), closes connections and handles, then
- * calls `cb` (may be NULL) from the loop and frees the transport. */
+ * calls `cb` (may be NULL) from the loop and frees the transport. From a
+ * transfer's callback (its owner freed there), the transfers end when that
+ * callback returns, and no other callback is called meanwhile. */
 void transport_close(transport_t *t, void (*cb)(void *arg), void *arg);
 
 /* Frees a transport at once when it never started a transfer (no handle to

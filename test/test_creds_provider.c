@@ -5,7 +5,12 @@
  * credentials that expire (refreshed ahead, refetched once after an
  * expired-token answer) or that cannot be used; the chain that sticks to
  * the member that answered; the default chain with a transport of its own;
- * one provider shared by two clients (one fetch serves both). */
+ * one provider shared by two clients (one fetch serves both); an answer
+ * that frees its provider while other fetches wait on the same flight; a
+ * cancel while the container token file is read. */
+#include <errno.h>
+#include <fcntl.h>
+
 #include "creds_fixture.h"
 
 static int64_t clock_offset;
@@ -504,6 +509,176 @@ static void test_cancel_while_fetching(void **state) {
   fresh(NULL);
 }
 
+/* A credential_process script in HOME answering `key`; its path in script. */
+static void process_script(char script[512], const char *key) {
+  snprintf(script, 512, "%s/proc.sh", home);
+  char text[256];
+  snprintf(text, sizeof text, "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
+                              "\"SecretAccessKey\": \"p\"}'\n", key);
+  write_file(script, text, 0700);
+}
+
+/* ---- a callback that frees its provider --------------------------------------- */
+
+/* The provider the next on_answer_freeing call frees (then NULL). */
+static uvaws_creds_provider_t *free_in_answer;
+
+static void on_answer_freeing(const uvaws_credentials_t *creds, const uvaws_error_t *err,
+                              void *arg) {
+  on_answer(creds, err, arg);
+  uvaws_creds_provider_t *p = free_in_answer;
+  free_in_answer = NULL;
+  uvaws_creds_provider_free(p);
+}
+
+#define WAITERS 3
+
+/* WAITERS fetches of one flight on `p`; the answer of fetch `freer` frees
+ * p. The fetches before it and it are answered once each (with `key`, or a
+ * failure when key is NULL), the ones after it never (freeing cancels
+ * them), and nothing is touched after the free (ASan): no waiter, no frame
+ * of the answer in progress, nothing leaked; the loop then closes. */
+static void answer_frees_provider(uv_loop_t *loop, uvaws_creds_provider_t *p, int freer,
+                                  const char *key) {
+  answer_t a[WAITERS];
+  memset(a, 0, sizeof a);
+  for (int i = 0; i < WAITERS; i++)
+    assert_int_equal(uvaws_creds_fetch(p, i == freer ? on_answer_freeing : on_answer, &a[i], NULL),
+                     0);
+  free_in_answer = p;
+  uv_run(loop, UV_RUN_DEFAULT);
+  assert_null(free_in_answer); /* freed from the callback */
+  for (int i = 0; i < WAITERS; i++) {
+    if (i > freer) {
+      assert_int_equal(a[i].answers, 0);
+      continue;
+    }
+    assert_int_equal(a[i].answers, 1);
+    if (key != NULL) {
+      assert_int_equal(a[i].code, 0);
+      assert_string_equal(a[i].key, key);
+    } else {
+      assert_int_equal(a[i].code, UVAWS_ECREDS);
+    }
+  }
+  assert_int_equal(uv_loop_close(loop), 0);
+}
+
+/* Each built-in provider with a flight (container credentials answering and
+ * failing, credential_process, a chain forwarding its member's answer),
+ * freed by the first waiter's answer and by a middle one's. */
+static void test_answer_frees_provider(void **state) {
+  (void)state;
+  char script[512];
+  process_script(script, "AKIDPROCFREE");
+  for (int freer = 0; freer < WAITERS - 1; freer++) {
+    for (int kind = 0; kind < 4; kind++) {
+      fresh(NULL);
+      uv_loop_t loop;
+      uv_loop_init(&loop);
+      uvaws_creds_provider_t *p = NULL;
+      const char *key = "ASIACONT00000001";
+      if (kind <= 1) { /* container credentials; failing with a 500 the second time */
+        use_container();
+        if (kind == 1)
+          configure("{\"container_status\": 500}");
+        key = kind == 1 ? NULL : key;
+        assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
+        assert_string_equal(p->name, "container credentials");
+      } else if (kind == 2) {
+        key = "AKIDPROCFREE";
+        assert_int_equal(uvaws_creds_provider_process(&loop, script, &p, NULL), 0);
+      } else { /* the environment has nothing, the process answers: forwarded */
+        key = "AKIDPROCFREE";
+        uvaws_creds_provider_t *m[2];
+        assert_int_equal(uvaws_creds_provider_environment(&m[0], NULL), 0);
+        assert_int_equal(uvaws_creds_provider_process(&loop, script, &m[1], NULL), 0);
+        assert_int_equal(uvaws_creds_provider_chain(m, 2, &p, NULL), 0);
+      }
+      answer_frees_provider(&loop, p, freer, key);
+      cleanup(NULL);
+    }
+  }
+  fresh(NULL);
+}
+
+/* ---- a cancel while the container token file is read ---------------------------- */
+
+/* The token file is a FIFO with no writer: the provider's read (its open,
+ * in libuv's thread pool) cannot end before the test opens it for writing,
+ * so what happens before that happens while the read is surely under way. */
+static void token_fifo(char path[512]) {
+  use_container();
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  snprintf(path, 512, "%s/token-fifo", home);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
+}
+
+/* Lets the read end: waits (bounded) for the reader's open, then writes the
+ * token and closes, which is the end of the file. */
+static void token_fifo_end(const char *path) {
+  int fd = -1;
+  for (int i = 0; i < 20000 && fd < 0; i++) { /* 20 s at most */
+    fd = open(path, O_WRONLY | O_NONBLOCK); /* ENXIO while nobody reads */
+    if (fd < 0) {
+      assert_int_equal(errno, ENXIO);
+      usleep(1000);
+    }
+  }
+  assert_true(fd >= 0);
+  static const char token[] = "uvaws-test-container-token\n";
+  assert_int_equal(write(fd, token, sizeof token - 1), (ssize_t)(sizeof token - 1));
+  close(fd);
+}
+
+/* Cancelled, or the provider freed, while the token file is read: the read
+ * ends later and calls nobody (no callback, nothing touched after the free:
+ * ASan), no request goes out. With two fetches, the cancel of one leaves
+ * the read to the other, which gets credentials. */
+static void test_cancel_while_token_file_read(void **state) {
+  (void)state;
+  for (int how = 0; how < 3; how++) { /* cancel, free, cancel one of two */
+    fresh(NULL);
+    char path[512];
+    token_fifo(path);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uvaws_creds_provider_t *p = NULL;
+    assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
+    assert_string_equal(p->name, "container credentials");
+    answer_t a = {0}, b = {0};
+    void *ha = NULL, *hb = NULL;
+    assert_int_equal(uvaws_creds_fetch(p, on_answer, &a, &ha), 0);
+    if (how == 2)
+      assert_int_equal(uvaws_creds_fetch(p, on_answer, &b, &hb), 0);
+    uv_run(&loop, UV_RUN_NOWAIT); /* the read starts; it cannot end yet */
+    assert_int_equal(a.answers, 0);
+    if (how == 1) {
+      uvaws_creds_provider_free(p);
+      p = NULL;
+    } else {
+      uvaws_creds_cancel(p, ha);
+    }
+    token_fifo_end(path);
+    uv_run(&loop, UV_RUN_DEFAULT); /* the read ends (and the other's request) */
+    assert_int_equal(a.answers, 0);
+    if (how == 2) {
+      assert_int_equal(b.answers, 1);
+      assert_int_equal(b.code, 0);
+      assert_string_equal(b.key, "ASIACONT00000001");
+      assert_int_equal(stat_of("container_creds_fetches"), 1);
+    } else {
+      assert_int_equal(stat_of("requests"), 0);
+    }
+    uvaws_creds_provider_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    cleanup(NULL);
+  }
+  fresh(NULL);
+}
+
 static void test_static_and_environment(void **state) {
   (void)state;
   uvaws_credentials_t c = {"AKIDSTATIC", "s", NULL, 0};
@@ -533,9 +708,7 @@ static void test_static_and_environment(void **state) {
 static void test_process_provider(void **state) {
   (void)state;
   char script[512];
-  snprintf(script, sizeof script, "%s/proc.sh", home);
-  write_file(script, "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCPROV\", "
-                     "\"SecretAccessKey\": \"p\"}'\n", 0700);
+  process_script(script, "AKIDPROCPROV");
   uvaws_creds_provider_t *p = NULL;
   assert_int_equal(uvaws_creds_provider_process(uv_default_loop(), script, &p, NULL), 0);
   answer_t a = ask(uv_default_loop(), p);
@@ -602,6 +775,7 @@ static void test_one_provider_two_clients(void **state) {
 
 int main(void) {
   server = need_env("UVAWS_TEST_SERVER");
+  TEST_FILTER_FROM_ENV();
 #define T(name) cmocka_unit_test_setup_teardown(name, fresh, cleanup)
   const struct CMUnitTest tests[] = {
       T(test_user_provider_answers),
@@ -616,6 +790,8 @@ int main(void) {
       T(test_chain_sticks_to_the_one_that_answered),
       T(test_chain_failure_and_cancel),
       T(test_cancel_while_fetching),
+      T(test_answer_frees_provider),
+      T(test_cancel_while_token_file_read),
       T(test_static_and_environment),
       T(test_process_provider),
       T(test_default_chain_alone),

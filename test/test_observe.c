@@ -3,7 +3,8 @@
  * (success, AWS error, network error, cancel, close); each field plausible
  * and consistent with the others and with what the server logged (bytes,
  * attempts); queue time split between waiting for a slot and waiting for
- * credentials; and a hook that submits, cancels and closes from inside. */
+ * credentials; the connect time over TLS ending with the handshake; and a
+ * hook that submits, cancels and closes from inside. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,7 @@
 #define N(a) (sizeof(a) / sizeof *(a))
 #define MAX_SEEN 64
 
-static const char *server;
+static const char *server, *server_tls, *ca_file;
 
 /* ---- what the hook and the callbacks saw -------------------------------------- */
 
@@ -197,6 +198,63 @@ static void test_fetch_fields(void **state) {
   assert_int_equal(rec.obs[1].o.connect_us, 0); /* the kept one */
   cJSON_Delete(log);
   close_fx(&fx);
+}
+
+/* ---- over TLS: the connect phase ends with the handshake ------------------------ */
+
+#define HANDSHAKE_DELAY_MS 300
+
+/* The server holds each new TLS connection HANDSHAKE_DELAY_MS before its
+ * handshake (the TCP accept comes at once), so the connect time, which
+ * ends when the handshake does, is at least that: a lower bound, not a
+ * race. A new connection counts, the kept one does not, and the new one a
+ * request needs when its kept connection closes under it counts again. */
+static void test_connect_includes_tls_handshake(void **state) {
+  (void)state;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  char cfg[64];
+  snprintf(cfg, sizeof cfg, "{\"tls_handshake_delay_ms\": %d}", HANDSHAKE_DELAY_MS);
+  cJSON *r = control(server, "POST", "/_config", cfg);
+  assert_non_null(r);
+  cJSON_Delete(r);
+  recorder_t rec;
+  tu_fixture_t fx;
+  uvaws_client_options_t o = observed(&rec);
+  o.endpoint = server_tls;
+  o.ca_file = ca_file;
+  o.max_attempts = 2;
+  open_observed(&fx, &rec, &o);
+  uvaws_request_t q = request("GET", "/tls");
+  req_t a = {.rec = &rec}, b = {.rec = &rec}, c = {.rec = &rec};
+  assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &a, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &b, NULL), 0); /* kept connection */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  /* the kept connection closed unanswered: the request connects anew */
+  uvaws_kv_t once[] = {{"x-test-fault", "close-before"}, {"x-test-fault-times", "1"},
+                       {"x-test-id", "obs-tls-retry"}};
+  q.headers = once;
+  q.header_count = N(once);
+  assert_int_equal(uvaws_fetch(fx.client, &q, on_done, &c, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(rec.n_obs, 3);
+  for (int i = 0; i < 3; i++) {
+    check_consistent(&rec.obs[i].o);
+    if (rec.obs[i].o.status != 200)
+      print_error("request %d: status %ld, error %s, attempts %u\n", i, (long)rec.obs[i].o.status,
+                  uvaws_err_name(rec.obs[i].o.error), (unsigned)rec.obs[i].o.attempts);
+    assert_int_equal(rec.obs[i].o.status, 200);
+  }
+  const uint64_t floor_us = HANDSHAKE_DELAY_MS * 1000;
+  assert_true(rec.obs[0].o.connect_us >= floor_us);
+  assert_true(rec.obs[0].o.first_byte_us >= rec.obs[0].o.connect_us);
+  assert_int_equal(rec.obs[1].o.connect_us, 0);
+  /* the kept connection closed under it: the new one (libcurl's own retry
+   * on a reused connection, or ours) was held as long */
+  assert_true(rec.obs[2].o.connect_us >= floor_us);
+  assert_true(control_number(server, "/_stats", "tls_connections") >= 1);
+  close_fx(&fx);
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
 }
 
 /* A body past libcurl's head buffer goes out apart from the head: counted
@@ -634,10 +692,13 @@ static void test_threadsafe_observed_on_loop(void **state) {
 
 int main(void) {
   server = need_env("UVAWS_TEST_SERVER");
+  server_tls = need_env("UVAWS_TEST_SERVER_TLS");
+  ca_file = need_env("UVAWS_TEST_CA_FILE");
   clear_aws_env();
   TEST_FILTER_FROM_ENV();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fetch_fields),
+      cmocka_unit_test(test_connect_includes_tls_handshake),
       cmocka_unit_test(test_large_body_bytes),
       cmocka_unit_test(test_operation_named),
       cmocka_unit_test(test_retries_counted),

@@ -395,6 +395,23 @@ class Tls(unittest.TestCase):
         self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError),
                           req, "GET", "/", headers={"x-test-fault": "close-before"}, conn=c)
 
+    def test_handshake_delay(self):
+        """The TCP accept comes at once, the handshake only after the delay (a
+        lower bound: the ClientHello sits unread), and meanwhile the server
+        answers others."""
+        req("POST", "/_config", b'{"tls_handshake_delay_ms": 300}')
+        try:
+            ctx = ssl.create_default_context(cafile=S.ca)
+            start = time.monotonic()  # before the connect: the server's wait comes after it
+            raw = socket.create_connection(("127.0.0.1", S.tls_port), timeout=5)
+            self.assertEqual(req("GET", "/meanwhile")[0], 200)
+            with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+                self.assertGreaterEqual(time.monotonic() - start, 0.3)
+                t.sendall(b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertTrue(t.recv(64).startswith(b"HTTP/1.1 200"))
+        finally:
+            req("POST", "/_reset")
+
 
 class Imds(unittest.TestCase):
     P = "/latest/meta-data/iam/security-credentials/"

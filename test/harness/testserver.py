@@ -65,6 +65,7 @@ DEFAULT_CONFIG = {
     "container_status": 200,
     "container_delay_ms": 0,
     "date_offset_s": 0,          # shift the Date header of every response
+    "tls_handshake_delay_ms": 0,  # a new TLS connection waits this long before its handshake
     # Hostile credential answers (see hostile_creds_answer and friends):
     "creds_override": {},        # merged into every IMDS and container credentials answer
     "creds_override_times": -1,  # how many answers get the override (-1: all)
@@ -749,6 +750,53 @@ async def on_connection(reader, writer, tls):
             pass
 
 
+class HeldTlsServer:
+    """The HTTPS listener. Each accepted connection waits tls_handshake_delay_ms
+    before its handshake, its ClientHello unread in the socket, so a client's
+    connect phase (TCP, then TLS) lasts at least that; then the handshake and
+    the stream, as asyncio.start_server(ssl=...) makes them. The handshake is
+    started here (connect_accepted_socket) because start_server's begins at
+    the accept."""
+
+    def __init__(self, ctx, port):
+        self.ctx = ctx
+        self.sock = socket.create_server((HOST, port), backlog=4096)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.pending = set()  # handshakes under way (the loop keeps only weak references)
+        self.accepting = asyncio.ensure_future(self.accept())
+
+    async def accept(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self.sock)
+            except OSError:  # out of descriptors, a connection reset before the accept
+                await asyncio.sleep(0.01)
+                continue
+            t = asyncio.ensure_future(self.handshake(loop, conn))
+            self.pending.add(t)
+            t.add_done_callback(self.pending.discard)
+
+    async def handshake(self, loop, conn):
+        delay = ST.config["tls_handshake_delay_ms"]
+        if delay:
+            await asyncio.sleep(delay / 1000.0)
+
+        def stream():
+            return asyncio.StreamReaderProtocol(asyncio.StreamReader(limit=MAX_HEAD, loop=loop),
+                                                lambda r, w: on_connection(r, w, True), loop=loop)
+        try:
+            await loop.connect_accepted_socket(stream, conn, ssl=self.ctx,
+                                               ssl_handshake_timeout=30)
+        except (ConnectionError, ssl.SSLError, OSError, TimeoutError):
+            conn.close()  # a failed handshake: nothing to serve
+
+    def close(self):
+        self.accepting.cancel()
+        self.sock.close()
+
+
 wirecheck.bind(sys.modules[__name__])
 
 
@@ -781,12 +829,9 @@ async def main(args):
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.cert, args.key)
         ctx.set_alpn_protocols(["http/1.1"])
-        tsrv = await asyncio.start_server(lambda r, w: on_connection(r, w, True), HOST,
-                                          args.tls_port, ssl=ctx, limit=MAX_HEAD,
-                                          backlog=4096, reuse_address=True,
-                                          ssl_handshake_timeout=30)
+        tsrv = HeldTlsServer(ctx, args.tls_port)
         servers.append(tsrv)
-        info["https_port"] = tsrv.sockets[0].getsockname()[1]
+        info["https_port"] = tsrv.port
         info["ca_file"] = os.path.abspath(args.ca) if args.ca else None
 
     WIRE.verify = not args.no_verify
