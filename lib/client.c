@@ -185,7 +185,8 @@ static int start_transfer(uvaws_client_t *c, uvaws_job_t *j, transfer_t *x,
                            .timeout_ms = timeout < 0 ? 0 : timeout,
                            .max_body = c->max_response_bytes,
                            .measure = j->obs != NULL,
-                           .source = j->source, .sink = j->sink};
+                           .source = j->ext ? j->ext->source : NULL,
+                           .sink = j->ext ? j->ext->sink : NULL};
   int rc = transport_start(x, &r, on_transfer_done, j);
   if (rc == UVAWS_EHEADTOOBIG || rc == UVAWS_EIO)
     uvaws_error_set(&j->error, rc, "%s", transfer_detail(x));
@@ -219,7 +220,7 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
       .header_count = j->header_count,
       .body = j->body,
       .body_len = j->body_len,
-      .payload_hash = j->payload_hash,
+      .payload_hash = j->ext ? j->ext->payload_hash : NULL,
       .flags = c->sign_flags,
   };
   *in = x;
@@ -228,13 +229,14 @@ void client_sign_input(const uvaws_client_t *c, const uvaws_job_t *j, uvaws_sigv
 /* A host prefix ("bucket.", "data.") goes before the endpoint's host, which
  * is bound by now: in the URL and in the signed Host alike. */
 static int prefix_host(uvaws_client_t *c, uvaws_job_t *j) {
-  if (j->host_prefix == NULL || j->own_host || j->url_base != NULL)
+  const char *prefix = j->ext ? j->ext->host_prefix : NULL;
+  if (prefix == NULL || j->own_host || j->url_base != NULL)
     return 0;
   size_t scheme = strcspn(c->base_url, ":") + 3; /* "https://" */
-  size_t n = scheme + strlen(j->host_prefix) + strlen(c->host) + 1;
+  size_t n = scheme + strlen(prefix) + strlen(c->host) + 1;
   if ((j->url_base = malloc(n)) == NULL)
     return UVAWS_ENOMEM;
-  snprintf(j->url_base, n, "%.*s%s%s", (int)scheme, c->base_url, j->host_prefix, c->host);
+  snprintf(j->url_base, n, "%.*s%s%s", (int)scheme, c->base_url, prefix, c->host);
   j->headers[0].value = j->url_base + scheme;
   return 0;
 }
@@ -465,14 +467,23 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   if (x && x->operation && c->observe)
     strings += strlen(x->operation) + 1;
   size_t body_copy = r->body_free ? 0 : r->body_len;
+  /* the observation record, the extras and the arrays follow the job in
+   * that order: each keeps the pointer alignment the next needs */
+  _Static_assert(sizeof(uvaws_job_t) % _Alignof(void *) == 0 &&
+                     sizeof(job_obs_t) % _Alignof(void *) == 0 &&
+                     sizeof(fetch_ext_t) % _Alignof(void *) == 0,
+                 "job parts keep pointer alignment");
   size_t obs = c->observe ? sizeof(job_obs_t) : 0;
-  size_t size = sizeof(uvaws_job_t) + obs + (nq + nh) * sizeof(uvaws_kv_t) + strings + body_copy;
+  size_t ext = x ? sizeof(fetch_ext_t) : 0;
+  size_t size =
+      sizeof(uvaws_job_t) + obs + ext + (nq + nh) * sizeof(uvaws_kv_t) + strings + body_copy;
   uvaws_job_t *j = calloc(1, size);
   if (j == NULL)
     return NULL;
   j->client = c;
   j->obs = obs ? (job_obs_t *)(j + 1) : NULL;
-  j->query = (uvaws_kv_t *)((char *)(j + 1) + obs);
+  fetch_ext_t *e = ext ? (fetch_ext_t *)(void *)((char *)(j + 1) + obs) : NULL;
+  j->query = (uvaws_kv_t *)(void *)((char *)(j + 1) + obs + ext);
   j->headers = j->query + nq;
   arena_t a = {(char *)(j->headers + nh)};
   j->method = arena_str(&a, r->method);
@@ -513,15 +524,13 @@ static uvaws_job_t *job_new(uvaws_client_t *c, const uvaws_request_t *r, const f
   }
   j->body_len = r->body_len;
   j->timeout_ms = r->timeout_ms;
-  if (x && x->host_prefix)
-    j->host_prefix = arena_str(&a, x->host_prefix);
-  if (x && x->payload_hash)
-    j->payload_hash = arena_str(&a, x->payload_hash);
-  if (x && x->operation && c->observe)
-    j->operation = arena_str(&a, x->operation);
-  if (x) {
-    j->source = x->source;
-    j->sink = x->sink;
+  if (e != NULL) {
+    e->host_prefix = x->host_prefix ? arena_str(&a, x->host_prefix) : NULL;
+    e->payload_hash = x->payload_hash ? arena_str(&a, x->payload_hash) : NULL;
+    e->operation = x->operation && c->observe ? arena_str(&a, x->operation) : NULL;
+    e->source = x->source;
+    e->sink = x->sink;
+    j->ext = e;
   }
   j->submitted_ns = uv_hrtime();
   return j;

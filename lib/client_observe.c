@@ -72,7 +72,7 @@ void client_observe_unsent(uvaws_client_t *c, const char *operation, int code,
 void client_observe_deliver(uvaws_client_t *c, const uvaws_job_t *j, const uvaws_response_t *res) {
   const job_obs_t *o = j->obs;
   uvaws_observation_t obs;
-  begin(c, &obs, j->operation);
+  begin(c, &obs, j->ext ? j->ext->operation : NULL);
   obs.method = j->method;
   obs.status = res->status;
   obs.error = res->error ? res->error->code : 0;

@@ -44,7 +44,6 @@ struct uvaws_job_s {
    * the post queue (client_post.c) while NEW */
   list_t link;
   uvaws_client_t *client;
-  job_state_t state;
   uvaws_response_cb cb;
   void *arg;
   transfer_t *transfer; /* JOB_IN_FLIGHT */
@@ -59,31 +58,33 @@ struct uvaws_job_s {
   size_t body_len;
   void (*body_free)(void *body);
   long timeout_ms;
-  int own_host; /* headers[0] is the caller's Host, not the endpoint's */
-  int unbound;  /* accepted before the endpoint was known: path lacks the base */
   char *bound_path; /* base path + path, when it was added at dispatch */
-  const char *host_prefix; /* fetch_ext_t.host_prefix (arena), or NULL */
-  /* "https://" + host_prefix + the endpoint's host, made at dispatch; the
+  /* the operation layer's extras (host prefix, payload hash, streams,
+   * operation name), copied into the job's allocation; NULL for a plain
+   * fetch, which so does not carry five empty pointers */
+  const fetch_ext_t *ext;
+  /* "https://" + host prefix + the endpoint's host, made at dispatch; the
    * signed Host (headers[0]) points into it */
   char *url_base;
-  const char *payload_hash; /* fetch_ext_t.payload_hash (arena), or NULL */
-  const body_source_t *source; /* fetch_ext_t's streams, or NULL */
-  const body_sink_t *sink;
-  int sign_only;      /* uvaws_presign / uvaws_sign_explain: signed, never sent */
-  unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
   char *result;       /* a sign-only job's answer (the URL, the explanation) */
-  unsigned attempts;
   uint64_t creds_gen; /* which credentials signed the last attempt */
-  int auth_retried;   /* retried once after an expired-token answer */
-  int skew_retried;   /* retried once after a clock-skew answer */
+  /* the small fields together, so that no padding sits between them: a
+   * queued request is mostly this struct (bench: heap per queued request) */
+  job_state_t state;
+  unsigned expires_s; /* presign: the URL's lifetime; 0 for explain */
+  unsigned attempts;
   int retry_cost;     /* quota tokens its retries took, given back on success */
+  unsigned own_host : 1;     /* headers[0] is the caller's Host, not the endpoint's */
+  unsigned unbound : 1;      /* accepted before the endpoint was known: path lacks the base */
+  unsigned sign_only : 1;    /* uvaws_presign / uvaws_sign_explain: signed, never sent */
+  unsigned auth_retried : 1; /* retried once after an expired-token answer */
+  unsigned skew_retried : 1; /* retried once after a clock-skew answer */
   backoff_t *backoff; /* while waiting to be retried */
   deadline_t *deadline; /* the whole request's time limit, when it has one */
   long deadline_ms;     /* as the request asked: 0 the client's, -1 none */
   uint64_t deadline_ns; /* uv_hrtime() when it passes; 0: none */
   uint64_t submitted_ns;
   job_obs_t *obs;        /* when the client observes: what the hook will be told */
-  const char *operation; /* fetch_ext_t.operation (arena), or NULL */
   uvaws_error_t error;
 };
 
@@ -91,7 +92,7 @@ typedef struct post_queue_s post_queue_t;
 
 struct uvaws_client_s {
   uv_loop_t *loop;
-  uv_thread_t loop_thread; /* the thread that made it: the loop's (checked in debug builds) */
+  uv_thread_t loop_thread; /* the thread that made it: the loop's (calls are checked against it) */
   post_queue_t *posts;     /* requests handed over from other threads */
   transport_t *transport;
   uvaws_signer_t *signer;
