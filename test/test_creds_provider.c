@@ -565,14 +565,15 @@ static void answer_frees_provider(uv_loop_t *loop, uvaws_creds_provider_t *p, in
 }
 
 /* Each built-in provider with a flight (container credentials answering and
- * failing, credential_process, a chain forwarding its member's answer),
+ * failing, credential_process, a chain forwarding its member's answer,
+ * instance metadata),
  * freed by the first waiter's answer and by a middle one's. */
 static void test_answer_frees_provider(void **state) {
   (void)state;
   char script[512];
   process_script(script, "AKIDPROCFREE");
   for (int freer = 0; freer < WAITERS - 1; freer++) {
-    for (int kind = 0; kind < 4; kind++) {
+    for (int kind = 0; kind < 5; kind++) {
       fresh(NULL);
       uv_loop_t loop;
       uv_loop_init(&loop);
@@ -585,6 +586,10 @@ static void test_answer_frees_provider(void **state) {
         key = kind == 1 ? NULL : key;
         assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
         assert_string_equal(p->name, "container credentials");
+      } else if (kind == 4) { /* instance metadata (IMDSv2: token, then role, then keys) */
+        use_metadata();
+        key = "ASIAIMDS00000001";
+        assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
       } else if (kind == 2) {
         key = "AKIDPROCFREE";
         assert_int_equal(uvaws_creds_provider_process(&loop, script, &p, NULL), 0);
