@@ -174,15 +174,8 @@ static const char *unsupported(const model_t *m, const mop_t *op) {
     return "signs with Signature Version 2, which uvaws does not speak";
   if (m->signature == MSIG_BEARER)
     return "signs with bearer tokens, which uvaws does not speak";
-  for (int k = 0; k < 2; k++) {
-    uint32_t ref = k ? op->output : op->input;
-    if (ref == MODEL_NONE)
-      continue;
-    const mshape_t *s = model_target(m, model_mref(m, ref));
-    for (uint32_t i = 0; i < s->b; i++)
-      if (model_target(m, model_mref(m, s->a + i))->flags & MS_EVENTSTREAM)
-        return "streams events, which uvaws does not speak";
-  }
+  if (op->flags & MO_EVENTSTREAM) /* found when the model was compiled */
+    return "streams events, which uvaws does not speak";
   return NULL;
 }
 

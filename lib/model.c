@@ -374,6 +374,11 @@ const model_t *model_get(const char *name, char *why, size_t why_len) {
     m->ix = x;
     m->protocol = (mproto_t)x->protocol;
     m->signature = (msig_t)x->signature;
+    const char *sn = m->svc->name;
+    m->kind = strcmp(sn, "s3") == 0           ? MSVC_S3
+              : strcmp(sn, "glacier") == 0    ? MSVC_GLACIER
+              : strcmp(sn, "apigateway") == 0 ? MSVC_APIGATEWAY
+                                              : MSVC_OTHER;
     bad = model_check_section(m, reg.map + x->blob_off, x->blob_len);
   }
   if (bad != NULL) {

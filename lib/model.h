@@ -21,6 +21,10 @@
 
 #define MODEL_FILE_NAME "services.bin"
 
+/* Services whose calls take rules their models do not state, known once
+ * when the model loads rather than by name on every call. */
+typedef enum { MSVC_OTHER, MSVC_S3, MSVC_GLACIER, MSVC_APIGATEWAY } msvc_kind_t;
+
 typedef struct model_s {
   const uvaws_service_t *svc; /* the public row */
   const mindex_t *ix;
@@ -33,6 +37,7 @@ typedef struct model_s {
   const char *strings;
   mproto_t protocol;
   msig_t signature;
+  msvc_kind_t kind; /* the services with rules beyond their models (quirks.c, s3.c) */
 } model_t;
 
 /* The loaded model of service `name` (a row's name, exactly), or NULL with

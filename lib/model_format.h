@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define MODEL_MAGIC "UVAWSMDL"
-#define MODEL_FORMAT_VERSION 2u
+#define MODEL_FORMAT_VERSION 3u
 #define MODEL_ENDIAN_MARK 0x01020304u
 #define MODEL_SERVICE_MAGIC 0x31435653u /* "SVC1" */
 #define MODEL_NONE 0xFFFFFFFFu          /* no index */
@@ -187,6 +187,7 @@ enum {
   MO_DEPRECATED = 1u << 3,
   MO_ENDPOINT_DISCOVERY = 1u << 4,
   MO_IDEMPOTENCY = 1u << 5,       /* the input has an idempotency token member */
+  MO_EVENTSTREAM = 1u << 6,       /* a member of the input or output streams events */
 };
 
 typedef struct {

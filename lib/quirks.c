@@ -21,7 +21,7 @@
 
 #define TREE_HASH_HEADER "x-amz-sha256-tree-hash"
 
-static int is_glacier(const model_t *m) { return strcmp(m->svc->name, "glacier") == 0; }
+static int is_glacier(const model_t *m) { return m->kind == MSVC_GLACIER; }
 
 int quirks_params(const model_t *m, const mop_t *op, const cJSON **params, cJSON **owned) {
   *owned = NULL;
@@ -97,7 +97,7 @@ static int hash_bytes(const unsigned char *p, size_t len, char linear[65], char 
 
 int quirks_prepare(call_t *cl, op_req_t *r, const void *body, size_t body_len) {
   const model_t *m = cl->m;
-  if (strcmp(m->svc->name, "apigateway") == 0 && kvs_get(&r->headers, "Accept") == NULL &&
+  if (m->kind == MSVC_APIGATEWAY && kvs_get(&r->headers, "Accept") == NULL &&
       kvs_set(&r->headers, "Accept", "application/json") != 0)
     return uvaws_error_set(&cl->err, UVAWS_ENOMEM, "adding Accept");
   if (!is_glacier(m))

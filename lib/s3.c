@@ -27,7 +27,7 @@
 #include "sigv4_canon.h"
 #include "xml_tree.h"
 
-static int is_s3(const model_t *m) { return strcmp(m->svc->name, "s3") == 0; }
+static int is_s3(const model_t *m) { return m->kind == MSVC_S3; }
 
 /* A bucket that can be the first label of a host name (and, over https,
  * holds no dot, which the wildcard certificate would not cover). */

@@ -148,7 +148,7 @@ void stream_finish(call_t *cl) {
 int stream_needs_hash(const call_t *cl, int https) {
   if (cl->stream == NULL || cl->stream->fd < 0)
     return 0;
-  int s3 = strcmp(cl->m->svc->name, "s3") == 0;
+  int s3 = cl->m->kind == MSVC_S3;
   return !(s3 && https) || (s3 && (cl->mop->flags & MO_CHECKSUM_REQUIRED));
 }
 

@@ -18,7 +18,7 @@ import os
 import struct
 import sys
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 NONE = 0xFFFFFFFF
 
 PROTOCOLS = {"json": 1, "rest-json": 2, "rest-xml": 3, "query": 4, "ec2": 5}
@@ -34,7 +34,7 @@ MS_HAS_MIN, MS_DOCUMENT, MS_UNION, MS_EXCEPTION, MS_EVENTSTREAM, MS_EVENT, MS_SE
  MR_STREAMING, MR_EVENTPAYLOAD, MR_HAS_NAME) = (1 << i for i in range(9))
 MR_TS_SHIFT = 12
 MO_CHECKSUM_REQUIRED, MO_AUTH_NONE, MO_UNSIGNED_BODY, MO_DEPRECATED, MO_ENDPOINT_DISCOVERY, \
-    MO_IDEMPOTENCY = (1 << i for i in range(6))
+    MO_IDEMPOTENCY, MO_EVENTSTREAM = (1 << i for i in range(7))
 
 SHAPE_WORDS, MREF_WORDS, OP_WORDS = 11, 10, 10
 SVC_HDR_WORDS = 31
@@ -273,6 +273,10 @@ class Service:
                        for r in members.values()):
                     flags |= MO_IDEMPOTENCY
             out = self.mref(op["output"], where=name + " output") if "output" in op else NONE
+            for side in ("input", "output"):
+                members = self.shapes[op[side]["shape"]].get("members", {}) if side in op else {}
+                if any(self.shapes[r["shape"]].get("eventstream") for r in members.values()):
+                    flags |= MO_EVENTSTREAM
             s = self.strings
             ops.append([s.add(name), s.add(http.get("method", "POST")),
                         s.add(http.get("requestUri", "/")), inp, out, flags,

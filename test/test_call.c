@@ -489,6 +489,25 @@ static void test_bad_input(void **state) {
   g = refused(&fx, "ListDomains", NULL, UVAWS_EOPERATION);
   assert_non_null(strstr(g.message, "Signature Version 2"));
   fx_close(&fx);
+  /* an operation that streams events, in its output or its input: refused, never sent */
+  const char *const streaming[][3] = {
+      {"s3", "SelectObjectContent",
+       "{\"Bucket\":\"b\",\"Key\":\"k\",\"Expression\":\"x\",\"ExpressionType\":\"SQL\","
+       "\"InputSerialization\":{},\"OutputSerialization\":{}}"},
+      {"kinesis", "SubscribeToShard",
+       "{\"ConsumerARN\":\"arn\",\"ShardId\":\"s\",\"StartingPosition\":{\"Type\":\"LATEST\"}}"},
+      {"lexv2-runtime", "StartConversation", "{}"}, /* events both ways */
+  };
+  for (size_t i = 0; i < sizeof streaming / sizeof streaming[0]; i++) {
+    fx_open(&fx, streaming[i][0], server);
+    g = refused(&fx, streaming[i][1], streaming[i][2], UVAWS_EOPERATION);
+    assert_non_null(strstr(g.message, "streams events"));
+    fx_close(&fx);
+  }
+  fx_open(&fx, "s3", server); /* its neighbours are not: they reach the parameters' check */
+  g = refused(&fx, "GetObject", "{}", UVAWS_EPARAM);
+  assert_non_null(strstr(g.message, "Bucket: missing"));
+  fx_close(&fx);
   fx_open(&fx, "sesv2", server);
   /* a path label that is missing, an unknown member, wrong types: each with its path */
   g = refused(&fx, "GetEmailIdentity", "{}", UVAWS_EPARAM);

@@ -26,7 +26,7 @@ static void test_every_service_loads(void **state) {
     fprintf(stderr, "%s\n", why);
   assert_non_null(rows);
   assert_true(n >= 300); /* botocore 1.29 has 333 */
-  size_t ops = 0, members = 0;
+  size_t ops = 0, members = 0, event_ops = 0;
   for (size_t i = 0; i < n; i++) {
     if (i > 0)
       assert_true(strcmp(rows[i - 1].name, rows[i].name) < 0);
@@ -41,7 +41,24 @@ static void test_every_service_loads(void **state) {
       assert_ptr_equal(model_op(m, model_str(m, op->name)), op);
       if (k > 0)
         assert_true(strcmp(model_str(m, m->ops[k - 1].name), model_str(m, op->name)) < 0);
+      /* the compiler's flag says what the shapes say: a member of the
+       * input or output whose shape streams events */
+      int streams = 0;
+      for (int side = 0; side < 2; side++) {
+        uint32_t ref = side ? op->output : op->input;
+        const mshape_t *io = ref == MODEL_NONE ? NULL : model_target(m, model_mref(m, ref));
+        for (uint32_t j = 0; io != NULL && j < io->b; j++)
+          streams |= (model_target(m, model_mref(m, io->a + j))->flags & MS_EVENTSTREAM) != 0;
+      }
+      assert_int_equal(streams, (op->flags & MO_EVENTSTREAM) != 0);
+      event_ops += streams;
     }
+    /* the services with rules of their own are known by name once */
+    msvc_kind_t kind = strcmp(rows[i].name, "s3") == 0           ? MSVC_S3
+                       : strcmp(rows[i].name, "glacier") == 0    ? MSVC_GLACIER
+                       : strcmp(rows[i].name, "apigateway") == 0 ? MSVC_APIGATEWAY
+                                                                 : MSVC_OTHER;
+    assert_int_equal(m->kind, kind);
     ops += m->h->op_count;
     for (uint32_t s = 0; s < m->h->shape_count; s++) {
       const mshape_t *sh = model_shape(m, s);
@@ -75,6 +92,7 @@ static void test_every_service_loads(void **state) {
   }
   assert_true(ops > 10000);
   assert_true(members > 100000);
+  assert_true(event_ops >= 3); /* S3 SelectObjectContent, Kinesis SubscribeToShard, Lex V2 StartConversation */
 }
 
 static void test_known_shapes(void **state) {
