@@ -741,9 +741,14 @@ static void measure(const transfer_t *x, transport_timings_t *m) {
   m->total_us = info_off(e, CURLINFO_TOTAL_TIME_T);
   /* A body small enough to go out in the head's buffer (HTTP/1, under 64
    * KiB, given whole: see transport.h) is counted in the request size
-   * already; a larger or streamed one only in the upload size. */
+   * already; a larger or streamed one only in the upload size, and so is
+   * every body over HTTP/2, where libcurl sends it in DATA frames of its own
+   * (the version is the one the transfer used, known only now). */
+  long version = (long)info_long(e, CURLINFO_HTTP_VERSION);
+  int in_head =
+      x->body_in_head && (version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1);
   m->bytes_up = info_long(e, CURLINFO_REQUEST_SIZE);
-  if (!x->body_in_head)
+  if (!in_head)
     m->bytes_up += info_off(e, CURLINFO_SIZE_UPLOAD_T);
   m->bytes_down = info_long(e, CURLINFO_HEADER_SIZE) + info_off(e, CURLINFO_SIZE_DOWNLOAD_T);
 }

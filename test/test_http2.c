@@ -1,5 +1,6 @@
 /* HTTP/2 against nghttpd over TLS: many concurrent requests share one
- * multiplexed connection, and each still completes exactly once. */
+ * multiplexed connection, and each still completes exactly once; the
+ * observation hook counts every request body once over HTTP/2 too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,11 +58,89 @@ static void test_multiplexed(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- what the observation hook counts over HTTP/2 ---------------------------------- */
+
+enum { OBS_MAX = 64 };
+
+typedef struct {
+  uvaws_observation_t o[OBS_MAX];
+  uintptr_t tag[OBS_MAX];
+  int n;
+} observed_t;
+
+static void on_observe(const uvaws_observation_t *obs, void *arg) {
+  observed_t *seen = arg;
+  if (seen->n < OBS_MAX)
+    seen->o[seen->n++] = *obs;
+}
+
+static void on_tagged(const uvaws_response_t *r, void *arg) {
+  (void)r;
+  (void)arg;
+}
+
+/* The request size libcurl reports over HTTP/2 holds a small body as over
+ * HTTP/1 (in the head's buffer); the observation must count every body once,
+ * small (sent with the head) or large (sent after it), whatever the version. */
+static void test_observed_bytes(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uvaws_client_options_t o = test_options(nghttpd);
+  o.ca_file = ca_file;
+  observed_t seen = {.n = 0};
+  o.observe = on_observe;
+  o.observe_arg = &seen;
+  uvaws_client_t *client;
+  assert_int_equal(uvaws_client_new(&loop, &o, &client, NULL), 0);
+  static char big[100 * 1024];
+  memset(big, 'b', sizeof big);
+  const size_t sizes[] = {0, 1000, sizeof big}; /* none, with the head, after it */
+  enum { EACH = 4 };
+  for (int round = 0; round < EACH; round++)
+    for (size_t k = 0; k < 3; k++) {
+      uvaws_request_t req = {.size = sizeof(uvaws_request_t),
+                             .method = sizes[k] ? "POST" : "GET",
+                             .path = "/hello.txt",
+                             .body = big,
+                             .body_len = sizes[k]};
+      assert_int_equal(uvaws_fetch(client, &req, on_tagged, NULL, NULL), 0);
+    }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(seen.n, 3 * EACH);
+  uint64_t up[3] = {0, 0, 0};
+  for (int i = 0; i < seen.n; i++) {
+    const uvaws_observation_t *ob = &seen.o[i];
+    size_t k = 0;
+    while (k < 3 && ob->request_body_bytes != sizes[k])
+      k++;
+    assert_true(k < 3);
+    assert_int_equal(ob->error, 0);
+    assert_int_equal(ob->attempts, 1);
+    assert_int_equal(ob->response_body_bytes, strlen("hello from nghttpd\n"));
+    assert_true(ob->response_wire_bytes > ob->response_body_bytes);
+    /* identical requests, identical counts (the date and signature keep their lengths) */
+    if (up[k] == 0)
+      up[k] = ob->request_wire_bytes;
+    assert_int_equal(ob->request_wire_bytes, up[k]);
+  }
+  /* a body is counted once: a POST's count over the GET's is its body and
+   * the few head bytes a body adds (Content-Length, the method's letter) */
+  for (size_t k = 1; k < 3; k++) {
+    assert_true(up[k] >= up[0] + sizes[k]);
+    assert_true(up[k] <= up[0] + sizes[k] + 64);
+  }
+  uvaws_client_close(client, on_closed, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   nghttpd = need_env("UVAWS_TEST_NGHTTPD");
   ca_file = need_env("UVAWS_TEST_CA_FILE");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_multiplexed),
+      cmocka_unit_test(test_observed_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,9 @@ typedef struct {
   uint64_t request_body_bytes;  /* the body, once */
   uint64_t response_body_bytes; /* the final answer's body held in memory */
   uint64_t request_wire_bytes;  /* every attempt's request line, headers and body as
-                                   libcurl counts them; 0 when it could not say */
+                                   libcurl counts them (over HTTP/2 the head as its
+                                   HTTP/1.1 text, before header compression); 0 when
+                                   it could not say */
   uint64_t response_wire_bytes; /* every answer's head and body, likewise */
   uint64_t queued_us;      /* waiting in the queue for a slot (max_clients), the send
                               rate (adaptive retries), after a retry's backoff */
