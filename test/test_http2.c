@@ -23,39 +23,30 @@ static void count(const uvaws_response_t *r, void *arg) {
     c->ok++;
 }
 
-static void on_closed(uvaws_client_t *c, void *arg) {
-  (void)c;
-  (void)arg;
-}
-
 static void test_multiplexed(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
   uvaws_client_options_t o = test_options(nghttpd);
   o.ca_file = ca_file;
   o.max_clients = 64;
-  uvaws_client_t *client;
-  assert_int_equal(uvaws_client_new(&loop, &o, &client, NULL), 0);
+  tu_fixture_t fx;
+  tu_fixture_open(&fx, &o);
   enum { N = 500 };
   count_t *counts = calloc(N, sizeof *counts);
   uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/hello.txt"};
   for (int i = 0; i < N; i++)
-    assert_int_equal(uvaws_fetch(client, &req, count, &counts[i], NULL), 0);
-  uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uvaws_fetch(fx.client, &req, count, &counts[i], NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
   for (int i = 0; i < N; i++) {
     assert_int_equal(counts[i].calls, 1);
     assert_int_equal(counts[i].ok, 1);
   }
   uvaws_client_stats_t st;
-  uvaws_client_stats(client, &st);
+  uvaws_client_stats(fx.client, &st);
   /* 64 in flight at once over one connection: HTTP/2 streams, not sockets */
   assert_int_equal(st.connections, 1);
   assert_int_equal(st.completed, N);
   free(counts);
-  uvaws_client_close(client, on_closed, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&loop), 0);
+  tu_fixture_close(&fx);
 }
 
 /* ---- what the observation hook counts over HTTP/2 ---------------------------------- */
@@ -84,15 +75,13 @@ static void on_tagged(const uvaws_response_t *r, void *arg) {
  * small (sent with the head) or large (sent after it), whatever the version. */
 static void test_observed_bytes(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
   uvaws_client_options_t o = test_options(nghttpd);
   o.ca_file = ca_file;
   observed_t seen = {.n = 0};
   o.observe = on_observe;
   o.observe_arg = &seen;
-  uvaws_client_t *client;
-  assert_int_equal(uvaws_client_new(&loop, &o, &client, NULL), 0);
+  tu_fixture_t fx;
+  tu_fixture_open(&fx, &o);
   static char big[100 * 1024];
   memset(big, 'b', sizeof big);
   const size_t sizes[] = {0, 1000, sizeof big}; /* none, with the head, after it */
@@ -104,9 +93,9 @@ static void test_observed_bytes(void **state) {
                              .path = "/hello.txt",
                              .body = big,
                              .body_len = sizes[k]};
-      assert_int_equal(uvaws_fetch(client, &req, on_tagged, NULL, NULL), 0);
+      assert_int_equal(uvaws_fetch(fx.client, &req, on_tagged, NULL, NULL), 0);
     }
-  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
   assert_int_equal(seen.n, 3 * EACH);
   uint64_t up[3] = {0, 0, 0};
   for (int i = 0; i < seen.n; i++) {
@@ -130,9 +119,114 @@ static void test_observed_bytes(void **state) {
     assert_true(up[k] >= up[0] + sizes[k]);
     assert_true(up[k] <= up[0] + sizes[k] + 64);
   }
-  uvaws_client_close(client, on_closed, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&loop), 0);
+  tu_fixture_close(&fx);
+}
+
+/* ---- large answers over one connection ---------------------------------------------- */
+
+enum { BIG = 3 << 20 }; /* htdocs/big.bin (test/harness/peers.py): byte i is i % 251 */
+
+/* A body past max_response_bytes fails that stream alone: the requests
+ * multiplexed beside it complete, and the connection serves more after. */
+static void test_body_cap(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(nghttpd);
+  o.ca_file = ca_file;
+  o.max_response_bytes = 1 << 20;
+  o.max_attempts = 1;
+  tu_fixture_t fx;
+  tu_fixture_open(&fx, &o);
+  enum { N = 24 };
+  tu_got_t got[N];
+  memset(got, 0, sizeof got);
+  for (int i = 0; i < N; i++) {
+    uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET",
+                           .path = i % 6 == 0 ? "/big.bin" : "/hello.txt"};
+    assert_int_equal(uvaws_fetch(fx.client, &req, tu_on_got, &got[i], NULL), 0);
+  }
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(got[i].calls, 1);
+    if (i % 6 == 0) {
+      assert_int_equal(got[i].code, UVAWS_ETOOBIG);
+    } else {
+      assert_int_equal(got[i].code, 0);
+      assert_int_equal(got[i].len, strlen("hello from nghttpd\n"));
+    }
+  }
+  tu_got_t after = {0};
+  uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/hello.txt"};
+  assert_int_equal(uvaws_fetch(fx.client, &req, tu_on_got, &after, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(after.calls, 1);
+  assert_int_equal(after.code, 0);
+  tu_fixture_close(&fx);
+}
+
+typedef struct {
+  int calls, code;
+  uint64_t done, total;
+} download_t;
+
+static void on_progress(uint64_t done, uint64_t total, void *arg) {
+  download_t *d = arg;
+  assert_true(done >= d->done); /* never backwards */
+  d->done = done;
+  d->total = total;
+}
+
+static void on_downloaded(uvaws_result_t *res, void *arg) {
+  download_t *d = arg;
+  d->calls++;
+  d->code = res->error ? res->error->code : 0;
+  if (res->error)
+    print_error("GetObject: %s\n", res->error->message ? res->error->message : "");
+}
+
+/* S3 GetObject bodies streamed to files, several at once on one HTTP/2
+ * connection: each file holds exactly the object, whatever the
+ * interleaving of the streams' DATA frames. */
+static void test_streamed_downloads(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(nghttpd);
+  o.service = "s3";
+  o.ca_file = ca_file;
+  tu_fixture_t fx;
+  tu_fixture_open(&fx, &o);
+  enum { N = 4 };
+  FILE *files[N];
+  download_t d[N];
+  memset(d, 0, sizeof d);
+  cJSON *params = cJSON_Parse("{\"Bucket\":\"b\",\"Key\":\"big.bin\"}");
+  for (int i = 0; i < N; i++) {
+    assert_non_null(files[i] = tmpfile());
+    uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
+    co.path_style = 1;
+    co.download_fd = fileno(files[i]);
+    co.progress = on_progress;
+    co.progress_arg = &d[i];
+    assert_int_equal(uvaws_call_ex(fx.client, "GetObject", params, &co, on_downloaded, &d[i], NULL), 0);
+  }
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  unsigned char *buf = malloc(BIG + 1);
+  assert_non_null(buf);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(d[i].calls, 1);
+    assert_int_equal(d[i].code, 0);
+    assert_int_equal(d[i].done, BIG);
+    rewind(files[i]);
+    assert_int_equal(fread(buf, 1, BIG + 1, files[i]), BIG);
+    for (size_t k = 0; k < BIG; k++)
+      if (buf[k] != k % 251)
+        fail_msg("download %d: byte %zu is %u", i, k, buf[k]);
+    fclose(files[i]);
+  }
+  free(buf);
+  cJSON_Delete(params);
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.connections, 1);
+  tu_fixture_close(&fx);
 }
 
 int main(void) {
@@ -141,6 +235,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_multiplexed),
       cmocka_unit_test(test_observed_bytes),
+      cmocka_unit_test(test_body_cap),
+      cmocka_unit_test(test_streamed_downloads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

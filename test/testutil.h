@@ -158,4 +158,27 @@ static inline void tu_fixture_open(tu_fixture_t *fx, const uvaws_client_options_
   assert_int_equal(rc, 0);
 }
 
+/* What a response callback saw: tu_on_got records it. */
+typedef struct {
+  int calls, code; /* code: the error's, 0 on success */
+  long status;
+  size_t len;
+} tu_got_t;
+
+static inline void tu_on_got(const uvaws_response_t *r, void *arg) {
+  tu_got_t *g = arg;
+  g->calls++;
+  g->code = r->error ? r->error->code : 0;
+  g->status = r->status;
+  g->len = r->body_len;
+}
+
+/* Closes the client (tu_on_closed checks it in its close callback) and the loop. */
+static inline void tu_fixture_close(tu_fixture_t *fx) {
+  uvaws_client_close(fx->client, tu_on_closed, fx);
+  uv_run(&fx->loop, UV_RUN_DEFAULT);
+  assert_int_equal(fx->closed, 1);
+  assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
 #endif

@@ -291,6 +291,13 @@ class Nghttpd(Peer):
                            ("hello.json", "{}")):
             with open(os.path.join(self.docroot, name), "w") as f:
                 f.write(text)
+        # 3 MiB whose byte i is i % 251 (test_http2.c makes the same): larger
+        # than the streams' flow-control windows; also as S3 object b/big.bin
+        big = bytes(i % 251 for i in range(3 << 20))
+        os.makedirs(os.path.join(self.docroot, "b"), exist_ok=True)
+        for name in ("big.bin", os.path.join("b", "big.bin")):
+            with open(os.path.join(self.docroot, name), "wb") as f:
+                f.write(big)
 
     def argv(self, port):
         return ["nghttpd", "-v", "-a", HOST, "-d", self.docroot, str(port),
