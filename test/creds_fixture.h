@@ -251,19 +251,29 @@ static inline void iso_in(int64_t s, char out[32]) {
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* /_config's "canned" list with one answer for `action` (JSON-escaped body). */
-static inline void canned_answer(const char *action, const char *xml) {
+/* /_config's "canned" list with one answer for `action`: `status` with the
+ * body `xml` (JSON-escaped here), or the test server's `fault` (a
+ * connection reset, say) when that is not NULL. */
+static inline void canned_sts(const char *action, int status, const char *xml, const char *fault) {
   cJSON *cfg = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(cfg, "canned");
   cJSON *e = cJSON_CreateObject();
   char contains[128];
   snprintf(contains, sizeof contains, "Action=%s&", action);
   cJSON_AddStringToObject(e, "contains", contains);
+  cJSON_AddNumberToObject(e, "status", status);
   cJSON_AddStringToObject(e, "body", xml);
+  if (fault != NULL)
+    cJSON_AddStringToObject(e, "fault", fault);
   cJSON_AddItemToArray(list, e);
   char *text = cJSON_PrintUnformatted(cfg);
   configure(text);
   free(text);
   cJSON_Delete(cfg);
+}
+
+/* The same, answering `xml` with 200. */
+static inline void canned_answer(const char *action, const char *xml) {
+  canned_sts(action, 200, xml, NULL);
 }
 
 /* An STS answer for `action` with these credentials (`extra` goes inside
@@ -293,6 +303,15 @@ static inline void use_role(void) {
   setenv("AWS_ENDPOINT_URL_STS", server, 1);
 }
 
+/* A role profile whose source is container credentials (credential_source
+ * EcsContainer): the container request, then AssumeRole, both at the server. */
+static inline void use_role_from_container(void) {
+  use_container();
+  home_file("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                      "credential_source = EcsContainer\n");
+  setenv("AWS_ENDPOINT_URL_STS", server, 1);
+}
+
 /* Web identity from the environment (AssumeRoleWithWebIdentity at the server). */
 static inline void use_web_identity(void) {
   char token[512];
@@ -310,6 +329,34 @@ static inline void use_process(const char *script_body) {
   write_file(script, script_body, 0700);
   snprintf(cfg, sizeof cfg, "[default]\ncredential_process = %s\n", script);
   home_file("config", cfg);
+}
+
+/* ---- asking a provider directly ------------------------------------------------- */
+
+/* What one fetch of a provider was answered (on_answer records it). */
+typedef struct {
+  int answers;
+  int code;
+  char key[64];
+  char detail[1024];
+} answer_t;
+
+static inline void on_answer(const uvaws_credentials_t *creds, const uvaws_error_t *err,
+                             void *arg) {
+  answer_t *a = arg;
+  a->answers++;
+  a->code = err ? err->code : 0;
+  snprintf(a->key, sizeof a->key, "%s", creds ? creds->access_key : "");
+  snprintf(a->detail, sizeof a->detail, "%s", err && err->detail ? err->detail : "");
+}
+
+/* A credential_process script in HOME answering `key`; its path in script. */
+static inline void process_script(char script[512], const char *key) {
+  snprintf(script, 512, "%s/proc.sh", home);
+  char text[256];
+  snprintf(text, sizeof text, "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
+                              "\"SecretAccessKey\": \"p\"}'\n", key);
+  write_file(script, text, 0700);
 }
 
 #endif

@@ -5,9 +5,9 @@
  * credentials that expire (refreshed ahead, refetched once after an
  * expired-token answer) or that cannot be used; the chain that sticks to
  * the member that answered; the default chain with a transport of its own;
- * one provider shared by two clients (one fetch serves both); an answer
- * that frees its provider while other fetches wait on the same flight; a
- * cancel while the container token file is read. */
+ * one provider shared by two clients (one fetch serves both); a cancel
+ * while the container token file is read. (An answer that frees its
+ * provider: test_creds_free.c.) */
 #include <errno.h>
 #include <fcntl.h>
 
@@ -371,21 +371,6 @@ static void test_provider_checks(void **state) {
 
 /* ---- the built-in providers, used directly --------------------------------- */
 
-typedef struct {
-  int answers;
-  int code;
-  char key[64];
-  char detail[1024];
-} answer_t;
-
-static void on_answer(const uvaws_credentials_t *creds, const uvaws_error_t *err, void *arg) {
-  answer_t *a = arg;
-  a->answers++;
-  a->code = err ? err->code : 0;
-  snprintf(a->key, sizeof a->key, "%s", creds ? creds->access_key : "");
-  snprintf(a->detail, sizeof a->detail, "%s", err && err->detail ? err->detail : "");
-}
-
 /* Asks `p` once and runs `loop` until it answered. */
 static answer_t ask(uv_loop_t *loop, uvaws_creds_provider_t *p) {
   answer_t a = {0};
@@ -479,10 +464,7 @@ static void test_cancel_while_fetching(void **state) {
   for (int role = 0; role <= 1; role++) {
     fresh(NULL);
     if (role) {
-      use_container();
-      home_file("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
-                          "credential_source = EcsContainer\n");
-      setenv("AWS_ENDPOINT_URL_STS", server, 1);
+      use_role_from_container();
       configure("{\"container_delay_ms\": 300}");
     } else {
       use_metadata();
@@ -505,104 +487,6 @@ static void test_cancel_while_fetching(void **state) {
     uvaws_creds_provider_free(p);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
-  }
-  fresh(NULL);
-}
-
-/* A credential_process script in HOME answering `key`; its path in script. */
-static void process_script(char script[512], const char *key) {
-  snprintf(script, 512, "%s/proc.sh", home);
-  char text[256];
-  snprintf(text, sizeof text, "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
-                              "\"SecretAccessKey\": \"p\"}'\n", key);
-  write_file(script, text, 0700);
-}
-
-/* ---- a callback that frees its provider --------------------------------------- */
-
-/* The provider the next on_answer_freeing call frees (then NULL). */
-static uvaws_creds_provider_t *free_in_answer;
-
-static void on_answer_freeing(const uvaws_credentials_t *creds, const uvaws_error_t *err,
-                              void *arg) {
-  on_answer(creds, err, arg);
-  uvaws_creds_provider_t *p = free_in_answer;
-  free_in_answer = NULL;
-  uvaws_creds_provider_free(p);
-}
-
-#define WAITERS 3
-
-/* WAITERS fetches of one flight on `p`; the answer of fetch `freer` frees
- * p. The fetches before it and it are answered once each (with `key`, or a
- * failure when key is NULL), the ones after it never (freeing cancels
- * them), and nothing is touched after the free (ASan): no waiter, no frame
- * of the answer in progress, nothing leaked; the loop then closes. */
-static void answer_frees_provider(uv_loop_t *loop, uvaws_creds_provider_t *p, int freer,
-                                  const char *key) {
-  answer_t a[WAITERS];
-  memset(a, 0, sizeof a);
-  for (int i = 0; i < WAITERS; i++)
-    assert_int_equal(uvaws_creds_fetch(p, i == freer ? on_answer_freeing : on_answer, &a[i], NULL),
-                     0);
-  free_in_answer = p;
-  uv_run(loop, UV_RUN_DEFAULT);
-  assert_null(free_in_answer); /* freed from the callback */
-  for (int i = 0; i < WAITERS; i++) {
-    if (i > freer) {
-      assert_int_equal(a[i].answers, 0);
-      continue;
-    }
-    assert_int_equal(a[i].answers, 1);
-    if (key != NULL) {
-      assert_int_equal(a[i].code, 0);
-      assert_string_equal(a[i].key, key);
-    } else {
-      assert_int_equal(a[i].code, UVAWS_ECREDS);
-    }
-  }
-  assert_int_equal(uv_loop_close(loop), 0);
-}
-
-/* Each built-in provider with a flight (container credentials answering and
- * failing, credential_process, a chain forwarding its member's answer,
- * instance metadata),
- * freed by the first waiter's answer and by a middle one's. */
-static void test_answer_frees_provider(void **state) {
-  (void)state;
-  char script[512];
-  process_script(script, "AKIDPROCFREE");
-  for (int freer = 0; freer < WAITERS - 1; freer++) {
-    for (int kind = 0; kind < 5; kind++) {
-      fresh(NULL);
-      uv_loop_t loop;
-      uv_loop_init(&loop);
-      uvaws_creds_provider_t *p = NULL;
-      const char *key = "ASIACONT00000001";
-      if (kind <= 1) { /* container credentials; failing with a 500 the second time */
-        use_container();
-        if (kind == 1)
-          configure("{\"container_status\": 500}");
-        key = kind == 1 ? NULL : key;
-        assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
-        assert_string_equal(p->name, "container credentials");
-      } else if (kind == 4) { /* instance metadata (IMDSv2: token, then role, then keys) */
-        use_metadata();
-        key = "ASIAIMDS00000001";
-        assert_int_equal(uvaws_creds_provider_default_chain(&loop, NULL, &p, NULL), 0);
-      } else if (kind == 2) {
-        key = "AKIDPROCFREE";
-        assert_int_equal(uvaws_creds_provider_process(&loop, script, &p, NULL), 0);
-      } else { /* the environment has nothing, the process answers: forwarded */
-        key = "AKIDPROCFREE";
-        uvaws_creds_provider_t *m[2];
-        assert_int_equal(uvaws_creds_provider_environment(&m[0], NULL), 0);
-        assert_int_equal(uvaws_creds_provider_process(&loop, script, &m[1], NULL), 0);
-        assert_int_equal(uvaws_creds_provider_chain(m, 2, &p, NULL), 0);
-      }
-      answer_frees_provider(&loop, p, freer, key);
-      cleanup(NULL);
-    }
   }
   fresh(NULL);
 }
@@ -795,7 +679,6 @@ int main(void) {
       T(test_chain_sticks_to_the_one_that_answered),
       T(test_chain_failure_and_cancel),
       T(test_cancel_while_fetching),
-      T(test_answer_frees_provider),
       T(test_cancel_while_token_file_read),
       T(test_static_and_environment),
       T(test_process_provider),
