@@ -21,16 +21,7 @@ static const char *ca_file;
 typedef tu_fixture_t fixture_t;
 #define on_closed tu_on_closed
 #define fixture_open tu_fixture_open
-
-/* Closes the client, runs the loop dry and checks every handle was closed. */
-static void fixture_close(fixture_t *fx) {
-  if (fx->client) {
-    uvaws_client_close(fx->client, on_closed, fx);
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
-    assert_int_equal(fx->closed, 1);
-  }
-  assert_int_equal(uv_loop_close(&fx->loop), 0);
-}
+#define fixture_close tu_fixture_close
 
 /* One completion record per request: each callback must come exactly once. */
 typedef struct {

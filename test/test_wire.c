@@ -17,29 +17,16 @@
 
 static const char *server;
 
-typedef struct {
-  uv_loop_t loop;
-  uvaws_client_t *client;
-} fixture_t;
+typedef tu_fixture_t fixture_t;
 
 static void open_client(fixture_t *fx, const char *service) {
-  assert_int_equal(uv_loop_init(&fx->loop), 0);
   uvaws_client_options_t o = test_options(server);
   o.service = service;
   o.max_attempts = 1; /* a 403 from the check is the outcome, never retried */
-  uvaws_error_t err;
-  int rc = uvaws_client_new(&fx->loop, &o, &fx->client, &err);
-  if (rc != 0)
-    print_error("client_new: %s\n", err.detail ? err.detail : uvaws_strerror(rc));
-  uvaws_error_clear(&err);
-  assert_int_equal(rc, 0);
+  tu_fixture_open(fx, &o);
 }
 
-static void close_client(fixture_t *fx) {
-  uvaws_client_close(fx->client, NULL, NULL);
-  uv_run(&fx->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&fx->loop), 0);
-}
+#define close_client tu_fixture_close
 
 typedef struct {
   int calls, code;
@@ -270,12 +257,11 @@ static void presign_and_compare(const char *service, const char *path, const uva
                                 size_t nq, const uvaws_kv_t *h, size_t nh, const char *curl_hdr,
                                 const char *boto_hdr) {
   fixture_t fx;
-  assert_int_equal(uv_loop_init(&fx.loop), 0);
   uvaws_client_options_t o = test_options(server);
   o.service = service;
   o.clock = fixed_clock;
   fixed_now = (int64_t)time(NULL);
-  assert_int_equal(uvaws_client_new(&fx.loop, &o, &fx.client, NULL), 0);
+  tu_fixture_open(&fx, &o);
   uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "GET", .path = path, .query = q, .query_count = nq,
                          .headers = h, .header_count = nh};
   seen_t url = {0}, ex = {0};
@@ -379,11 +365,10 @@ static void test_caller_content_sha256(void **state) {
 static void test_head_has_no_body(void **state) {
   (void)state;
   fixture_t fx;
-  assert_int_equal(uv_loop_init(&fx.loop), 0);
   uvaws_client_options_t o = test_options(server);
   o.request_timeout_ms = 20000;
   o.max_attempts = 1;
-  assert_int_equal(uvaws_client_new(&fx.loop, &o, &fx.client, NULL), 0);
+  tu_fixture_open(&fx, &o);
   uvaws_kv_t h[] = {{"x-test-body-size", "500"}};
   uvaws_request_t req = {.size = sizeof(uvaws_request_t), .method = "HEAD", .path = "/object", .headers = h, .header_count = 1};
   seen_t s = send_one(&fx, &req, "head-1");
