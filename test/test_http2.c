@@ -163,6 +163,71 @@ static void test_body_cap(void **state) {
   tu_fixture_close(&fx);
 }
 
+/* Cancelled from a neighbour's callback, streams end alone: the others on the
+ * connection complete whole, and the connection stays for the next request. */
+typedef struct {
+  uvaws_job_t *jobs[4];
+  tu_got_t got[4];
+  int cancel_rc[4];
+} beside_t;
+
+static beside_t *beside;
+
+static void on_big(const uvaws_response_t *r, void *arg) {
+  tu_got_t *g = arg;
+  tu_on_got(r, arg);
+  size_t i = (size_t)(g - beside->got);
+  beside->jobs[i] = NULL;
+  if (r->error == NULL && r->body_len == BIG) /* whole and in order */
+    for (size_t k = 0; k < BIG; k++)
+      if ((unsigned char)r->body[k] != k % 251)
+        fail_msg("stream %zu: byte %zu is %u", i, k, (unsigned char)r->body[k]);
+}
+
+static void cancel_neighbours(const uvaws_response_t *r, void *arg) {
+  tu_on_got(r, arg);
+  for (int i = 0; i < 4; i += 2)
+    beside->cancel_rc[i] = uvaws_cancel(beside->jobs[i]);
+}
+
+static void test_cancel_beside_streams(void **state) {
+  (void)state;
+  uvaws_client_options_t o = test_options(nghttpd);
+  o.ca_file = ca_file;
+  tu_fixture_t fx;
+  tu_fixture_open(&fx, &o);
+  beside_t b;
+  memset(&b, 0, sizeof b);
+  beside = &b;
+  uvaws_request_t big = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/big.bin"};
+  uvaws_request_t small = {.size = sizeof(uvaws_request_t), .method = "GET", .path = "/hello.txt"};
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(uvaws_fetch(fx.client, &big, on_big, &b.got[i], &b.jobs[i]), 0);
+  tu_got_t canceller = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &small, cancel_neighbours, &canceller, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(canceller.calls, 1);
+  assert_int_equal(canceller.code, 0);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(b.got[i].calls, 1);
+    if (i % 2 == 0 && b.cancel_rc[i] == 0) { /* cancelled in time: cancelled it is */
+      assert_int_equal(b.got[i].code, UVAWS_ECANCELED);
+    } else { /* never cancelled, or already complete when asked */
+      assert_int_equal(b.got[i].code, 0);
+      assert_int_equal(b.got[i].len, BIG);
+    }
+  }
+  tu_got_t after = {0};
+  assert_int_equal(uvaws_fetch(fx.client, &small, tu_on_got, &after, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(after.code, 0);
+  uvaws_client_stats_t st;
+  uvaws_client_stats(fx.client, &st);
+  assert_int_equal(st.connections, 1); /* a cancelled stream is reset, not its connection */
+  beside = NULL;
+  tu_fixture_close(&fx);
+}
+
 typedef struct {
   int calls, code;
   uint64_t done, total;
@@ -236,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_multiplexed),
       cmocka_unit_test(test_observed_bytes),
       cmocka_unit_test(test_body_cap),
+      cmocka_unit_test(test_cancel_beside_streams),
       cmocka_unit_test(test_streamed_downloads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
