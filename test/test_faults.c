@@ -809,7 +809,7 @@ static void test_no_secret_in_logs(void **state) {
   part[16] = '\0';
   assert_not_logged("part of the secret key", part);
   assert_not_logged("session token", SESSION_TOKEN);
-  memcpy(part, SESSION_TOKEN + 10, 16);
+  memcpy(part, &SESSION_TOKEN[10], 16);
   assert_not_logged("part of the session token", part);
   /* every signature the server received, and the signing key behind it */
   cJSON *j = control(server, "GET", "/_log", NULL);
