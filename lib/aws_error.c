@@ -8,6 +8,7 @@
 #include <expat.h>
 
 #include "buf.h"
+#include "json_keys.h"
 #include "kv.h"
 #include "safe_text.h"
 
@@ -98,7 +99,7 @@ static int json_string(char **out, const cJSON *obj, const char *key, int is_typ
 static int from_json(uvaws_error_t *err, const char *body, size_t len) {
   /* A NULL here is a syntax error or, rarely, cJSON out of memory; cJSON
    * does not say which, and either way the body tells us nothing. */
-  cJSON *root = cJSON_ParseWithLength(body, len);
+  cJSON *root = json_parse_last_wins(body, len); /* a repeated key: botocore reads the last */
   if (root == NULL)
     return 0;
   int rc = 0;

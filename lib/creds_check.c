@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_keys.h"
 #include "rfc3339.h"
 #include "url.h"
 
@@ -111,7 +112,7 @@ static cJSON *parse_answer(const char *text, size_t len, const char **why) {
     *why = "the answer holds a NUL character";
     return NULL;
   }
-  cJSON *j = cJSON_ParseWithLength(text, len);
+  cJSON *j = json_parse_last_wins(text, len); /* a repeated key: the CLI reads the last */
   if (j == NULL)
     *why = "the answer is not JSON";
   return j;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "json_keys.h"
 #include "num_text.h"
 #include "uvaws/dynamodb.h"
 
@@ -98,6 +99,8 @@ static const struct {
 static cJSON *to_attr(const cJSON *p, int depth);
 
 static cJSON *members_to(const cJSON *p, int depth, int array) {
+  if (!array && json_has_repeated_key(p) != 0)
+    return NULL; /* an attribute named twice: DynamoDB refuses the item */
   cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject();
   for (const cJSON *c = p->child; o != NULL && c != NULL; c = c->next)
     if (!add(o, array ? NULL : c->string, to_attr(c, depth + 1))) {
@@ -167,6 +170,8 @@ UVAWS_EXTERN cJSON *uvaws_ddb_to_item(const cJSON *plain) {
 static cJSON *from_attr(const cJSON *a, int depth);
 
 static cJSON *members_from(const cJSON *a, int depth, int array) {
+  if (!array && json_has_repeated_key(a) != 0)
+    return NULL; /* no item names an attribute twice */
   cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject();
   for (const cJSON *c = a->child; o != NULL && c != NULL; c = c->next)
     if (!add(o, array ? NULL : c->string, from_attr(c, depth + 1))) {

@@ -13,6 +13,7 @@
 #include "creds_check.h"
 #include "creds_provider.h"
 #include "http_exchange.h"
+#include "json_keys.h"
 #include "secret.h"
 #include "sigv4_canon.h"
 
@@ -283,7 +284,7 @@ static void on_token(imds_op_t *op, const transport_result_t *res, int ok) {
 }
 
 static void got_region(imds_op_t *op, const transport_result_t *res) {
-  cJSON *j = cJSON_ParseWithLength(res->body, res->body_len);
+  cJSON *j = json_parse_last_wins(res->body, res->body_len);
   const char *region = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "region"));
   if (region == NULL || !region_ok(region))
     refused(op, "the instance identity document holds no valid region");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "json_keys.h"
 #include "op.h"
 #include "op_value.h"
 #include "suggest.h"
@@ -200,6 +201,15 @@ static void check_structure(chk_t *c, const mshape_t *s, const cJSON *v, int dep
   }
 }
 
+static int key_twice(cJSON *obj, cJSON *earlier, void *arg) {
+  (void)obj;
+  chk_t *c = arg;
+  push(c, F_KEY, earlier->string ? earlier->string : "", 0);
+  report(c, "given twice");
+  pop(c);
+  return 0;
+}
+
 static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth) {
   const model_t *m = c->m;
   const mshape_t *s = model_target(m, r);
@@ -241,6 +251,10 @@ static void check(chk_t *c, const mref_t *r, const cJSON *v, int depth) {
       wrong(c, "an object (a map)", v);
       return;
     }
+    /* A dictionary holds a key once; a header is one name in any case. The
+     * walker takes a mutable object, but key_twice changes nothing. */
+    if (json_shadowed_keys((cJSON *)v, r->location == ML_HEADERS, key_twice, c) < 0)
+      report(c, "no memory to compare its keys");
     const mref_t *kr = model_mref(m, s->a);
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
       const char *key = e->string ? e->string : "";

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "b64.h"
+#include "json_keys.h"
 #include "op.h"
 #include "op_value.h"
 
@@ -215,6 +216,9 @@ static int jstructure(jp_t *j, const mshape_t *s, cJSON *v, int depth) {
   const model_t *m = j->m;
   if (!is_type(v, cJSON_Object))
     return jfail(j, "expected an object", model_str(m, s->name));
+  /* a key the answer repeats: the last value stands (json_keys.h) */
+  if (json_shadowed_keys(v, 0, json_drop_shadowed, NULL) != 0)
+    return -1;
   cJSON *e = v->child;
   while (e != NULL) {
     cJSON *next = e->next;
@@ -261,6 +265,8 @@ static int jconvert(jp_t *j, const mref_t *r, cJSON *v, int depth) {
   case MT_MAP:
     if (!is_type(v, cJSON_Object))
       return jfail(j, "expected an object", model_str(m, s->name));
+    if (json_shadowed_keys(v, 0, json_drop_shadowed, NULL) != 0)
+      return -1;
     for (cJSON *e = v->child; e != NULL; e = e->next)
       if (jchild(j, model_mref(m, s->b), e, depth + 1) != 0)
         return -1;

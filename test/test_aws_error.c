@@ -92,6 +92,11 @@ static void dynamodb_validation_suffix(void **state) {
   parse(&e, 400, NULL, 0, "{\"__type\":\"ns#ValidationException:http://x/y#frag\"}");
   check(&e, 400, "ValidationException", NULL, NULL);
   uvaws_error_clear(&e);
+  /* a key the body repeats: the last one, as botocore's json.loads reads it */
+  parse(&e, 400, NULL, 0, "{\"__type\":\"ns#A\",\"message\":\"m1\",\"__type\":\"ns#B\","
+        "\"message\":\"m2\"}");
+  check(&e, 400, "B", "m2", NULL);
+  uvaws_error_clear(&e);
 }
 
 static void dynamodb_conditional_check_failed(void **state) {

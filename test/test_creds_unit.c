@@ -269,6 +269,22 @@ static void test_process_json(void **state) {
                    "\"SessionToken\": \"t\\r\\nX-Evil: 1\"}";
   assert_int_equal(creds_from_process_json(cr, strlen(cr), &c, &why), -1);
   assert_non_null(strstr(why, "token"));
+  /* a key repeated: the last one, as the CLI's json.loads reads it (a bad
+   * first value is no reason to refuse, a bad last one is) */
+  const char *twice = "{\"Version\": 1, \"AccessKeyId\": \"A1\", \"SecretAccessKey\": \"s\", "
+                      "\"AccessKeyId\": \"A2\", \"Version\": 2, \"Version\": 1}";
+  assert_int_equal(creds_from_process_json(twice, strlen(twice), &c, &why), 0);
+  assert_string_equal(c.access_key, "A2");
+  creds_clear(&c);
+  const char *bad_last = "{\"Version\": 1, \"AccessKeyId\": \"A1\", \"SecretAccessKey\": \"s\", "
+                         "\"SessionToken\": \"t\", \"SessionToken\": \"t\\r\\nX-Evil: 1\"}";
+  assert_int_equal(creds_from_process_json(bad_last, strlen(bad_last), &c, &why), -1);
+  /* a container answer: the same rule */
+  const char *cont = "{\"AccessKeyId\": \"A1\", \"SecretAccessKey\": \"s1\", \"Token\": \"t\", "
+                     "\"Expiration\": \"2099-01-01T00:00:00Z\", \"SecretAccessKey\": \"s2\"}";
+  assert_int_equal(from_json(cont, strlen(cont), 0, &c, &why), 0);
+  assert_string_equal(c.secret_key, "s2");
+  creds_clear(&c);
 }
 
 /* ---- container URLs ---------------------------------------------------------- */

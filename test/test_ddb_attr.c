@@ -169,6 +169,32 @@ static void items(void **state) {
   conv_is(uvaws_ddb_from_item, "[{\"S\":\"a\"}]", NULL);
   conv_is(uvaws_ddb_from_item, "{\"a\":\"not an attr\"}", NULL);
   conv_is(uvaws_ddb_to_item, "{\"a\":{\"$b64\":\"!!\"}}", NULL);
+  /* an attribute named twice, in the item or a map inside it: DynamoDB
+   * refuses such an item; small and large objects (sorted) alike */
+  conv_is(uvaws_ddb_to_item, "{\"a\":1,\"a\":2}", NULL);
+  conv_is(uvaws_ddb_to_item, "{\"a\":1,\"A\":2}", "{\"a\":{\"N\":\"1\"},\"A\":{\"N\":\"2\"}}");
+  conv_is(uvaws_ddb_to_attr, "{\"m\":{\"x\":1,\"y\":2,\"x\":3}}", NULL);
+  conv_is(uvaws_ddb_to_attr, "[{\"x\":1,\"x\":1}]", NULL);
+  conv_is(uvaws_ddb_from_item, "{\"a\":{\"S\":\"1\"},\"a\":{\"S\":\"2\"}}", NULL);
+  conv_is(uvaws_ddb_from_attr, "{\"M\":{\"a\":{\"S\":\"1\"},\"a\":{\"S\":\"2\"}}}", NULL);
+  conv_is(uvaws_ddb_from_attr, "{\"L\":[{\"M\":{\"a\":{\"S\":\"1\"},\"a\":{\"N\":\"2\"}}}]}",
+          NULL);
+  /* 20 keys (sorted, not paired): distinct pass, one repeated at the end fails */
+  char big[512] = "{\"k0\":0";
+  for (int i = 1; i < 20; i++)
+    snprintf(big + strlen(big), sizeof big - strlen(big), ",\"k%d\":%d", i, i);
+  size_t end = strlen(big);
+  strcpy(big + end, "}");
+  cJSON *p = cJSON_Parse(big), *item = uvaws_ddb_to_item(p);
+  assert_non_null(item);
+  assert_int_equal(cJSON_GetArraySize(item), 20);
+  cJSON_Delete(item);
+  cJSON_Delete(p);
+  strcpy(big + end, ",\"k7\":1}");
+  p = cJSON_Parse(big);
+  assert_non_null(p);
+  assert_null(uvaws_ddb_to_item(p));
+  cJSON_Delete(p);
   assert_null(uvaws_ddb_to_item(NULL));
   assert_null(uvaws_ddb_from_item(NULL));
   assert_null(uvaws_ddb_to_attr(NULL));

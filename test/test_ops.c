@@ -526,6 +526,110 @@ static void test_json_answers_deep(void **state) {
   }
 }
 
+/* A key an object repeats, in both directions: a parameter map given a key
+ * twice is refused (header names in any case), an answer keeps the last value
+ * as botocore's dictionaries do; small objects (pairs compared) and large
+ * ones (keys sorted), the repeat first, last and in between. */
+static void repeated_map(buf_t *b, int n, const int *again, int nagain) {
+  buf_adds(b, "{\"TableName\":\"tbl\",\"Item\":{");
+  for (int i = 0; i < n + nagain; i++) {
+    char kv[64];
+    int k = i < n ? i : again[i - n];
+    snprintf(kv, sizeof kv, "%s\"k%d\":{\"S\":\"v%d\"}", i ? "," : "", k, i);
+    buf_adds(b, kv);
+  }
+  buf_adds(b, "}}");
+  assert_non_null(buf_str(b));
+}
+
+static void test_repeated_keys(void **state) {
+  (void)state;
+  uvaws_error_t e;
+  expect_problem("dynamodb", "PutItem", "{\"TableName\":\"tbl\",\"Item\":{\"id\":{\"S\":\"a\"},"
+                 "\"id\":{\"S\":\"b\"}}}", "Item (key id): given twice");
+  expect_problem("dynamodb", "PutItem", "{\"TableName\":\"tbl\",\"Item\":{\"id\":{\"S\":\"a\"},"
+                 "\"n\":{\"S\":\"b\"},\"id\":{\"S\":\"c\"}}}", "Item (key id): given twice");
+  /* keys of a body map differ by case; header names do not */
+  op_req_t *r = ser("dynamodb", "PutItem", "{\"TableName\":\"tbl\",\"Item\":{\"id\":{\"S\":\"a\"},"
+                    "\"ID\":{\"S\":\"b\"}}}", &e);
+  assert_non_null(r);
+  op_req_free(r);
+  expect_problem("s3", "PutObject", "{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":"
+                 "{\"Color\":\"red\",\"color\":\"blue\"}}", "Metadata (key Color): given twice");
+  expect_problem("sqs", "SendMessage", "{\"QueueUrl\":\"u\",\"MessageBody\":\"b\","
+                 "\"MessageAttributes\":{\"a\":{\"DataType\":\"String\",\"StringValue\":\"x\"},"
+                 "\"a\":{\"DataType\":\"String\",\"StringValue\":\"y\"}}}",
+                 "MessageAttributes (key a): given twice");
+  expect_problem("s3", "PutObject", "{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":{\"a\":\"1\","
+                 "\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"Color\":\"red\",\"e\":\"5\",\"f\":\"6\","
+                 "\"g\":\"7\",\"h\":\"8\",\"COLOR\":\"blue\"}}", "Metadata (key Color): given twice");
+  /* large maps: sorted, every repeated key named once, distinct keys pass */
+  int again[] = {0, 39, 17, 17};
+  buf_t b = {0};
+  repeated_map(&b, 40, again, 4);
+  assert_null(ser("dynamodb", "PutItem", b.data, &e));
+  assert_non_null(e.message);
+  assert_non_null(strstr(e.message, "Item (key k0): given twice"));
+  assert_non_null(strstr(e.message, "Item (key k39): given twice"));
+  char *k17 = strstr(e.message, "Item (key k17): given twice");
+  assert_non_null(k17);
+  assert_non_null(strstr(k17 + 1, "Item (key k17): given twice")); /* three times: twice shadowed */
+  assert_null(strstr(e.message, "(key k1)"));
+  uvaws_error_clear(&e);
+  buf_free(&b);
+  repeated_map(&b, 40, NULL, 0);
+  r = ser("dynamodb", "PutItem", b.data, &e);
+  assert_non_null(r);
+  op_req_free(r);
+  buf_free(&b);
+
+  /* answers: the last value stands, in a structure, a map and a union */
+  expect_answer("dynamodb", "GetItem", "{\"Item\":{\"a\":{\"S\":\"1\"}},\"Item\":{\"b\":{\"S\":\"2\"}}}",
+                "{\"Item\":{\"b\":{\"S\":\"2\"}}}");
+  expect_answer("dynamodb", "GetItem",
+                "{\"Item\":{\"a\":{\"S\":\"1\"},\"b\":{\"S\":\"x\"},\"a\":{\"S\":\"2\"}}}",
+                "{\"Item\":{\"b\":{\"S\":\"x\"},\"a\":{\"S\":\"2\"}}}");
+  expect_answer("dynamodb", "GetItem", "{\"Item\":{\"a\":{\"S\":\"1\",\"S\":\"2\"}}}",
+                "{\"Item\":{\"a\":{\"S\":\"2\"}}}");
+  /* a repeated member whose last value is null: left out, as botocore does */
+  expect_answer("dynamodb", "GetItem", "{\"Item\":{\"a\":{\"S\":\"1\"}},\"Item\":null}", "{}");
+  /* a large map: sorted, the last of each key kept where it stood */
+  repeated_map(&b, 40, again, 4);
+  cJSON *in = cJSON_Parse(b.data);
+  char *answer = cJSON_PrintUnformatted(cJSON_GetObjectItem(in, "Item"));
+  buf_free(&b);
+  buf_adds(&b, "{\"Item\":");
+  buf_adds(&b, answer);
+  buf_adds(&b, "}");
+  assert_non_null(buf_str(&b));
+  cJSON *o = parse("dynamodb", "GetItem", 200, NULL, 0, b.data, NULL);
+  assert_non_null(o);
+  cJSON *item = cJSON_GetObjectItem(o, "Item");
+  assert_int_equal(cJSON_GetArraySize(item), 40);
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "k17"), "S")),
+                      "v43");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "k0"), "S")),
+                      "v40");
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "k1"), "S")),
+                      "v1");
+  assert_string_equal(item->child->string, "k1"); /* k0's first place is gone */
+  cJSON_Delete(o);
+  cJSON_Delete(in);
+  free(answer);
+  buf_free(&b);
+  /* a hostile answer: one key 100,000 times costs n log n and leaves one */
+  buf_adds(&b, "{\"Item\":{");
+  for (int i = 0; i < 100000; i++)
+    buf_adds(&b, i ? ",\"k\":{\"S\":\"x\"}" : "\"k\":{\"S\":\"x\"}");
+  buf_adds(&b, "}}");
+  assert_non_null(buf_str(&b));
+  o = parse("dynamodb", "GetItem", 200, NULL, 0, b.data, NULL);
+  assert_non_null(o);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "Item")), 1);
+  cJSON_Delete(o);
+  buf_free(&b);
+}
+
 /* ---- JMESPath ---------------------------------------------------------------------- */
 
 static void expect(const char *expr, const char *data, const char *want) {
@@ -813,7 +917,7 @@ int main(void) {
       cmocka_unit_test(test_checks),     cmocka_unit_test(test_labels),
       cmocka_unit_test(test_headers_and_prefixes), cmocka_unit_test(test_s3_rules),
       cmocka_unit_test(test_timestamps), cmocka_unit_test(test_answers),
-      cmocka_unit_test(test_json_answers_deep),
+      cmocka_unit_test(test_json_answers_deep), cmocka_unit_test(test_repeated_keys),
       cmocka_unit_test(test_jmespath),   cmocka_unit_test(test_suggest),
       cmocka_unit_test(test_text_scans), cmocka_unit_test(test_describe),
       cmocka_unit_test(test_quirks),

@@ -41,14 +41,17 @@ extern "C" {
 
 /* A plain value as an AttributeValue; NULL on a value that has no
  * AttributeValue (bad base64, a "$" tag with the wrong contents, an empty
- * set, duplicate set members) or no memory. The result is the caller's. */
+ * set, duplicate set members, an object that names a key twice) or no
+ * memory. The result is the caller's. */
 UVAWS_EXTERN cJSON *uvaws_ddb_to_attr(const cJSON *plain);
 
 /* A plain object as an item: {"name": AttributeValue, ...}. NULL if `plain`
- * is not an object or a member cannot be converted. */
+ * is not an object, names an attribute twice (DynamoDB refuses such an item)
+ * or a member cannot be converted. */
 UVAWS_EXTERN cJSON *uvaws_ddb_to_item(const cJSON *plain);
 
-/* An AttributeValue as a plain value; NULL on something that is not one. */
+/* An AttributeValue as a plain value; NULL on something that is not one
+ * (a map or item naming a key twice is not). */
 UVAWS_EXTERN cJSON *uvaws_ddb_from_attr(const cJSON *attr);
 
 /* An item (object of AttributeValues) as a plain object. */

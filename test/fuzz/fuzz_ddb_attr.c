@@ -8,7 +8,9 @@
  *     whose only key is a "$" tag is the documented exception: it may not
  *     convert back at all);
  *   - every plain value printed is JSON that parses (raw numbers hold JSON
- *     number text only).
+ *     number text only);
+ *   - no object made either way names a key twice (DynamoDB refuses such an
+ *     item; the helpers refuse to make one).
  * Must never crash, leak, recurse without bound or read out of bounds. */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,14 +30,25 @@ static void printed_parses(const cJSON *v) {
   cJSON_free(text);
 }
 
-/* Equal as printed: keys in order and duplicates kept (cJSON_Compare looks
- * keys up, so it calls objects with a repeated key different from themselves). */
+/* Equal as printed: stricter than cJSON_Compare, which ignores key order. */
 static int same(const cJSON *a, const cJSON *b) {
   char *x = cJSON_PrintUnformatted(a), *y = cJSON_PrintUnformatted(b);
   int eq = x == NULL || y == NULL || strcmp(x, y) == 0; /* no memory: no verdict */
   cJSON_free(x);
   cJSON_free(y);
   return eq;
+}
+
+/* Every object in `v` has distinct keys (pairs compared: an oracle apart
+ * from the library's own sorted check). */
+static void no_repeats(const cJSON *v) {
+  for (const cJSON *c = v->child; c != NULL; c = c->next) {
+    if (cJSON_IsObject(v))
+      for (const cJSON *d = c->next; d != NULL; d = d->next)
+        if (strcmp(c->string, d->string) == 0)
+          abort();
+    no_repeats(c);
+  }
 }
 
 typedef cJSON *(*conv_fn)(const cJSON *);
@@ -45,9 +58,11 @@ static void from_plain(const cJSON *q, conv_fn to, conv_fn from) {
   cJSON *a = to(q);
   if (a == NULL)
     return;
+  no_repeats(a);
   cJSON *p = from(a);
   if (p == NULL)
     abort();
+  no_repeats(p);
   printed_parses(p);
   cJSON *a2 = to(p);
   if (a2 == NULL || !same(a, a2))
@@ -62,6 +77,7 @@ static void from_attr(const cJSON *a, conv_fn to, conv_fn from) {
   cJSON *p = from(a);
   if (p == NULL)
     return;
+  no_repeats(p);
   printed_parses(p);
   cJSON *a2 = to(p);
   if (a2 != NULL) {
