@@ -77,7 +77,8 @@ void client_observe_deliver(uvaws_client_t *c, const uvaws_job_t *j, const uvaws
   obs.status = res->status;
   obs.error = res->error ? res->error->code : 0;
   obs.attempts = j->attempts;
-  obs.request_body_bytes = j->body_len;
+  /* a body streamed from a file is not in the job: its source knows its length */
+  obs.request_body_bytes = j->ext && j->ext->source ? j->ext->source->len : j->body_len;
   obs.response_body_bytes = res->body_len;
   obs.request_wire_bytes = o->wire_up;
   obs.response_wire_bytes = o->wire_down;

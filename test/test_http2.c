@@ -80,6 +80,18 @@ static void on_observe(const uvaws_observation_t *obs, void *arg) {
     seen->o[seen->n++] = *obs;
 }
 
+/* A client of `service` on nghttpd whose observations go to `seen`; one
+ * attempt a request, so that every request is observed once. */
+static void open_observed(tu_fixture_t *fx, observed_t *seen, const char *service) {
+  uvaws_client_options_t o = test_options(nghttpd);
+  o.service = service;
+  o.ca_file = ca_file;
+  o.max_attempts = 1;
+  o.observe = on_observe;
+  o.observe_arg = seen;
+  tu_fixture_open(fx, &o);
+}
+
 static void on_tagged(const uvaws_response_t *r, void *arg) {
   (void)r;
   (void)arg;
@@ -90,13 +102,9 @@ static void on_tagged(const uvaws_response_t *r, void *arg) {
  * small (sent with the head) or large (sent after it), whatever the version. */
 static void test_observed_bytes(void **state) {
   (void)state;
-  uvaws_client_options_t o = test_options(nghttpd);
-  o.ca_file = ca_file;
   observed_t seen = {.n = 0};
-  o.observe = on_observe;
-  o.observe_arg = &seen;
   tu_fixture_t fx;
-  tu_fixture_open(&fx, &o);
+  open_observed(&fx, &seen, "dynamodb");
   static char big[100 * 1024];
   memset(big, 'b', sizeof big);
   const size_t sizes[] = {0, 1000, sizeof big}; /* none, with the head, after it */
@@ -309,6 +317,60 @@ static void test_streamed_downloads(void **state) {
   tu_fixture_close(&fx);
 }
 
+/* A body streamed from a file (upload_fd) is counted once over HTTP/2 too,
+ * small or large, and as a body given in memory is: the streamed request's
+ * head differs from the in-memory one's only in its payload hash header
+ * (UNSIGNED-PAYLOAD over https instead of 64 hex digits). */
+static void on_put(uvaws_result_t *res, void *arg) {
+  (void)res;
+  (*(int *)arg)++;
+}
+
+static void test_streamed_upload_bytes(void **state) {
+  (void)state;
+  observed_t seen = {.n = 0};
+  tu_fixture_t fx;
+  open_observed(&fx, &seen, "s3");
+  static char body[200 * 1024];
+  memset(body, 'u', sizeof body);
+  const size_t sizes[] = {1000, sizeof body}; /* with the head, after it */
+  cJSON *params = cJSON_Parse("{\"Bucket\":\"b\",\"Key\":\"up.bin\"}");
+  int done = 0;
+  FILE *files[2];
+  for (size_t k = 0; k < 2; k++) {
+    assert_non_null(files[k] = tmpfile());
+    assert_int_equal(fwrite(body, 1, sizes[k], files[k]), sizes[k]);
+    fflush(files[k]);
+    uvaws_call_options_t streamed = UVAWS_CALL_OPTIONS_INIT, inline_ = UVAWS_CALL_OPTIONS_INIT;
+    streamed.path_style = inline_.path_style = 1;
+    streamed.upload_fd = fileno(files[k]);
+    inline_.payload = body;
+    inline_.payload_len = sizes[k];
+    /* one after the other: the observations come in this order */
+    assert_int_equal(uvaws_call_ex(fx.client, "PutObject", params, &streamed, on_put, &done, NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(uvaws_call_ex(fx.client, "PutObject", params, &inline_, on_put, &done, NULL), 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+  }
+  assert_int_equal(done, 4);
+  assert_int_equal(seen.n, 4);
+  for (size_t k = 0; k < 2; k++) {
+    const uvaws_observation_t *st = &seen.o[2 * k], *in = &seen.o[2 * k + 1];
+    assert_int_equal(st->request_body_bytes, sizes[k]);
+    assert_int_equal(in->request_body_bytes, sizes[k]);
+    assert_true(st->request_wire_bytes >= sizes[k]);
+    assert_true(st->request_wire_bytes <= sizes[k] + 2048);
+    /* the heads: within the hash header's 48 bytes and a few of HPACK's */
+    int64_t diff = (int64_t)in->request_wire_bytes - (int64_t)st->request_wire_bytes;
+    if (diff < -16 || diff > 96)
+      fail_msg("%zu bytes: streamed %llu on the wire, in memory %llu", sizes[k],
+               (unsigned long long)st->request_wire_bytes, (unsigned long long)in->request_wire_bytes);
+    fclose(files[k]);
+  }
+  cJSON_Delete(params);
+  tu_fixture_close(&fx);
+}
+
 int main(void) {
   nghttpd = need_env("UVAWS_TEST_NGHTTPD");
   ca_file = need_env("UVAWS_TEST_CA_FILE");
@@ -319,6 +381,7 @@ int main(void) {
       cmocka_unit_test(test_body_cap),
       cmocka_unit_test(test_cancel_beside_streams),
       cmocka_unit_test(test_streamed_downloads),
+      cmocka_unit_test(test_streamed_upload_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

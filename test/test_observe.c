@@ -305,6 +305,44 @@ static void on_result(uvaws_result_t *r, void *arg) {
   c->code = r->error ? r->error->code : 0;
 }
 
+/* A body streamed from a file (upload_fd) is not in the request's memory: its
+ * bytes are counted all the same, once, and match what the server read. */
+static void test_streamed_body_bytes(void **state) {
+  (void)state;
+  recorder_t rec;
+  tu_fixture_t fx;
+  cJSON_Delete(control(server, "POST", "/_reset", NULL));
+  uvaws_client_options_t o = observed(&rec);
+  o.service = "s3";
+  open_observed(&fx, &rec, &o);
+  const size_t n = 90000;
+  FILE *f = tmpfile();
+  assert_non_null(f);
+  for (size_t i = 0; i < n; i++)
+    fputc('a' + (int)(i % 26), f);
+  fflush(f);
+  uvaws_call_options_t co = UVAWS_CALL_OPTIONS_INIT;
+  co.path_style = 1;
+  co.upload_fd = fileno(f);
+  cJSON *p = cJSON_Parse("{\"Bucket\":\"b\",\"Key\":\"streamed.txt\"}");
+  call_seen_t c = {0};
+  assert_int_equal(uvaws_call_ex(fx.client, "PutObject", p, &co, on_result, &c, NULL), 0);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  assert_int_equal(c.calls, 1);
+  assert_int_equal(rec.n_obs, 1);
+  const uvaws_observation_t *ob = &rec.obs[0].o;
+  check_consistent(ob);
+  assert_int_equal(ob->request_body_bytes, n);
+  cJSON *log = control(server, "GET", "/_log?last=1", NULL);
+  cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "requests"), 0);
+  assert_int_equal((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "body_len")), n);
+  assert_int_equal(ob->request_wire_bytes, logged_request_bytes(r));
+  cJSON_Delete(log);
+  cJSON_Delete(p);
+  fclose(f);
+  close_fx(&fx);
+}
+
 static void test_operation_named(void **state) {
   (void)state;
   recorder_t rec;
@@ -700,6 +738,7 @@ int main(void) {
       cmocka_unit_test(test_fetch_fields),
       cmocka_unit_test(test_connect_includes_tls_handshake),
       cmocka_unit_test(test_large_body_bytes),
+      cmocka_unit_test(test_streamed_body_bytes),
       cmocka_unit_test(test_operation_named),
       cmocka_unit_test(test_retries_counted),
       cmocka_unit_test(test_network_failure),

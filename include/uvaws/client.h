@@ -61,7 +61,7 @@ typedef struct {
   int error;             /* the request's UVAWS_E* code as its callback sees it
                             (UVAWS_EAWS, UVAWS_ECANCELED ...); 0 on success */
   unsigned attempts;     /* times it went on the wire */
-  uint64_t request_body_bytes;  /* the body, once */
+  uint64_t request_body_bytes;  /* the body, once (a streamed upload too) */
   uint64_t response_body_bytes; /* the final answer's body held in memory */
   uint64_t request_wire_bytes;  /* every attempt's request line, headers and body as
                                    libcurl counts them (over HTTP/2 the head as its
