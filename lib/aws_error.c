@@ -11,6 +11,7 @@
 #include "json_keys.h"
 #include "kv.h"
 #include "safe_text.h"
+#include "xml_tree.h"
 
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -257,7 +258,7 @@ static int from_xml(uvaws_error_t *err, const char *body, size_t len) {
   if (x == NULL)
     return -1;
   x->field = F_NONE;
-  x->parser = XML_ParserCreate(NULL);
+  x->parser = xml_parser_create();
   if (x->parser == NULL) {
     free(x);
     return -1;

@@ -52,13 +52,12 @@ static cJSON *parse_structure(xp_t *x, const mshape_t *s, const xml_node *node, 
   cJSON *o = cJSON_CreateObject();
   if (o == NULL)
     return NULL;
-  /* members by name, each with its elements in document order */
-  xml_node **kids = node->nchildren ? malloc(node->nchildren * sizeof *kids) : NULL;
-  if (node->nchildren && kids == NULL) {
-    cJSON_Delete(o);
-    return NULL;
-  }
-  for (uint32_t i = 0; i < s->b; i++) {
+  /* members by name, each with its elements in document order; most
+   * elements have a few children, held on the stack */
+  xml_node *few[16];
+  xml_node **kids = node->nchildren <= 16 ? few : malloc(node->nchildren * sizeof *kids);
+  int ok = kids != NULL;
+  for (uint32_t i = 0; ok && i < s->b; i++) {
     const mref_t *r = model_mref(m, s->a + i);
     if (r->location != ML_BODY)
       continue;
@@ -66,31 +65,25 @@ static cJSON *parse_structure(xp_t *x, const mshape_t *s, const xml_node *node, 
     cJSON *v = NULL;
     size_t n = 0;
     for (xml_node *c = xml_first(node); c != NULL; c = xml_next(c))
-      if (strcmp(c->name, name) == 0)
+      if (c->name[0] == name[0] && strcmp(c->name, name) == 0) /* first letters differ mostly */
         kids[n++] = c;
     if (n > 0) {
-      v = parse(x, r, (nodes_t){kids, n}, depth + 1);
-      if (v == NULL) {
-        free(kids);
-        cJSON_Delete(o);
-        return NULL;
-      }
+      ok = (v = parse(x, r, (nodes_t){kids, n}, depth + 1)) != NULL;
     } else if (r->flags & MR_XML_ATTRIBUTE) {
       const char *a = xml_attr(node, op_wire_name(m, r));
-      if (a != NULL && (v = cJSON_CreateString(a)) == NULL) {
-        free(kids);
-        cJSON_Delete(o);
-        return NULL;
-      }
+      ok = a == NULL || (v = cJSON_CreateString(a)) != NULL;
     }
     if (v != NULL && !cJSON_AddItemToObject(o, model_str(m, r->name), v)) {
       cJSON_Delete(v);
-      free(kids);
-      cJSON_Delete(o);
-      return NULL;
+      ok = 0;
     }
   }
-  free(kids);
+  if (kids != few)
+    free(kids);
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
   return o;
 }
 

@@ -12,11 +12,13 @@
 
 #include <stddef.h>
 
+#include <expat.h>
+
 #include "buf.h"
 #include "list.h"
 
 typedef struct xml_node {
-  char *name;
+  const char *name; /* in the node's allocation */
   buf_t text; /* empty once the element has children; cleansed when freed (STS answers) */
   char **attrs; /* name, value, ..., NULL; NULL when none */
   struct xml_node *parent;
@@ -25,6 +27,12 @@ typedef struct xml_node {
   size_t nchildren;
   size_t mark, mark2; /* the reader's own, zero at first */
 } xml_node;
+
+/* A new expat parser (NULL out of memory) hashing with the process's random
+ * salt: expat draws its own from getrandom for every parser, a system call
+ * an answer; a salt drawn once keeps the hash-flooding defence it is for.
+ * Every parser of the library comes from here. */
+XML_Parser xml_parser_create(void);
 
 /* Parses `len` bytes. Returns the root (free with xml_free) or NULL with the
  * reason in why_buf: "not well-formed XML at line N: ...", "DOCTYPE refused",

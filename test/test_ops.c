@@ -332,6 +332,7 @@ static void test_timestamps(void **state) {
       {"0", "1970-01-01T00:00:00Z"},
       {"9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"},
       {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},
+      {"1420070400.125", "2015-01-01T00:00:00.125Z"},
   };
   for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
     ts_t t;
@@ -358,6 +359,11 @@ static void test_timestamps(void **state) {
   assert_string_equal(out, "Thu, 01 Jan 2015 00:00:00 GMT");
   ts_format(t, MTS_UNIX, out);
   assert_string_equal(out, "1420070400");
+  /* years past four digits (no parser makes them) still print whole */
+  ts_format((ts_t){253402300800, 0}, MTS_ISO8601, out);
+  assert_string_equal(out, "10000-01-01T00:00:00Z");
+  ts_format((ts_t){-62135596801, 7}, MTS_ISO8601, out);
+  assert_string_equal(out, "0000-12-31T23:59:59.000007Z");
   cJSON *n = cJSON_CreateNumber(1420070400.25);
   assert_int_equal(ts_from_json(n, &t), 0);
   assert_int_equal(t.us, 250000);
@@ -443,6 +449,29 @@ static void test_answers(void **state) {
   assert_null(parse("cloudwatch", "GetMetricStatistics", 200, NULL, 0,
                     "<R><GetMetricStatisticsResult><Datapoints><member><Sum>abc</Sum></member>"
                     "</Datapoints></GetMetricStatisticsResult></R>", NULL));
+  /* an element with more children than parse_structure holds on its stack
+   * (16): a listing of 40, every item and the members beside them kept */
+  {
+    buf_t b = {0};
+    buf_adds(&b, "<ListBucketResult><Name>bk</Name>");
+    for (int i = 0; i < 40; i++) {
+      char one[96];
+      snprintf(one, sizeof one, "<Contents><Key>k%d</Key><Size>%d</Size></Contents>", i, i);
+      buf_adds(&b, one);
+    }
+    buf_adds(&b, "<KeyCount>40</KeyCount></ListBucketResult>");
+    assert_non_null(buf_str(&b));
+    o = parse("s3", "ListObjectsV2", 200, NULL, 0, b.data, NULL);
+    assert_non_null(o);
+    cJSON *items = cJSON_GetObjectItem(o, "Contents");
+    assert_int_equal(cJSON_GetArraySize(items), 40);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 39), "Key")),
+                        "k39");
+    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "KeyCount")), 40);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "Name")), "bk");
+    cJSON_Delete(o);
+    buf_free(&b);
+  }
   /* a map key given twice keeps its last value, as a dictionary would */
   o = parse("sqs", "GetQueueAttributes", 200, NULL, 0,
             "<R><GetQueueAttributesResult><Attribute><Name>a</Name><Value>1</Value></Attribute>"
