@@ -287,6 +287,7 @@ def write(seconds, start_load, commit='unknown'):
     replace(bench_readme, 'sigv4', fenced('sigv4.txt'))
     replace(bench_readme, 'client', fenced('client.txt'))
     replace(bench_readme, 'soak', fenced('soak.txt'))
+    replace(bench_readme, 'ops', fenced('ops.txt'))
     replace(bench_readme, 'callgrind', fenced('callgrind.txt'))
     perf_md = os.path.join(RESULTS, 'perf.md')
     replace(bench_readme, 'perf', open(perf_md).read().rstrip() if os.path.exists(perf_md)

@@ -7,8 +7,9 @@
 #
 # In order: sigv4 (interleaved runs, 11), client (plain, TLS 1.3 HTTP/1.1,
 # TLS 1.3 HTTP/2; 5 interleaved rounds of 100,000 requests), soak (1,000,000
-# requests; 10,000 at once), a perf profile of uvaws_fetch (when perf can
-# sample), and the callgrind instruction counts. --quick runs everything
+# requests; 10,000 at once), the operation layer alone beside botocore (7
+# runs), a perf profile of uvaws_fetch (when perf can sample), and the
+# callgrind instruction counts. --quick runs everything
 # smaller, to check the pipeline (its figures are not worth quoting).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,8 +32,9 @@ fi
 if [ $quick = 1 ]; then
   sig="--runs 3" cli="--requests 5000 --runs 2 --sdk-requests 500 --wrk-seconds 2 --syscall-requests 2000"
   soak="--requests 50000 --sample 5000 --warmup 10000 --big 1000" prof=5000 cg="--small 200 --large 600"
+  ops="--runs 2"
 else
-  sig="--runs 11" cli="" soak="" prof=50000 cg=""
+  sig="--runs 11" cli="" soak="" prof=50000 cg="" ops="--runs 7"
 fi
 
 # shellcheck disable=SC2086
@@ -41,6 +43,8 @@ sh "$bench/run_sigv4.sh" $sig
 sh "$bench/run_client.sh" $cli
 # shellcheck disable=SC2086
 sh "$bench/run_soak.sh" $soak
+# shellcheck disable=SC2086
+sh "$bench/run_ops.sh" $ops
 
 # Where uvaws_fetch's CPU goes: perf's sampling of the real process (no
 # valgrind), all of it and uvaws's own code apart.

@@ -9,17 +9,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench="$root/bench"
 build="$root/build-bench"
-runs=7
-peers=1
-while [ $# -gt 0 ]; do
-  case $1 in
-    --runs) runs=$2; shift 2 ;;
-    --no-peers) peers=0; shift ;;
-    *) echo "usage: $0 [--runs N] [--no-peers]" >&2; exit 2 ;;
-  esac
-done
-
 . "$bench/build.sh"
+bench_runs_args "$@"
 bench_build bench/bench_sigv4
 [ "$peers" = 1 ] && bench_npm_ci
 
