@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_pick.h"
 #include "op.h"
 
 static const char *const ops[][2] = {
@@ -25,11 +26,8 @@ static const char *const ops[][2] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
-  const char *const *pick = ops[data[0] % (sizeof ops / sizeof *ops)];
-  const model_t *m = model_get(pick[0], NULL, 0);
-  const mop_t *op = m ? model_op(m, pick[1]) : NULL;
-  if (op == NULL)
-    abort();
+  const model_t *m;
+  const mop_t *op = fuzz_pick_op(ops, sizeof ops / sizeof *ops, data[0], &m);
   cJSON *params = cJSON_ParseWithLength((const char *)data + 1, size - 1);
   if (params == NULL || !cJSON_IsObject(params)) {
     cJSON_Delete(params);
