@@ -1,13 +1,18 @@
 /* Repeated keys in a JSON object (json_keys.h). Small objects, which are
  * nearly all of them, compare every pair; larger ones sort their keys, so
- * that a hostile answer with a hundred thousand keys costs n log n. */
+ * that a hostile answer with a hundred thousand keys costs n log n. Neither
+ * allocates below a few hundred members. */
 #include "json_keys.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Up to this many members the pairs are compared: cheaper than sorting. */
-#define PAIRWISE_MAX 8
+/* Up to this many members the pairs are compared: cheaper than sorting
+ * (most pairs differ in their first byte), and no allocation. A DynamoDB
+ * item of a dozen attributes stays on this side. */
+#define PAIRWISE_MAX 16
+/* Up to this many members the sort's arrays are on the stack (4.5 KiB). */
+#define SORT_ON_STACK 256
 
 static int key_cmp(const char *a, const char *b, int fold) {
   for (;; a++, b++) {
@@ -40,7 +45,8 @@ static int entry_cmp_fold(const void *a, const void *b) { return entry_cmp_by(a,
 
 /* Marks in `shadowed` (one byte a member) those a later member replaces. */
 static int mark_sorted(const cJSON *obj, size_t n, int fold, unsigned char *shadowed) {
-  entry_t *v = malloc(n * sizeof *v);
+  entry_t few[SORT_ON_STACK];
+  entry_t *v = n <= SORT_ON_STACK ? few : malloc(n * sizeof *v);
   if (v == NULL)
     return -1;
   size_t i = 0;
@@ -50,7 +56,8 @@ static int mark_sorted(const cJSON *obj, size_t n, int fold, unsigned char *shad
   for (i = 0; i + 1 < n; i++)
     if (key_cmp(v[i].key, v[i + 1].key, fold) == 0)
       shadowed[v[i].pos] = 1; /* v[i + 1] is later: sorted by place on ties */
-  free(v);
+  if (v != few)
+    free(v);
   return 0;
 }
 
@@ -63,8 +70,10 @@ int json_shadowed_keys(cJSON *obj, int fold_case, json_shadowed_fn fn, void *arg
   if (n <= PAIRWISE_MAX) {
     for (cJSON *e = obj->child; e != NULL;) {
       cJSON *next = e->next;
+      const char *k = key_of(e);
       for (const cJSON *l = next; l != NULL; l = l->next) {
-        if (key_cmp(key_of(e), key_of(l), fold_case) == 0) {
+        const char *lk = key_of(l);
+        if ((fold_case || k[0] == lk[0]) && key_cmp(k, lk, fold_case) == 0) {
           int rc = fn(obj, e, arg);
           if (rc != 0)
             return rc;
@@ -75,9 +84,11 @@ int json_shadowed_keys(cJSON *obj, int fold_case, json_shadowed_fn fn, void *arg
     }
     return 0;
   }
-  unsigned char *shadowed = calloc(n, 1);
+  unsigned char few[SORT_ON_STACK] = {0};
+  unsigned char *shadowed = n <= SORT_ON_STACK ? few : calloc(n, 1);
   if (shadowed == NULL || mark_sorted(obj, n, fold_case, shadowed) != 0) {
-    free(shadowed);
+    if (shadowed != few)
+      free(shadowed);
     return -1;
   }
   int rc = 0;
@@ -88,7 +99,8 @@ int json_shadowed_keys(cJSON *obj, int fold_case, json_shadowed_fn fn, void *arg
       rc = fn(obj, e, arg);
     e = next;
   }
-  free(shadowed);
+  if (shadowed != few)
+    free(shadowed);
   return rc;
 }
 

@@ -589,9 +589,18 @@ static void test_repeated_keys(void **state) {
                  "\"MessageAttributes\":{\"a\":{\"DataType\":\"String\",\"StringValue\":\"x\"},"
                  "\"a\":{\"DataType\":\"String\",\"StringValue\":\"y\"}}}",
                  "MessageAttributes (key a): given twice");
-  expect_problem("s3", "PutObject", "{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":{\"a\":\"1\","
-                 "\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"Color\":\"red\",\"e\":\"5\",\"f\":\"6\","
-                 "\"g\":\"7\",\"h\":\"8\",\"COLOR\":\"blue\"}}", "Metadata (key Color): given twice");
+  /* a header map past the pairs' 16 members: sorted, in any case too */
+  buf_t meta = {0};
+  buf_adds(&meta, "{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":{\"Color\":\"red\"");
+  for (int i = 0; i < 20; i++) {
+    char kv[32];
+    snprintf(kv, sizeof kv, ",\"m%d\":\"%d\"", i, i);
+    buf_adds(&meta, kv);
+  }
+  buf_adds(&meta, ",\"COLOR\":\"blue\"}}");
+  assert_non_null(buf_str(&meta));
+  expect_problem("s3", "PutObject", meta.data, "Metadata (key Color): given twice");
+  buf_free(&meta);
   /* large maps: sorted, every repeated key named once, distinct keys pass */
   int again[] = {0, 39, 17, 17};
   buf_t b = {0};
@@ -604,6 +613,14 @@ static void test_repeated_keys(void **state) {
   assert_non_null(k17);
   assert_non_null(strstr(k17 + 1, "Item (key k17): given twice")); /* three times: twice shadowed */
   assert_null(strstr(e.message, "(key k1)"));
+  uvaws_error_clear(&e);
+  buf_free(&b);
+  /* past the sort's stack arrays (256 members) */
+  int again_big[] = {299};
+  repeated_map(&b, 300, again_big, 1);
+  assert_null(ser("dynamodb", "PutItem", b.data, &e));
+  assert_non_null(e.message);
+  assert_non_null(strstr(e.message, "Item (key k299): given twice"));
   uvaws_error_clear(&e);
   buf_free(&b);
   repeated_map(&b, 40, NULL, 0);
