@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "json_keys.h"
 #include "op.h"
 #include "xml_tree.h"
 
@@ -157,13 +158,17 @@ static cJSON *parse_map(xp_t *x, const mref_t *r, const mshape_t *s, nodes_t ns,
       cJSON_Delete(o);
       return NULL;
     }
-    /* a key given twice keeps the last value, as a dictionary */
-    cJSON_DeleteItemFromObjectCaseSensitive(o, xml_text(kel));
     if (!cJSON_AddItemToObject(o, xml_text(kel), v)) {
       cJSON_Delete(v);
       cJSON_Delete(o);
       return NULL;
     }
+  }
+  /* a key given twice keeps the last value, as a dictionary: once for the
+   * whole map (a lookup an entry would cost n squared on a hostile answer) */
+  if (json_shadowed_keys(o, 0, json_drop_shadowed, NULL) != 0) {
+    cJSON_Delete(o);
+    return NULL;
   }
   return o;
 }

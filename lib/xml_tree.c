@@ -128,9 +128,11 @@ static void say(char *buf, size_t len, const char *why) {
 
 XML_Parser xml_parser_create(void) {
   static _Atomic unsigned long salt; /* 0: not drawn yet (or drawn as 0: drawn again) */
-  unsigned long s = atomic_load_explicit(&salt, memory_order_relaxed);
-  if (s == 0 && getrandom(&s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s)
+  unsigned long s = atomic_load_explicit(&salt, memory_order_relaxed), drawn;
+  if (s == 0 && getrandom(&drawn, sizeof drawn, GRND_NONBLOCK) == (ssize_t)sizeof drawn) {
+    s = drawn; /* only a whole draw: a failed one leaves s at 0 */
     atomic_store_explicit(&salt, s, memory_order_relaxed); /* two threads: either salt serves */
+  }
   XML_Parser p = XML_ParserCreate(NULL);
   if (p != NULL && s != 0)
     XML_SetHashSalt(p, s);
