@@ -21,6 +21,18 @@
 #include "sigv4_crypto.h"
 #include "suggest.h"
 
+/* Appends printf-style text (a line of test data, under 256 bytes). */
+static void addf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(buf_t *b, const char *fmt, ...) {
+  char text[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  assert_true(n >= 0 && (size_t)n < sizeof text);
+  buf_adds(b, text);
+}
+
 static const model_t *M(const char *svc) {
   char why[256];
   const model_t *m = model_get(svc, why, sizeof why);
@@ -455,9 +467,7 @@ static void test_answers(void **state) {
     buf_t b = {0};
     buf_adds(&b, "<ListBucketResult><Name>bk</Name>");
     for (int i = 0; i < 40; i++) {
-      char one[96];
-      snprintf(one, sizeof one, "<Contents><Key>k%d</Key><Size>%d</Size></Contents>", i, i);
-      buf_adds(&b, one);
+      addf(&b, "<Contents><Key>k%d</Key><Size>%d</Size></Contents>", i, i);
     }
     buf_adds(&b, "<KeyCount>40</KeyCount></ListBucketResult>");
     assert_non_null(buf_str(&b));
@@ -482,6 +492,26 @@ static void test_answers(void **state) {
   assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "Attributes"),
                                                                "a")), "2");
   cJSON_Delete(o);
+  /* a hostile map: 20,000 entries of one key, then 20,000 distinct keys
+   * with one of them again at the end; last values, in n log n */
+  for (int distinct = 0; distinct <= 1; distinct++) {
+    buf_t b = {0};
+    buf_adds(&b, "<R><GetQueueAttributesResult>");
+    for (int i = 0; i <= 20000; i++) {
+      addf(&b, "<Attribute><Name>k%d</Name><Value>%d</Value></Attribute>",
+           distinct ? (i < 20000 ? i : 7) : 0, i);
+    }
+    buf_adds(&b, "</GetQueueAttributesResult></R>");
+    assert_non_null(buf_str(&b));
+    o = parse("sqs", "GetQueueAttributes", 200, NULL, 0, b.data, NULL);
+    assert_non_null(o);
+    cJSON *attrs = cJSON_GetObjectItem(o, "Attributes");
+    assert_int_equal(cJSON_GetArraySize(attrs), distinct ? 20000 : 1);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(attrs, distinct ? "k7" : "k0")),
+                        "20000");
+    cJSON_Delete(o);
+    buf_free(&b);
+  }
   /* EC2's request id is its own element, lower case */
   rid = NULL;
   o = parse("ec2", "DescribeRegions", 200, NULL, 0,
@@ -562,10 +592,8 @@ static void test_json_answers_deep(void **state) {
 static void repeated_map(buf_t *b, int n, const int *again, int nagain) {
   buf_adds(b, "{\"TableName\":\"tbl\",\"Item\":{");
   for (int i = 0; i < n + nagain; i++) {
-    char kv[64];
     int k = i < n ? i : again[i - n];
-    snprintf(kv, sizeof kv, "%s\"k%d\":{\"S\":\"v%d\"}", i ? "," : "", k, i);
-    buf_adds(b, kv);
+    addf(b, "%s\"k%d\":{\"S\":\"v%d\"}", i ? "," : "", k, i);
   }
   buf_adds(b, "}}");
   assert_non_null(buf_str(b));
@@ -593,9 +621,7 @@ static void test_repeated_keys(void **state) {
   buf_t meta = {0};
   buf_adds(&meta, "{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":{\"Color\":\"red\"");
   for (int i = 0; i < 20; i++) {
-    char kv[32];
-    snprintf(kv, sizeof kv, ",\"m%d\":\"%d\"", i, i);
-    buf_adds(&meta, kv);
+    addf(&meta, ",\"m%d\":\"%d\"", i, i);
   }
   buf_adds(&meta, ",\"COLOR\":\"blue\"}}");
   assert_non_null(buf_str(&meta));
